@@ -1,0 +1,22 @@
+"""Loss surfaces: sympy expressions compiled once to f, gradient and Hessian over (..., 2) arrays."""
+
+from .catalog import get, names, parameter_defaults, parameter_ranges
+from .core import X, Y, CriticalPoint, Landscape, compile_expression
+from .curvature import Curvature, TaylorModel, analyze, classify, taylor_model
+
+__all__ = [
+    "X",
+    "Y",
+    "CriticalPoint",
+    "Curvature",
+    "Landscape",
+    "TaylorModel",
+    "analyze",
+    "classify",
+    "compile_expression",
+    "get",
+    "names",
+    "parameter_defaults",
+    "parameter_ranges",
+    "taylor_model",
+]

@@ -1,0 +1,201 @@
+"""The built-in surfaces, each chosen for one lesson it teaches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sympy as sp
+
+from .core import X, Y, Landscape, Window, symbol
+
+
+@dataclass(frozen=True)
+class Entry:
+    build: Callable[..., sp.Expr]  # parameter symbols -> expression
+    defaults: dict[str, float]
+    ranges: dict[str, tuple[float, float]]  # allowed values of each parameter
+    window: Window
+    title: dict[str, str]
+    description: dict[str, str]
+    log_colors: bool = False
+    hints: dict = field(default_factory=dict)
+
+
+def _bowl(condition, angle):
+    # Rotate the axes of 1/2 (u^2 + condition * v^2) by `angle` degrees.
+    t = angle * sp.pi / 180
+    u = sp.cos(t) * X + sp.sin(t) * Y
+    v = -sp.sin(t) * X + sp.cos(t) * Y
+    return (u**2 + condition * v**2) / 2
+
+
+def _rastrigin(A):
+    return 2 * A + X**2 - A * sp.cos(2 * sp.pi * X) + Y**2 - A * sp.cos(2 * sp.pi * Y)
+
+
+CATALOG: dict[str, Entry] = {
+    "bowl": Entry(
+        build=_bowl,
+        defaults={"condition": 10.0, "angle": 0.0},
+        ranges={"condition": (1.0, 100.0), "angle": (-90.0, 90.0)},
+        window=((-4.0, 4.0), (-3.0, 3.0)),
+        title={"en": "Elongated bowl", "zh": "狭长碗形"},
+        description={
+            "en": "A quadratic valley far steeper across than along: plain SGD bounces between the walls.",
+            "zh": "横向远比纵向陡峭的二次山谷：普通 SGD 会在两侧谷壁之间来回弹跳。",
+        },
+        hints={"start": (-3.5, 1.5), "steps": 60},
+    ),
+    "saddle": Entry(
+        build=lambda: X**2 - Y**2,
+        defaults={},
+        ranges={},
+        window=((-2.0, 2.0), (-2.0, 2.0)),
+        title={"en": "Saddle", "zh": "鞍点"},
+        description={
+            "en": "Zero gradient at the origin, yet downhill along y: a minimum one way, a maximum the other.",
+            "zh": "原点梯度为零，但沿 y 方向仍在下坡：一个方向是极小，另一个方向是极大。",
+        },
+        hints={"start": (-1.8, 0.01), "steps": 60},
+    ),
+    "rosenbrock": Entry(
+        build=lambda a, b: (a - X) ** 2 + b * (Y - X**2) ** 2,
+        defaults={"a": 1.0, "b": 100.0},
+        ranges={"a": (-2.0, 2.0), "b": (1.0, 200.0)},
+        window=((-2.0, 2.0), (-1.0, 3.0)),
+        title={"en": "Rosenbrock", "zh": "Rosenbrock 香蕉函数"},
+        description={
+            "en": "A curved, narrow banana valley: easy to fall into, slow to follow to its end at (a, a^2).",
+            "zh": "弯曲狭窄的香蕉形山谷：很容易落入，却很难沿谷底走到终点 (a, a^2)。",
+        },
+        log_colors=True,
+        hints={"start": (-1.5, 2.0), "steps": 1000},
+    ),
+    "monkey_saddle": Entry(
+        build=lambda: X**3 - 3 * X * Y**2,
+        defaults={},
+        ranges={},
+        window=((-2.0, 2.0), (-2.0, 2.0)),
+        title={"en": "Monkey saddle", "zh": "猴鞍面"},
+        description={
+            "en": "Three valleys meet at a flat point whose Hessian is zero: second-order tests say nothing there.",
+            "zh": "三条山谷交汇于一个平坦点，那里的 Hessian 为零：二阶判别法在此失效。",
+        },
+        hints={"start": (0.5, 0.1), "steps": 60},
+    ),
+    "beale": Entry(
+        build=lambda: (sp.Rational(3, 2) - X + X * Y) ** 2
+        + (sp.Rational(9, 4) - X + X * Y**2) ** 2
+        + (sp.Rational(21, 8) - X + X * Y**3) ** 2,
+        defaults={},
+        ranges={},
+        window=((-4.5, 4.5), (-4.5, 4.5)),
+        title={"en": "Beale", "zh": "Beale 函数"},
+        description={
+            "en": "Flat plains and sharp ridges, with the minimum at (3, 0.5) in a narrow corner.",
+            "zh": "平坦的平原与陡峭的山脊并存，极小值 (3, 0.5) 藏在狭窄的角落里。",
+        },
+        log_colors=True,
+        hints={"start": (1.0, 1.5), "steps": 500},
+    ),
+    "himmelblau": Entry(
+        build=lambda: (X**2 + Y - 11) ** 2 + (X + Y**2 - 7) ** 2,
+        defaults={},
+        ranges={},
+        window=((-5.0, 5.0), (-5.0, 5.0)),
+        title={"en": "Himmelblau", "zh": "Himmelblau 函数"},
+        description={
+            "en": "Four equally good minima: where a run ends depends on where it starts.",
+            "zh": "四个同样好的极小值：最终落在哪里取决于从哪里出发。",
+        },
+        log_colors=True,
+        hints={"start": (-0.5, 0.0), "steps": 300},
+    ),
+    "rastrigin": Entry(
+        build=_rastrigin,
+        defaults={"A": 10.0},
+        ranges={"A": (0.0, 20.0)},
+        window=((-5.12, 5.12), (-5.12, 5.12)),
+        title={"en": "Rastrigin", "zh": "Rastrigin 函数"},
+        description={
+            "en": "An egg-crate of local minima around one global minimum: local methods get trapped.",
+            "zh": "全局极小值周围布满蛋托状的局部极小值：局部方法很容易被困住。",
+        },
+        hints={"start": (3.2, 2.4), "steps": 300},
+    ),
+    "six_hump_camel": Entry(
+        build=lambda: (4 - sp.Rational(21, 10) * X**2 + X**4 / 3) * X**2 + X * Y + (-4 + 4 * Y**2) * Y**2,
+        defaults={},
+        ranges={},
+        window=((-2.0, 2.0), (-1.1, 1.1)),
+        title={"en": "Six-hump camel", "zh": "六峰驼背函数"},
+        description={
+            "en": "Six local minima, two of them global, separated by saddles.",
+            "zh": "六个局部极小值（其中两个是全局极小），彼此之间隔着鞍点。",
+        },
+        hints={"start": (-1.5, 0.8), "steps": 300},
+    ),
+    "plateau": Entry(
+        build=lambda width: 1 - sp.exp(-(X**2) / width**2) + Y**2 / 2,
+        defaults={"width": 4.0},
+        ranges={"width": (1.0, 8.0)},
+        window=((-14.0, 14.0), (-3.0, 3.0)),
+        title={"en": "Flat valley", "zh": "平坦长谷"},
+        description={
+            "en": "A long, almost flat valley floor: gradients are tiny, so AdaGrad's shrinking steps stall while RMSProp keeps moving.",
+            "zh": "几乎平坦的长长谷底：梯度极小，AdaGrad 不断缩小的步长会停滞，而 RMSProp 能继续前进。",
+        },
+        hints={"start": (12.0, 2.0), "steps": 300},
+    ),
+}
+
+
+def names() -> list[str]:
+    """The catalog's surface names, in teaching order."""
+    return list(CATALOG)
+
+
+def parameter_ranges(name: str) -> dict[str, tuple[float, float]]:
+    """Allowed values of each parameter of catalog surface ``name``."""
+    return dict(_entry(name).ranges)
+
+
+def parameter_defaults(name: str) -> dict[str, float]:
+    return dict(_entry(name).defaults)
+
+
+def _entry(name: str) -> Entry:
+    try:
+        return CATALOG[name]
+    except KeyError:
+        raise ValueError(f"Unknown landscape {name!r}; choose one of: {', '.join(CATALOG)}") from None
+
+
+def get(name: str, **params: float) -> Landscape:
+    """The catalog surface ``name``, with any parameter overridden by keyword.
+
+    Raises ValueError for an unknown name, an unknown parameter, or a value
+    outside the parameter's range.
+    """
+    entry = _entry(name)
+    unknown = set(params) - set(entry.defaults)
+    if unknown:
+        allowed = ", ".join(entry.defaults) or "none"
+        raise ValueError(f"Unknown parameter(s) for {name}: {', '.join(sorted(unknown))} (allowed: {allowed})")
+    values = {**entry.defaults, **{k: float(v) for k, v in params.items()}}
+    for k, v in values.items():
+        lo, hi = entry.ranges[k]
+        if not lo <= v <= hi:
+            raise ValueError(f"Invalid {k} for {name}: {v} (allowed range [{lo}, {hi}])")
+    expr = entry.build(*(symbol(k) for k in entry.defaults))
+    return Landscape(
+        name=name,
+        expr=expr,
+        params=values,
+        window=entry.window,
+        description=entry.description,
+        title=entry.title,
+        log_colors=entry.log_colors,
+        hints=entry.hints,
+    )

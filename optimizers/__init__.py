@@ -1,0 +1,29 @@
+"""Optimizers as pure, vectorized update rules, learning-rate schedules, and the runner."""
+
+from . import schedules
+from .rules import Optimizer
+from .runner import (
+    STATUS_MESSAGES,
+    STATUSES,
+    Batch,
+    Trajectory,
+    defaults,
+    make,
+    names,
+    run,
+    run_batch,
+)
+
+__all__ = [
+    "STATUS_MESSAGES",
+    "STATUSES",
+    "Batch",
+    "Optimizer",
+    "Trajectory",
+    "defaults",
+    "make",
+    "names",
+    "run",
+    "run_batch",
+    "schedules",
+]

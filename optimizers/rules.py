@@ -1,0 +1,417 @@
+"""Update rules: pure functions over a batch of runs.
+
+Every optimizer is a pair of pure functions bundled in an :class:`Optimizer`
+(the shape optax uses):
+
+* ``init(params) -> state``: ``params`` has shape (B, 2), one row per run.
+* ``update(grad, state, params, lr, oracle) -> (updates, state)``: the new
+  point is ``params + updates``. ``grad`` is the (possibly noisy) gradient at
+  ``params``; ``lr`` has shape (B, 1) and already includes the schedule;
+  ``oracle`` gives further evaluations for rules that need them (Nesterov's
+  look-ahead gradient, Newton's Hessian, L-BFGS's line search).
+
+Each hyperparameter is a float or an array that broadcasts to (B, 1), so one
+call can run a whole grid of settings. States are small NamedTuples; nothing
+is mutated in place.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Protocol
+
+import numpy as np
+
+
+class Oracle(Protocol):
+    def f(self, points: np.ndarray) -> np.ndarray: ...
+    def grad(self, points: np.ndarray) -> np.ndarray: ...  # noisy when noise is on
+    def hessian(self, points: np.ndarray) -> np.ndarray: ...
+
+
+class Optimizer(NamedTuple):
+    init: Callable
+    update: Callable
+    # lr / (per-coordinate scale): the effective step per unit of gradient, or
+    # None where the rule is not per-coordinate (the runner then records the
+    # ratio -update / grad instead).
+    effective_lr: Callable | None = None
+    uses_lr: bool = True
+
+
+def _check(name: str, value, lo: float, hi: float, lo_open: bool, hi_open: bool) -> np.ndarray:
+    v = np.asarray(value, dtype=np.float64)
+    ok = np.isfinite(v) & (v > lo if lo_open else v >= lo) & (v < hi if hi_open else v <= hi)
+    if not np.all(ok):
+        bad = v[~ok].flat[0] if v.ndim else v
+        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise ValueError(f"Invalid {name}: {float(bad):g} (allowed range {interval})")
+    return v
+
+
+def check_lr(lr):
+    return _check("lr", lr, 0.0, 1e3, True, False)
+
+
+def check_unit(name: str, value):
+    """A decay rate: 0 <= value < 1."""
+    return _check(name, value, 0.0, 1.0, False, True)
+
+
+def check_eps(eps):
+    return _check("eps", eps, 0.0, 1.0, True, False)
+
+
+# --------------------------------------------------------------------------
+# First-order rules
+# --------------------------------------------------------------------------
+
+
+class EmptyState(NamedTuple):
+    pass
+
+
+def sgd(lr: float = 0.01) -> Optimizer:
+    r"""Plain gradient descent.
+
+    .. math:: x_{t+1} = x_t - \eta\, g_t
+    """
+    check_lr(lr)
+
+    def init(params):
+        return EmptyState()
+
+    def update(grad, state, params, lr, oracle):
+        return -lr * grad, state
+
+    return Optimizer(init, update, lambda state, lr: np.broadcast_to(lr, lr.shape[:-1] + (2,)))
+
+
+class MomentumState(NamedTuple):
+    velocity: np.ndarray  # v, the running sum of past gradients, starts at 0
+
+
+def momentum(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
+    r"""Heavy-ball momentum in PyTorch's form (``torch.optim.SGD(momentum=...)``).
+
+    .. math::
+        v_{t+1} = \mu\, v_t + g_t, \qquad x_{t+1} = x_t - \eta\, v_{t+1}, \qquad v_0 = 0
+
+    With ``momentum=0`` this is exactly :func:`sgd`.
+    """
+    check_lr(lr)
+    mu = check_unit("momentum", momentum)
+
+    def init(params):
+        return MomentumState(np.zeros_like(params))
+
+    def update(grad, state, params, lr, oracle):
+        v = mu * state.velocity + grad
+        return -lr * v, MomentumState(v)
+
+    return Optimizer(init, update, lambda state, lr: np.broadcast_to(lr, lr.shape[:-1] + (2,)))
+
+
+class NesterovState(NamedTuple):
+    velocity: np.ndarray  # v, the last step taken, starts at 0
+    lookahead: np.ndarray  # x + mu * v, where the gradient was taken
+
+
+def nesterov(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
+    r"""Nesterov accelerated gradient in Sutskever's look-ahead form.
+
+    .. math::
+        v_{t+1} = \mu\, v_t - \eta\, \nabla f(x_t + \mu\, v_t), \qquad x_{t+1} = x_t + v_{t+1}, \qquad v_0 = 0
+
+    The gradient is taken at the look-ahead point ``x + mu * v`` (recorded in
+    the state, so it can be drawn), not at ``x``. With noise on, the look-ahead
+    gradient is noisy too.
+    """
+    check_lr(lr)
+    mu = check_unit("momentum", momentum)
+
+    def init(params):
+        return NesterovState(np.zeros_like(params), params.copy())
+
+    def update(grad, state, params, lr, oracle):
+        ahead = params + mu * state.velocity
+        v = mu * state.velocity - lr * oracle.grad(ahead)
+        return v, NesterovState(v, ahead)
+
+    return Optimizer(init, update, lambda state, lr: np.broadcast_to(lr, lr.shape[:-1] + (2,)))
+
+
+class AdaGradState(NamedTuple):
+    sum_sq: np.ndarray  # s, the sum of squared gradients so far, starts at 0
+
+
+def adagrad(lr: float = 0.1, eps: float = 1e-10) -> Optimizer:
+    r"""AdaGrad (``torch.optim.Adagrad`` with no decay).
+
+    .. math::
+        s_{t+1} = s_t + g_t^2, \qquad x_{t+1} = x_t - \eta\, \frac{g_t}{\sqrt{s_{t+1}} + \epsilon}
+
+    ``s`` only grows, so the step per coordinate only shrinks.
+    """
+    check_lr(lr)
+    eps = check_eps(eps)
+
+    def init(params):
+        return AdaGradState(np.zeros_like(params))
+
+    def update(grad, state, params, lr, oracle):
+        s = state.sum_sq + grad * grad
+        return -lr * grad / (np.sqrt(s) + eps), AdaGradState(s)
+
+    return Optimizer(init, update, lambda state, lr: lr / (np.sqrt(state.sum_sq) + eps))
+
+
+class RMSPropState(NamedTuple):
+    mean_sq: np.ndarray  # s, the decaying average of squared gradients, starts at 0
+
+
+def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> Optimizer:
+    r"""RMSProp (``torch.optim.RMSprop``, not centered, no momentum).
+
+    .. math::
+        s_{t+1} = \alpha\, s_t + (1 - \alpha)\, g_t^2, \qquad
+        x_{t+1} = x_t - \eta\, \frac{g_t}{\sqrt{s_{t+1}} + \epsilon}
+    """
+    check_lr(lr)
+    alpha = check_unit("alpha", alpha)
+    eps = check_eps(eps)
+
+    def init(params):
+        return RMSPropState(np.zeros_like(params))
+
+    def update(grad, state, params, lr, oracle):
+        s = alpha * state.mean_sq + (1 - alpha) * grad * grad
+        return -lr * grad / (np.sqrt(s) + eps), RMSPropState(s)
+
+    return Optimizer(init, update, lambda state, lr: lr / (np.sqrt(state.mean_sq) + eps))
+
+
+class AdamState(NamedTuple):
+    count: np.ndarray  # t, steps taken so far (shape (B, 1))
+    exp_avg: np.ndarray  # m, first moment, starts at 0
+    exp_avg_sq: np.ndarray  # v, second moment, starts at 0
+
+
+def adam(
+    lr: float = 0.001,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    bias_correction: bool = True,
+) -> Optimizer:
+    r"""Adam in PyTorch's form (``torch.optim.Adam``); eps sits outside the square root.
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\
+        \hat m_t = m_t / (1 - \beta_1^t), \qquad \hat v_t = v_t / (1 - \beta_2^t) \\
+        x_t = x_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
+
+    With ``bias_correction=False`` the hats are dropped (``m`` and ``v`` are used
+    as they are): because both start at zero, the first step is then about
+    ``(1 - beta1) / sqrt(1 - beta2)`` = 3.16 times ``lr`` per coordinate,
+    instead of exactly ``lr``.
+    """
+    check_lr(lr)
+    b1 = check_unit("beta1", beta1)
+    b2 = check_unit("beta2", beta2)
+    eps = check_eps(eps)
+    correct = bool(bias_correction)
+
+    def init(params):
+        z = np.zeros_like(params)
+        return AdamState(np.zeros(params.shape[:-1] + (1,)), z, z)
+
+    def corrections(t):
+        if not correct:
+            return 1.0, 1.0
+        return 1 - b1**t, 1 - b2**t
+
+    def update(grad, state, params, lr, oracle):
+        t = state.count + 1
+        m = b1 * state.exp_avg + (1 - b1) * grad
+        v = b2 * state.exp_avg_sq + (1 - b2) * grad * grad
+        bc1, bc2 = corrections(t)
+        step = -(lr / bc1) * m / (np.sqrt(v) / np.sqrt(bc2) + eps)
+        return step, AdamState(t, m, v)
+
+    def effective_lr(state, lr):
+        bc1, bc2 = corrections(np.maximum(state.count, 1))
+        return (lr / bc1) / (np.sqrt(state.exp_avg_sq) / np.sqrt(bc2) + eps)
+
+    return Optimizer(init, update, effective_lr)
+
+
+# --------------------------------------------------------------------------
+# Second-order rules
+# --------------------------------------------------------------------------
+
+
+class NewtonState(NamedTuple):
+    singular: np.ndarray  # (B,) True once a run met a singular Hessian
+    eigenvalues: np.ndarray  # (B, 2) of the Hessian used at the last step
+
+
+def _solve_2x2(h: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """h^-1 g for a batch of 2x2 systems; the determinant is returned for the singularity test."""
+    a, b, c, d = h[..., 0, 0], h[..., 0, 1], h[..., 1, 0], h[..., 1, 1]
+    det = a * d - b * c
+    safe = np.where(det == 0, 1.0, det)
+    out = np.stack([(d * g[..., 0] - b * g[..., 1]) / safe, (a * g[..., 1] - c * g[..., 0]) / safe], axis=-1)
+    return out, det
+
+
+def _newton(lr: float, saddle_free: bool, tol: float) -> Optimizer:
+    check_lr(lr)
+
+    def init(params):
+        return NewtonState(np.zeros(params.shape[:-1], dtype=bool), np.zeros_like(params))
+
+    def update(grad, state, params, lr, oracle):
+        h = oracle.hessian(params)
+        finite = np.all(np.isfinite(h), axis=(-2, -1))
+        h = np.where(finite[..., None, None], h, 0.0)
+        vals, vecs = np.linalg.eigh(h)
+        if saddle_free:
+            # |H| = V |Lambda| V^T: same axes, every curvature made positive,
+            # so the step always goes downhill.
+            h = np.einsum("...ik,...k,...jk->...ij", vecs, np.abs(vals), vecs)
+        scale = np.maximum(np.abs(vals).max(axis=-1), 1.0)
+        singular = (np.abs(vals).min(axis=-1) <= tol * scale) | ~finite
+        direction, _ = _solve_2x2(h, grad)
+        step = np.where(singular[..., None], 0.0, -lr * direction)
+        return step, NewtonState(state.singular | singular, vals)
+
+    return Optimizer(init, update, None)
+
+
+def newton(lr: float = 1.0, tol: float = 1e-10) -> Optimizer:
+    r"""Newton's method: jump to the stationary point of the local quadratic model.
+
+    .. math:: x_{t+1} = x_t - \eta\, H(x_t)^{-1} g_t, \qquad \eta = 1 \text{ by default}
+
+    It seeks zero gradient, not low loss, so a saddle attracts it. A Hessian
+    whose smallest |eigenvalue| is below ``tol`` times max(1, largest)
+    stops the run with status ``singular_hessian``.
+    """
+    return _newton(lr, saddle_free=False, tol=tol)
+
+
+def saddle_free_newton(lr: float = 1.0, tol: float = 1e-10) -> Optimizer:
+    r"""Saddle-free Newton: Newton's step with the Hessian's eigenvalues replaced by their magnitudes.
+
+    .. math:: H = V \Lambda V^\top, \quad |H| = V |\Lambda| V^\top, \quad x_{t+1} = x_t - \eta\, |H(x_t)|^{-1} g_t
+
+    Along negative curvature it moves downhill instead of toward the saddle.
+    """
+    return _newton(lr, saddle_free=True, tol=tol)
+
+
+class LBFGSState(NamedTuple):
+    s: np.ndarray  # (B, m, 2) ring buffer of steps x_{k+1} - x_k
+    y: np.ndarray  # (B, m, 2) ring buffer of gradient changes g_{k+1} - g_k
+    rho: np.ndarray  # (B, m) 1 / (y . s); 0 marks an empty slot
+    count: np.ndarray  # (B,) pairs stored so far (the newest is at (count - 1) % m)
+    prev_grad: np.ndarray  # (B, 2) gradient at the current point, from the last step
+    step_length: np.ndarray  # (B,) alpha accepted by the last line search (0: none found)
+
+    recorded = ("count", "step_length")  # the ring buffers are not worth a history
+
+
+def lbfgs(
+    lr: float = 1.0,
+    memory: int = 10,
+    c1: float = 1e-4,
+    backtrack: float = 0.5,
+    max_halvings: int = 30,
+) -> Optimizer:
+    r"""L-BFGS: two-loop recursion over the last ``memory`` (s, y) pairs, then an Armijo line search.
+
+    .. math::
+        d_k = -H_k g_k \text{ (two-loop recursion, } H_0 = \tfrac{s^\top y}{y^\top y} I), \qquad
+        x_{k+1} = x_k + \alpha_k d_k
+
+    where ``alpha_k`` is the first of ``lr, lr/2, lr/4, ...`` with
+    ``f(x + alpha d) <= f(x) + c1 * alpha * g.d``. Each accepted iterate is one
+    point of the path. A pair with ``y.s <= 0`` is not stored (it would break
+    positive definiteness); when ``d`` is not a descent direction or no step is
+    accepted, the memory is cleared and the next step starts again from
+    ``-g``. With no memory, the first step is ``-g`` scaled to at most unit length.
+    """
+    check_lr(lr)
+    if not (isinstance(memory, (int, np.integer)) and 1 <= memory <= 50):
+        raise ValueError(f"Invalid memory: {memory} (allowed range: whole numbers in [1, 50])")
+    m = int(memory)
+    alphas = backtrack ** np.arange(max_halvings)  # candidate step lengths, largest first
+
+    def init(params):
+        b = params.shape[0]
+        return LBFGSState(
+            s=np.zeros((b, m, 2)),
+            y=np.zeros((b, m, 2)),
+            rho=np.zeros((b, m)),
+            count=np.zeros(b, dtype=np.int64),
+            prev_grad=np.full_like(params, np.nan),
+            step_length=np.zeros(b),
+        )
+
+    def direction(g, state):
+        q = g.copy()
+        a = np.zeros(state.rho.shape)
+        order = [(state.count - 1 - i) % m for i in range(m)]  # newest first
+        rows = np.arange(g.shape[0])
+        for i, k in enumerate(order):
+            rho = np.where(i < state.count, state.rho[rows, k], 0.0)
+            a[:, i] = rho * np.einsum("bi,bi->b", state.s[rows, k], q)
+            q = q - a[:, i, None] * state.y[rows, k]
+        newest = (state.count - 1) % m
+        sy = np.einsum("bi,bi->b", state.s[rows, newest], state.y[rows, newest])
+        yy = np.einsum("bi,bi->b", state.y[rows, newest], state.y[rows, newest])
+        gamma = np.where((state.count > 0) & (yy > 0), sy / np.where(yy > 0, yy, 1.0), 1.0)
+        r = gamma[:, None] * q
+        for i, k in reversed(list(enumerate(order))):
+            rho = np.where(i < state.count, state.rho[rows, k], 0.0)
+            beta = rho * np.einsum("bi,bi->b", state.y[rows, k], r)
+            r = r + state.s[rows, k] * (a[:, i] - beta)[:, None]
+        d = -r
+        # No curvature pairs yet: steepest descent, no longer than one unit.
+        gnorm = np.linalg.norm(g, axis=-1)
+        first = -g / np.maximum(gnorm, 1.0)[:, None]
+        return np.where((state.count == 0)[:, None], first, d)
+
+    def update(grad, state, params, lr, oracle):
+        d = direction(grad, state)
+        slope = np.einsum("bi,bi->b", grad, d)
+        descent = slope < 0
+        d = np.where(descent[:, None], d, -grad / np.maximum(np.linalg.norm(grad, axis=-1), 1.0)[:, None])
+        slope = np.einsum("bi,bi->b", grad, d)
+        f0 = oracle.f(params)
+        steps = (lr[:, 0, None] * alphas)[:, :, None] * d[:, None, :]  # (B, K, 2)
+        trial = oracle.f(params[:, None, :] + steps)
+        armijo = trial <= f0[:, None] + c1 * (lr[:, 0, None] * alphas) * slope[:, None]
+        armijo &= np.isfinite(trial)
+        found = armijo.any(axis=1)
+        first = np.argmax(armijo, axis=1)
+        alpha = np.where(found, lr[:, 0] * alphas[first], 0.0)
+        step = alpha[:, None] * d
+        new_grad = oracle.grad(params + step)
+        s, y = step, new_grad - grad
+        sy = np.einsum("bi,bi->b", s, y)
+        keep = found & (sy > 1e-12 * np.maximum(np.linalg.norm(s, axis=-1) * np.linalg.norm(y, axis=-1), 1e-300))
+        slot = state.count % m
+        rows = np.arange(params.shape[0])
+        new_s, new_y, new_rho = state.s.copy(), state.y.copy(), state.rho.copy()
+        new_s[rows[keep], slot[keep]] = s[keep]
+        new_y[rows[keep], slot[keep]] = y[keep]
+        new_rho[rows[keep], slot[keep]] = 1.0 / sy[keep]
+        count = np.where(keep, state.count + 1, state.count)
+        # A failed search or a non-descent direction: forget the history.
+        reset = ~found | ~descent
+        count = np.where(reset, 0, count)
+        new_rho = np.where(reset[:, None], 0.0, new_rho)
+        return step, LBFGSState(new_s, new_y, new_rho, count, new_grad, alpha)
+
+    return Optimizer(init, update, None)

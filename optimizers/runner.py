@@ -1,0 +1,413 @@
+"""Run an optimizer on a landscape: one run (:func:`run`) or a whole grid at once (:func:`run_batch`).
+
+Every run ends with one status from :data:`STATUS_MESSAGES`, the single table
+of termination reasons (as ``scipy.optimize`` keeps one). A run that stops
+early keeps its last point for the remaining steps of a batch, so arrays stay
+rectangular; :meth:`Batch.trajectory` cuts a single run at its stop.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import numpy as np
+
+from . import rules
+from .schedules import Schedule, constant
+
+OPTIMIZERS: dict[str, Callable[..., rules.Optimizer]] = {
+    "sgd": rules.sgd,
+    "momentum": rules.momentum,
+    "nesterov": rules.nesterov,
+    "adagrad": rules.adagrad,
+    "rmsprop": rules.rmsprop,
+    "adam": rules.adam,
+    "newton": rules.newton,
+    "saddle_free_newton": rules.saddle_free_newton,
+    "lbfgs": rules.lbfgs,
+}
+
+# Status names in code order, and what each means to a student.
+STATUS_MESSAGES: dict[str, str] = {
+    "converged": "Converged at step {step}: the gradient norm fell below {tol:g}.",
+    "max_steps": "Ran all {step} steps; the gradient norm is still {grad_norm:.3g}.",
+    "diverged": "Diverged at step {step}: the loss became infinite or NaN. Try a smaller learning rate.",
+    "singular_hessian": "Stopped at step {step}: the Hessian is singular there, so the Newton step is undefined.",
+}
+STATUSES = tuple(STATUS_MESSAGES)
+_CONVERGED, _MAX_STEPS, _DIVERGED, _SINGULAR = range(4)
+_RUNNING = -1
+
+# |x| beyond this counts as diverged: far outside any view window, and
+# before float64 overflows in a quartic.
+DIVERGENCE_BOUND = 1e12
+
+
+def names() -> list[str]:
+    """The optimizer choices."""
+    return list(OPTIMIZERS)
+
+
+def defaults(name: str) -> dict[str, object]:
+    """Default hyperparameters of optimizer ``name`` (from its factory's signature)."""
+    factory = _factory(name)
+    return {k: p.default for k, p in inspect.signature(factory).parameters.items()}
+
+
+def make(name: str, **hyperparameters) -> rules.Optimizer:
+    """Build optimizer ``name``; unknown keywords and out-of-range values raise ValueError."""
+    factory = _factory(name)
+    allowed = defaults(name)
+    unknown = set(hyperparameters) - set(allowed)
+    if unknown:
+        raise ValueError(
+            f"Unknown hyperparameter(s) for {name}: {', '.join(sorted(unknown))} (allowed: {', '.join(allowed)})"
+        )
+    return factory(**hyperparameters)
+
+
+def _factory(name: str):
+    try:
+        return OPTIMIZERS[name]
+    except KeyError:
+        raise ValueError(f"Unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}") from None
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One run: the path, what the optimizer saw and held at each step, and why it stopped.
+
+    ``points[k]`` is the k-th iterate (``points[0]`` is the start); ``losses``
+    and ``gradients`` are the exact f and gradient there. ``lrs[k]``,
+    ``updates[k]`` and ``effective_lr[k]`` belong to the step from point k to
+    point k+1. ``state[name][k]`` is the optimizer's state field after k steps
+    (index 0 is the initial state), e.g. ``state["velocity"]`` or
+    ``state["exp_avg_sq"]``.
+    """
+
+    optimizer: str
+    hyperparameters: Mapping[str, object]
+    points: np.ndarray  # (n+1, 2)
+    losses: np.ndarray  # (n+1,)
+    gradients: np.ndarray  # (n+1, 2), exact (noise-free)
+    lrs: np.ndarray  # (n,) learning rate used at each step, schedule included
+    updates: np.ndarray  # (n, 2) x_{k+1} - x_k
+    effective_lr: np.ndarray  # (n, 2) per-coordinate step per unit of gradient
+    state: Mapping[str, np.ndarray]  # field -> (n+1, ...)
+    status: str
+    message: str
+    averaged: np.ndarray | None = None  # (n+1, 2) averaged iterates, when asked for
+
+    @property
+    def steps(self) -> int:
+        return len(self.points) - 1
+
+    @property
+    def final_point(self) -> np.ndarray:
+        return self.points[-1]
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.losses[-1])
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Many runs of one optimizer, stepped together. Leading axes are the batch shape."""
+
+    optimizer: str
+    hyperparameters: Mapping[str, np.ndarray]  # each broadcast to the batch shape
+    final_points: np.ndarray  # (*batch, 2)
+    final_losses: np.ndarray  # (*batch)
+    final_grad_norms: np.ndarray  # (*batch)
+    status_codes: np.ndarray  # (*batch) index into STATUSES
+    stop_steps: np.ndarray  # (*batch) steps taken before stopping
+    tol: float
+    history: Mapping[str, np.ndarray] | None = None  # field -> (*batch, steps(+1), ...)
+    state_fields: tuple[str, ...] = ()
+    extras: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.final_losses.shape
+
+    @property
+    def status(self) -> np.ndarray:
+        return np.asarray(STATUSES, dtype=object)[self.status_codes].astype(str)
+
+    def message(self, index=()) -> str:
+        code = int(self.status_codes[index])
+        return STATUS_MESSAGES[STATUSES[code]].format(
+            step=int(self.stop_steps[index]) + (1 if code == _DIVERGED else 0),
+            tol=self.tol,
+            grad_norm=float(self.final_grad_norms[index]),
+        )
+
+    def trajectory(self, index=()) -> Trajectory:
+        """The run at ``index`` of the batch, cut at its stop. Needs ``history=True``."""
+        if self.history is None:
+            raise ValueError("This batch was run with history=False; run it again with history=True.")
+        n = int(self.stop_steps[index])
+        h = {k: v[index] for k, v in self.history.items()}
+        averaged = h.get("averaged")
+        return Trajectory(
+            optimizer=self.optimizer,
+            hyperparameters={k: _scalar(v[index]) for k, v in self.hyperparameters.items()},
+            points=h["points"][: n + 1],
+            losses=h["losses"][: n + 1],
+            gradients=h["gradients"][: n + 1],
+            lrs=h["lrs"][:n],
+            updates=h["updates"][:n],
+            effective_lr=h["effective_lr"][:n],
+            state={k: h["state." + k][: n + 1] for k in self.state_fields},
+            status=STATUSES[int(self.status_codes[index])],
+            message=self.message(index),
+            averaged=None if averaged is None else averaged[: n + 1],
+        )
+
+
+def _scalar(v):
+    v = np.asarray(v)
+    return v.item() if v.ndim == 0 else v
+
+
+class _Oracle:
+    """The landscape as the optimizer sees it: f exact, gradients with optional Gaussian noise."""
+
+    def __init__(self, landscape, noise: float, rng: np.random.Generator):
+        self.landscape = landscape
+        self.noise = noise
+        self.rng = rng
+
+    def f(self, points):
+        return self.landscape.f(points)
+
+    def grad(self, points):
+        return self.add_noise(self.landscape.grad(points))
+
+    def hessian(self, points):
+        return self.landscape.hessian(points)
+
+    def add_noise(self, g):
+        if self.noise > 0:
+            return g + self.noise * self.rng.standard_normal(g.shape)
+        return g
+
+
+def _where(mask: np.ndarray, new, old):
+    """Field by field, ``new`` where ``mask`` (shape (B,)) holds, else ``old``."""
+    return type(new)(
+        *(np.where(mask.reshape(mask.shape + (1,) * (n.ndim - 1)), n, o) for n, o in zip(new, old))
+    )
+
+
+def _recorded_fields(state) -> tuple[str, ...]:
+    # A state may name the fields worth a history (L-BFGS leaves out its ring buffers).
+    return tuple(getattr(state, "recorded", state._fields))
+
+
+def run_batch(
+    landscape,
+    name: str,
+    starts,
+    steps: int = 100,
+    schedule: Schedule | None = None,
+    noise: float = 0.0,
+    seed: int | None = 0,
+    tol: float = 1e-6,
+    history: bool = True,
+    average: str | None = None,
+    ema_decay: float = 0.9,
+    **hyperparameters,
+) -> Batch:
+    """Run ``name`` from every start with every hyperparameter setting, all in one vectorized loop.
+
+    ``starts`` has shape (..., 2); each numeric hyperparameter is a scalar or an
+    array, and all of them broadcast with ``starts.shape[:-1]`` to the batch
+    shape. For a 64 x 64 grid over lr and beta1 from one start::
+
+        run_batch(surface, "adam", (-1.5, 2), 500, lr=lrs[:, None], beta1=b1s[None, :])
+
+    ``noise`` adds N(0, noise^2) to every gradient the optimizer sees (simulated
+    mini-batches; ``seed`` makes it reproducible). ``history=False`` keeps only
+    the final points, losses and statuses (what a sweep needs, and much less
+    memory). ``average`` ("polyak" or "ema") also records averaged iterates.
+    """
+    steps = _check_steps(steps)
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"Invalid noise: {noise} (allowed range [0, inf))")
+    if average not in (None, "polyak", "ema"):
+        raise ValueError(f"Unknown average {average!r}; choose 'polyak', 'ema' or None")
+    rules.check_unit("ema_decay", ema_decay)
+    make(name, **hyperparameters)  # validates names and values once, with readable errors
+    allowed = defaults(name)
+    starts = np.asarray(starts, dtype=np.float64)
+    if starts.shape[-1:] != (2,):
+        raise ValueError(f"starts must have shape (..., 2), got {starts.shape}")
+    if not np.all(np.isfinite(starts)):
+        raise ValueError("Invalid start: every coordinate must be a finite number")
+    numeric = {k: v for k, v in hyperparameters.items() if k not in ("bias_correction", "memory")}
+    shape = np.broadcast_shapes(starts.shape[:-1], *(np.shape(v) for v in numeric.values()))
+    b = int(np.prod(shape))
+    x = np.broadcast_to(starts, shape + (2,)).reshape(b, 2).copy()
+    flat = {k: np.broadcast_to(np.asarray(v, dtype=np.float64), shape).reshape(b, 1) for k, v in numeric.items()}
+    settings = {**hyperparameters, **flat}
+    opt = make(name, **settings)
+    base_lr = flat.get("lr", np.full((b, 1), float(allowed.get("lr", 1.0))))
+    factors = (schedule or constant())(np.arange(steps))
+    rng = np.random.default_rng(seed)
+    oracle = _Oracle(landscape, float(noise), rng)
+
+    with np.errstate(all="ignore"):  # divergence is detected and reported, not warned about
+        result = _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history)
+    codes, stops, x, loss, g, hist, state_fields = result
+
+    if hist is not None and average is not None:
+        hist["averaged"] = _average(hist["points"], stops, average, ema_decay)
+    reshape = lambda a, lead: a.reshape(lead + a.shape[1:])  # noqa: E731
+    history_out = None
+    if hist is not None:
+        # (T, B, ...) -> (*batch, T, ...)
+        history_out = {k: reshape(np.moveaxis(v, 0, 1), shape) for k, v in hist.items()}
+    return Batch(
+        optimizer=name,
+        hyperparameters={k: np.broadcast_to(np.asarray(v), shape) for k, v in hyperparameters.items()},
+        final_points=x.reshape(shape + (2,)),
+        final_losses=loss.reshape(shape),
+        final_grad_norms=np.linalg.norm(g, axis=-1).reshape(shape),
+        status_codes=codes.reshape(shape),
+        stop_steps=stops.reshape(shape),
+        tol=tol,
+        history=history_out,
+        state_fields=state_fields,
+        extras={"noise": noise, "seed": seed, "average": average},
+    )
+
+
+def _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history):
+    b = x.shape[0]
+    state = opt.init(x)
+    loss, g = landscape.value_and_grad(x)
+    codes = np.full(b, _RUNNING)
+    stops = np.full(b, steps)
+    bad0 = ~np.isfinite(loss) | ~np.all(np.isfinite(g), axis=-1)
+    codes[bad0], stops[bad0] = _DIVERGED, 0
+    active = ~bad0
+    fields = _recorded_fields(state)
+    hist = None
+    if history:
+        hist = {
+            "points": np.empty((steps + 1, b, 2)),
+            "losses": np.empty((steps + 1, b)),
+            "gradients": np.empty((steps + 1, b, 2)),
+            "lrs": np.zeros((steps, b)),
+            "updates": np.zeros((steps, b, 2)),
+            "effective_lr": np.full((steps, b, 2), np.nan),
+        }
+        for k in fields:
+            v = getattr(state, k)
+            hist["state." + k] = np.empty((steps + 1,) + v.shape, dtype=v.dtype)
+        _record(hist, fields, 0, x, loss, g, state)
+    singular_flag = "singular" in state._fields
+    t = 0
+    for t in range(steps):
+        converged = active & (np.sqrt(g[:, 0] ** 2 + g[:, 1] ** 2) < tol)
+        if converged.any():
+            codes[converged], stops[converged] = _CONVERGED, t
+            active &= ~converged
+        if not active.any():
+            break
+        lr = base_lr * factors[t]
+        update, new_state = opt.update(oracle.add_noise(g), state, x, lr, oracle)
+        x_new = x + update
+        loss_new, g_new = landscape.value_and_grad(x_new)
+        bad = ~(np.isfinite(loss_new) & np.all(np.isfinite(g_new), axis=-1) & (np.abs(x_new).max(axis=-1) < DIVERGENCE_BOUND))
+        stop_here = active & bad
+        codes[stop_here], stops[stop_here] = _DIVERGED, t
+        if singular_flag:
+            singular = active & new_state.singular & ~bad
+            codes[singular], stops[singular] = _SINGULAR, t
+            stop_here |= singular
+        move = active & ~stop_here
+        if move.all():
+            x, loss, g, state = x_new, loss_new, g_new, new_state
+        else:
+            x = np.where(move[:, None], x_new, x)
+            loss = np.where(move, loss_new, loss)
+            g = np.where(move[:, None], g_new, g)
+            state = _where(move, new_state, state)
+            active = move
+        if hist is not None:
+            hist["lrs"][t] = np.where(move, lr[:, 0], 0.0)
+            hist["updates"][t] = np.where(move[:, None], update, 0.0)
+            if opt.effective_lr is not None:
+                eff = opt.effective_lr(state, lr)
+            else:
+                old_g = hist["gradients"][t]
+                eff = np.where(np.abs(old_g) > 1e-300, -update / np.where(old_g == 0, 1.0, old_g), np.nan)
+            hist["effective_lr"][t] = np.where(move[:, None], eff, np.nan)
+            _record(hist, fields, t + 1, x, loss, g, state)
+    else:
+        t = steps
+    if hist is not None and t < steps:
+        # Everyone stopped early: hold the last point for the unused steps.
+        for k, v in hist.items():
+            if v.shape[0] == steps + 1:
+                v[t + 1 :] = v[t]
+    finished = active & (codes == _RUNNING)
+    if steps == t:
+        converged = finished & (np.sqrt(g[:, 0] ** 2 + g[:, 1] ** 2) < tol)
+        codes[converged] = _CONVERGED
+    codes[codes == _RUNNING] = _MAX_STEPS
+    return codes, stops, x, loss, g, hist, fields
+
+
+def _record(hist, fields, k, x, loss, g, state):
+    hist["points"][k] = x
+    hist["losses"][k] = loss
+    hist["gradients"][k] = g
+    for f in fields:
+        hist["state." + f][k] = getattr(state, f)
+
+
+def _average(points: np.ndarray, stops: np.ndarray, kind: str, decay: float) -> np.ndarray:
+    """Averaged iterates along axis 0 of ``points`` (T, B, 2), each run up to its stop."""
+    if kind == "polyak":
+        # Running mean of x_0 .. x_k; past a run's stop its points are held,
+        # so the mean there is computed up to the stop and held as well.
+        counts = np.arange(1, points.shape[0] + 1)[:, None, None]
+        mean = np.cumsum(points, axis=0) / counts
+        idx = np.minimum(np.arange(points.shape[0])[:, None], stops[None, :])
+        return np.take_along_axis(mean, idx[:, :, None], axis=0)
+    out = np.empty_like(points)
+    out[0] = points[0]
+    for k in range(1, points.shape[0]):
+        out[k] = decay * out[k - 1] + (1 - decay) * points[k]
+    return out
+
+
+def _check_steps(steps) -> int:
+    if not (float(steps) == int(steps) and 1 <= int(steps) <= 100_000):
+        raise ValueError(f"Invalid steps: {steps} (allowed range: whole numbers in [1, 100000])")
+    return int(steps)
+
+
+def run(landscape, name: str, start=(0.0, 0.0), steps: int = 100, **options) -> Trajectory:
+    """Run optimizer ``name`` on ``landscape`` from ``start`` for at most ``steps`` steps.
+
+    ``options`` are :func:`run_batch`'s keywords (schedule, noise, seed, tol,
+    average, ema_decay) and the optimizer's hyperparameters (lr, momentum,
+    alpha, beta1, beta2, eps, bias_correction, memory)::
+
+        t = run(landscapes.get("rosenbrock"), "adam", start=(-1.5, 2), steps=500, lr=0.02)
+        t.status, t.points[-1]
+    """
+    start = np.asarray(start, dtype=np.float64)
+    if start.shape != (2,):
+        raise ValueError(f"start must be a point (x, y), got shape {start.shape}")
+    for k, v in options.items():
+        if k in defaults(name) and np.ndim(v) != 0:
+            raise ValueError(f"{k} must be a single number for run(); use run_batch for grids")
+    return run_batch(landscape, name, start, steps, history=True, **options).trajectory()
