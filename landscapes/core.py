@@ -119,21 +119,27 @@ class Landscape:
             raise ValueError(f"No value given for parameter(s): {names}")
 
     # -- compiled functions -------------------------------------------------
-    @property
+    @functools.cached_property
     def compiled(self) -> Compiled:
+        # Held on the instance: an optimizer calls f and grad thousands of
+        # times, and the shared cache's key (a sympy expression) is slow to compare.
         return compile_expression(self.expr, tuple(sorted(self.params)))
+
+    @functools.cached_property
+    def _param_values(self) -> tuple[float, ...]:
+        return tuple(float(self.params[k]) for k in sorted(self.params))
 
     def _call(self, fn: Callable, points) -> tuple[object, tuple[int, ...]]:
         p = np.asarray(points, dtype=np.float64)
         if p.shape[-1:] != (2,):
             raise ValueError(f"points must have shape (..., 2), got {p.shape}")
-        values = [self.params[k] for k in sorted(self.params)]
-        return fn(p[..., 0], p[..., 1], *values), p.shape[:-1]
+        return fn(p[..., 0], p[..., 1], *self._param_values), p.shape[:-1]
 
     def f(self, points) -> np.ndarray:
         """f at ``points`` of shape (..., 2) -> shape (...)."""
         out, shape = self._call(self.compiled.f, points)
-        return np.array(np.broadcast_to(out, shape), dtype=np.float64)
+        value = out if np.shape(out) == shape else np.broadcast_to(out, shape)
+        return np.array(value, dtype=np.float64)
 
     def grad(self, points) -> np.ndarray:
         """The gradient (df/dx, df/dy) at ``points`` (..., 2) -> (..., 2)."""
@@ -147,7 +153,8 @@ class Landscape:
         (v, gx, gy), shape = self._call(self.compiled.value_and_grad, points)
         out = np.empty(shape + (2,))
         out[..., 0], out[..., 1] = gx, gy
-        return np.array(np.broadcast_to(v, shape), dtype=np.float64), out
+        value = v if np.shape(v) == shape else np.broadcast_to(v, shape)
+        return np.asarray(value, dtype=np.float64), out
 
     def hessian(self, points) -> np.ndarray:
         """The symmetric Hessian at ``points`` (..., 2) -> (..., 2, 2)."""

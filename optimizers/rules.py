@@ -194,6 +194,10 @@ class AdamState(NamedTuple):
     count: np.ndarray  # t, steps taken so far (shape (B, 1))
     exp_avg: np.ndarray  # m, first moment, starts at 0
     exp_avg_sq: np.ndarray  # v, second moment, starts at 0
+    beta1_power: np.ndarray  # beta1**t, kept by multiplication (a power per step per run is slow)
+    beta2_power: np.ndarray  # beta2**t
+
+    recorded = ("count", "exp_avg", "exp_avg_sq")
 
 
 def adam(
@@ -220,27 +224,32 @@ def adam(
     b2 = check_unit("beta2", beta2)
     eps = check_eps(eps)
     correct = bool(bias_correction)
+    one_minus_b1, one_minus_b2 = 1 - b1, 1 - b2
 
     def init(params):
         z = np.zeros_like(params)
-        return AdamState(np.zeros(params.shape[:-1] + (1,)), z, z)
+        ones = np.ones_like(params)
+        return AdamState(np.zeros(params.shape[:-1] + (1,)), z, z, ones, ones)
 
-    def corrections(t):
+    def corrections(state):
+        """(1 - beta1^t, 1 - beta2^t) after the state's last step, or (1, 1) without bias correction."""
         if not correct:
             return 1.0, 1.0
-        return 1 - b1**t, 1 - b2**t
+        return 1 - state.beta1_power, 1 - state.beta2_power
 
     def update(grad, state, params, lr, oracle):
-        t = state.count + 1
-        m = b1 * state.exp_avg + (1 - b1) * grad
-        v = b2 * state.exp_avg_sq + (1 - b2) * grad * grad
-        bc1, bc2 = corrections(t)
-        step = -(lr / bc1) * m / (np.sqrt(v) / np.sqrt(bc2) + eps)
-        return step, AdamState(t, m, v)
+        m = b1 * state.exp_avg + one_minus_b1 * grad
+        v = b2 * state.exp_avg_sq + one_minus_b2 * (grad * grad)
+        new = AdamState(state.count + 1, m, v, state.beta1_power * b1, state.beta2_power * b2)
+        bc1, bc2 = corrections(new)
+        step = -lr * m / (bc1 * (np.sqrt(v) / np.sqrt(bc2) + eps))
+        return step, new
 
     def effective_lr(state, lr):
-        bc1, bc2 = corrections(np.maximum(state.count, 1))
-        return (lr / bc1) / (np.sqrt(state.exp_avg_sq) / np.sqrt(bc2) + eps)
+        if not np.all(state.count):
+            return np.full(state.exp_avg.shape, np.nan)  # before the first step
+        bc1, bc2 = corrections(state)
+        return lr / (bc1 * (np.sqrt(state.exp_avg_sq) / np.sqrt(bc2) + eps))
 
     return Optimizer(init, update, effective_lr)
 
