@@ -31,9 +31,10 @@ class Oracle(Protocol):
 class Optimizer(NamedTuple):
     init: Callable
     update: Callable
-    # lr / (per-coordinate scale): the effective step per unit of gradient, or
-    # None where the rule is not per-coordinate (the runner then records the
-    # ratio -update / grad instead).
+    # (state after a step, lr of that step) -> lr / (per-coordinate scale), the
+    # effective step per unit of gradient; elementwise, so the runner applies it
+    # once to the whole recorded history. None where the rule is not
+    # per-coordinate (the runner then reports the ratio -update / grad).
     effective_lr: Callable | None = None
     uses_lr: bool = True
 
@@ -66,6 +67,10 @@ def check_eps(eps):
 # --------------------------------------------------------------------------
 
 
+def _plain_lr(state, lr):
+    return lr
+
+
 class EmptyState(NamedTuple):
     pass
 
@@ -83,7 +88,7 @@ def sgd(lr: float = 0.01) -> Optimizer:
     def update(grad, state, params, lr, oracle):
         return -lr * grad, state
 
-    return Optimizer(init, update, lambda state, lr: np.broadcast_to(lr, lr.shape[:-1] + (2,)))
+    return Optimizer(init, update, _plain_lr)
 
 
 class MomentumState(NamedTuple):
@@ -108,7 +113,7 @@ def momentum(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
         v = mu * state.velocity + grad
         return -lr * v, MomentumState(v)
 
-    return Optimizer(init, update, lambda state, lr: np.broadcast_to(lr, lr.shape[:-1] + (2,)))
+    return Optimizer(init, update, _plain_lr)
 
 
 class NesterovState(NamedTuple):
@@ -137,7 +142,7 @@ def nesterov(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
         v = mu * state.velocity - lr * oracle.grad(ahead)
         return v, NesterovState(v, ahead)
 
-    return Optimizer(init, update, lambda state, lr: np.broadcast_to(lr, lr.shape[:-1] + (2,)))
+    return Optimizer(init, update, _plain_lr)
 
 
 class AdaGradState(NamedTuple):
@@ -246,9 +251,10 @@ def adam(
         return step, new
 
     def effective_lr(state, lr):
-        if not np.all(state.count):
-            return np.full(state.exp_avg.shape, np.nan)  # before the first step
-        bc1, bc2 = corrections(state)
+        if correct:
+            bc1, bc2 = 1 - b1**state.count, 1 - b2**state.count
+        else:
+            bc1, bc2 = 1.0, 1.0
         return lr / (bc1 * (np.sqrt(state.exp_avg_sq) / np.sqrt(bc2) + eps))
 
     return Optimizer(init, update, effective_lr)

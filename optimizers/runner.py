@@ -9,6 +9,7 @@ rectangular; :meth:`Batch.trajectory` cuts a single run at its stop.
 from __future__ import annotations
 
 import inspect
+from types import SimpleNamespace
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -303,72 +304,87 @@ def _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history):
     codes[bad0], stops[bad0] = _DIVERGED, 0
     active = ~bad0
     fields = _recorded_fields(state)
+    # Only what cannot be derived afterwards is written inside the loop: for a
+    # single run, per-step NumPy calls are the whole cost.
     hist = None
     if history:
         hist = {
             "points": np.empty((steps + 1, b, 2)),
             "losses": np.empty((steps + 1, b)),
             "gradients": np.empty((steps + 1, b, 2)),
-            "lrs": np.zeros((steps, b)),
-            "updates": np.zeros((steps, b, 2)),
-            "effective_lr": np.full((steps, b, 2), np.nan),
         }
         for k in fields:
             v = getattr(state, k)
             hist["state." + k] = np.empty((steps + 1,) + v.shape, dtype=v.dtype)
         _record(hist, fields, 0, x, loss, g, state)
     singular_flag = "singular" in state._fields
+    tol_sq = tol * tol
     t = 0
     for t in range(steps):
-        converged = active & (g[:, 0] * g[:, 0] + g[:, 1] * g[:, 1] < tol * tol)
-        if converged.any():
+        converged = active & (g[:, 0] * g[:, 0] + g[:, 1] * g[:, 1] < tol_sq)
+        if np.count_nonzero(converged):
             codes[converged], stops[converged] = _CONVERGED, t
             active &= ~converged
-        if not active.any():
-            break
-        lr = base_lr * factors[t]
-        update, new_state = opt.update(oracle.add_noise(g), state, x, lr, oracle)
+            if not np.count_nonzero(active):
+                break
+        update, new_state = opt.update(oracle.add_noise(g), state, x, base_lr * factors[t], oracle)
         x_new = x + update
         loss_new, g_new = landscape.value_and_grad(x_new)
-        bad = _diverged(x_new, loss_new, g_new)
-        stop_here = active & bad
-        codes[stop_here], stops[stop_here] = _DIVERGED, t
+        stop_here = active & _diverged(x_new, loss_new, g_new)
         if singular_flag:
-            singular = active & new_state.singular & ~bad
+            singular = active & new_state.singular & ~stop_here
             codes[singular], stops[singular] = _SINGULAR, t
             stop_here |= singular
-        move = active & ~stop_here
-        if move.all():
-            x, loss, g, state = x_new, loss_new, g_new, new_state
-        else:
+        if np.count_nonzero(stop_here):
+            codes[stop_here & (codes == _RUNNING)] = _DIVERGED
+            stops[stop_here & (codes == _DIVERGED)] = t
+            move = active & ~stop_here
             x = np.where(move[:, None], x_new, x)
             loss = np.where(move, loss_new, loss)
             g = np.where(move[:, None], g_new, g)
             state = _where(move, new_state, state)
             active = move
+        elif np.count_nonzero(active) == b:
+            x, loss, g, state = x_new, loss_new, g_new, new_state
+        else:  # some runs stopped earlier: they keep their last point and state
+            x = np.where(active[:, None], x_new, x)
+            loss = np.where(active, loss_new, loss)
+            g = np.where(active[:, None], g_new, g)
+            state = _where(active, new_state, state)
         if hist is not None:
-            hist["lrs"][t] = np.where(move, lr[:, 0], 0.0)
-            hist["updates"][t] = np.where(move[:, None], update, 0.0)
-            if opt.effective_lr is not None:
-                eff = opt.effective_lr(state, lr)
-            else:
-                old_g = hist["gradients"][t]
-                eff = np.where(np.abs(old_g) > 1e-300, -update / np.where(old_g == 0, 1.0, old_g), np.nan)
-            hist["effective_lr"][t] = np.where(move[:, None], eff, np.nan)
             _record(hist, fields, t + 1, x, loss, g, state)
+        if not np.count_nonzero(active):
+            t += 1
+            break
     else:
         t = steps
-    if hist is not None and t < steps:
-        # Everyone stopped early: hold the last point for the unused steps.
-        for k, v in hist.items():
-            if v.shape[0] == steps + 1:
+    if hist is not None:
+        if t < steps:  # everyone stopped early: hold the last point for the unused steps
+            for v in hist.values():
                 v[t + 1 :] = v[t]
-    finished = active & (codes == _RUNNING)
-    if steps == t:
-        converged = finished & (g[:, 0] * g[:, 0] + g[:, 1] * g[:, 1] < tol * tol)
-        codes[converged] = _CONVERGED
+        _derive_history(hist, opt, fields, base_lr, factors, stops)
+    if t == steps:
+        finished = active & (codes == _RUNNING)
+        codes[finished & (g[:, 0] * g[:, 0] + g[:, 1] * g[:, 1] < tol_sq)] = _CONVERGED
     codes[codes == _RUNNING] = _MAX_STEPS
     return codes, stops, x, loss, g, hist, fields
+
+
+def _derive_history(hist, opt, fields, base_lr, factors, stops) -> None:
+    """Learning rates, updates and effective step sizes, from the recorded path in one pass."""
+    steps = len(factors)
+    taken = np.arange(steps)[:, None] < stops[None, :]  # (T, B): step k was taken by run b
+    lrs = base_lr[None, :, :] * factors[:, None, None]  # (T, B, 2)
+    hist["lrs"] = np.where(taken, lrs[..., 0], 0.0)
+    updates = np.diff(hist["points"], axis=0)
+    hist["updates"] = updates
+    if opt.effective_lr is not None:
+        after = SimpleNamespace(**{k: hist["state." + k][1:] for k in fields})
+        eff = np.broadcast_to(opt.effective_lr(after, lrs), updates.shape)
+    else:
+        g = hist["gradients"][:-1]
+        eff = np.where(g != 0, -updates / np.where(g == 0, 1.0, g), np.nan)
+    hist["effective_lr"] = np.where(taken[..., None], eff, np.nan)
 
 
 def _diverged(x, loss, g) -> np.ndarray:
