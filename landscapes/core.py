@@ -214,6 +214,7 @@ class Landscape:
             hints=self.hints,
         )
 
+    @functools.cached_property
     def _key(self) -> tuple:
         return (self.name, sp.srepr(self.expr), tuple(sorted(self.params.items())), self.window)
 
@@ -229,7 +230,7 @@ _CRITICAL_POINTS: dict[tuple, tuple[CriticalPoint, ...]] = {}
 def _critical_points(landscape: Landscape) -> tuple[CriticalPoint, ...]:
     # Keyed on the expression and parameter values, so every Landscape object
     # built for the same surface shares one search.
-    key = landscape._key()
+    key = landscape._key
     if key not in _CRITICAL_POINTS:
         if len(_CRITICAL_POINTS) >= 256:
             _CRITICAL_POINTS.clear()

@@ -1,0 +1,14 @@
+"""Descent Lab: the router. Shared sidebar (language), then the page the URL names."""
+
+import streamlit as st
+
+from i18n import t
+from ui import controls
+
+st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
+
+lang = controls.language_picker()
+pages = [
+    st.Page("pages/playground.py", title=t("nav.playground", lang), icon="🏔️", url_path="playground", default=True),
+]
+st.navigation(pages).run()

@@ -1,0 +1,25 @@
+"""Pure Plotly figure builders: data in, figure dicts out. No Streamlit here."""
+
+from .curves import internals_figure, loss_figure, schedule_figure, step_arrows, surface_figure
+from .landscape import Grid, eigen_traces, gradient_field_trace, grid, taylor_trace
+from .paths import Run, frame_steps, path_figure, thin
+from .style import OPTIMIZER_STYLE, style
+
+__all__ = [
+    "Grid",
+    "OPTIMIZER_STYLE",
+    "Run",
+    "eigen_traces",
+    "frame_steps",
+    "gradient_field_trace",
+    "grid",
+    "internals_figure",
+    "loss_figure",
+    "path_figure",
+    "schedule_figure",
+    "step_arrows",
+    "style",
+    "surface_figure",
+    "taylor_trace",
+    "thin",
+]

@@ -1,0 +1,192 @@
+"""The main figure: optimizer paths over the contour, animated in the browser.
+
+Size is the design constraint: a naive animation (one frame per step, each
+holding every path so far) is megabytes. Here a frame touches only the moving
+traces (one trail and one head per optimizer), there are at most
+``max_frames`` frames, each trail is thinned to at most ``trail_points``
+points, and coordinates travel as float32 (Plotly sends them base64-packed).
+The figure opens on the finished paths; play replays them from the start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import landscape as lf
+from .style import layout_base, packed, style
+
+
+@dataclass(frozen=True)
+class Run:
+    """One optimizer's path as the figures need it."""
+
+    key: str  # optimizer name, picks the style
+    label: str  # legend text
+    points: np.ndarray  # (n+1, 2)
+    losses: np.ndarray  # (n+1,)
+
+
+def thin(n_points: int, most: int) -> np.ndarray:
+    """Indices of at most ``most`` points spread over ``n_points``, first and last kept."""
+    if n_points <= most:
+        return np.arange(n_points)
+    return np.unique(np.round(np.linspace(0, n_points - 1, most)).astype(int))
+
+
+def frame_steps(longest: int, max_frames: int) -> np.ndarray:
+    """Which steps get a frame: all of them for short runs, evenly spread for long ones."""
+    return np.unique(np.round(np.linspace(0, longest, min(longest + 1, max_frames))).astype(int))
+
+
+def _f32(a) -> dict:
+    return packed(a)
+
+
+def path_figure(
+    surface,
+    grid: lf.Grid,
+    runs: list[Run],
+    labels: dict[str, str],
+    start=None,
+    overlays: list[dict] | None = None,
+    max_frames: int = 60,
+    trail_points: int = 80,
+    path_points: int = 400,
+    frame_ms: int = 60,
+    height: int = 560,
+    font_size: int = 14,
+) -> dict:
+    """The animated contour figure as a plain dict (Plotly figure JSON).
+
+    ``labels`` holds the translated words: colorbar, start, play, pause,
+    step, minimum, saddle, maximum, speed names.
+    """
+    data: list[dict] = [lf.contour_trace(grid, labels["colorbar"]), lf.click_grid_trace(surface.window)]
+    data += lf.critical_traces(surface, labels)
+    data += overlays or []
+    if start is not None:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [float(start[0])],
+                "y": [float(start[1])],
+                "marker": {"symbol": "circle-open", "size": 16, "color": "#222222", "line": {"width": 3}},
+                "name": labels["start"],
+                "hovertemplate": labels["start"] + " (%{x:.3g}, %{y:.3g})<extra></extra>",
+            }
+        )
+    moving: list[int] = []
+    for run in runs:
+        s = style(run.key)
+        full = run.points[thin(len(run.points), path_points)]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": _f32(full[:, 0]),
+                "y": _f32(full[:, 1]),
+                "line": {"color": s["color"], "width": 3, "dash": s["dash"]},
+                "name": run.label,
+                "legendgroup": run.key,
+                "hoverinfo": "skip",
+            }
+        )
+        moving.append(len(data))
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": _f32(run.points[-1:, 0]),
+                "y": _f32(run.points[-1:, 1]),
+                "marker": {"symbol": s["symbol"], "size": 13, "color": s["color"], "line": {"width": 1.5, "color": "white"}},
+                "name": run.label,
+                "legendgroup": run.key,
+                "showlegend": False,
+                "hovertemplate": run.label + " (%{x:.4g}, %{y:.4g})<extra></extra>",
+            }
+        )
+    frames = _frames(runs, moving, max_frames, trail_points, path_points)
+    (x0, x1), (y0, y1) = surface.window
+    layout = {
+        **layout_base(font_size),
+        "height": height,
+        "xaxis": {"range": [x0, x1], "title": {"text": "x"}, "constrain": "domain"},
+        "yaxis": {"range": [y0, y1], "title": {"text": "y"}},
+        "dragmode": "pan",
+        "clickmode": "event+select",
+        "hovermode": "closest",
+        "uirevision": "paths",
+    }
+    if frames:
+        layout["updatemenus"] = [_play_menu(labels, frame_ms)]
+        layout["sliders"] = [_scrub_slider(frames, labels)]
+    return {"data": data, "layout": layout, "frames": frames}
+
+
+def _frames(runs: list[Run], moving: list[int], max_frames: int, trail_points: int, path_points: int) -> list[dict]:
+    if not runs:
+        return []
+    longest = max(len(r.points) - 1 for r in runs)
+    frames = []
+    for k in frame_steps(longest, max_frames):
+        data = []
+        # The last frame is the figure's resting state: full detail there.
+        most = path_points if k == longest else trail_points
+        for run in runs:
+            upto = min(k, len(run.points) - 1)
+            trail = run.points[: upto + 1][thin(upto + 1, most)]
+            data.append({"x": _f32(trail[:, 0]), "y": _f32(trail[:, 1])})
+            data.append({"x": _f32(run.points[upto : upto + 1, 0]), "y": _f32(run.points[upto : upto + 1, 1])})
+        traces = [i for m in moving for i in (m - 1, m)]
+        frames.append({"name": str(int(k)), "data": data, "traces": traces})
+    return frames
+
+
+def _play_menu(labels: dict[str, str], frame_ms: int) -> dict:
+    def play(speed: float) -> dict:
+        ms = int(frame_ms / speed)
+        return {
+            "label": f"▶ {labels['play']} {speed:g}×",
+            "method": "animate",
+            "args": [None, {"frame": {"duration": ms, "redraw": False}, "transition": {"duration": 0}, "fromcurrent": False, "mode": "immediate"}],
+        }
+
+    return {
+        "type": "buttons",
+        "direction": "left",
+        "x": 0.0,
+        "y": 1.0,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "pad": {"b": 6},
+        "showactive": False,
+        "buttons": [
+            play(0.5),
+            play(1.0),
+            play(2.0),
+            {
+                "label": f"⏸ {labels['pause']}",
+                "method": "animate",
+                "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}],
+            },
+        ],
+    }
+
+
+def _scrub_slider(frames: list[dict], labels: dict[str, str]) -> dict:
+    return {
+        "active": len(frames) - 1,
+        "currentvalue": {"prefix": labels["step"] + " ", "visible": True},
+        "pad": {"t": 45},
+        "steps": [
+            {
+                "label": f["name"],
+                "method": "animate",
+                "args": [[f["name"]], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}],
+            }
+            for f in frames
+        ],
+    }

@@ -1,0 +1,47 @@
+"""Playground: race optimizers on a surface, watch them move, read the curvature."""
+
+import streamlit as st
+
+from i18n import t
+from ui import controls, views
+
+
+def playground() -> None:
+    lg = controls.lang()
+    sc = controls.scenario()
+    st.title(t("nav.playground", lg))
+    if not sc.optimizers:
+        st.info(t("pg.no_optimizer", lg))
+        return
+    runs = views.compute(sc)
+    views.status_lines(runs, lg)
+    views.schedule_panel(runs, lg)
+    keys = ["paths", "surface", "inside", "formulas"]
+    tabs = st.tabs([t(f"pg.view.{k}", lg) for k in keys], key="view", on_change="rerun", bind="query-params")
+    paths, surface, inside, formulas = tabs
+    longest = max(tr.steps for tr in runs.values())
+    if paths.open is not False:
+        with paths:
+            c1, c2, c3 = st.columns(3)
+            overlays = {
+                "field": c1.toggle(t("pg.overlay.field", lg), key="field", bind="query-params"),
+                "eigen": c2.toggle(t("pg.overlay.eigen", lg), key="eigen", bind="query-params"),
+                "taylor": c3.toggle(t("pg.overlay.taylor", lg), key="taylor", bind="query-params"),
+            }
+            step = st.slider(t("pg.inspect", lg), 0, max(longest, 1), key="inspect", bind="query-params") if longest else 0
+            views.paths_panel(sc, runs, lg, overlays, step)
+            views.loss_panel(runs, lg)
+            views.readouts(sc, runs, lg, step)
+    if surface.open:
+        with surface:
+            views.surface_panel(sc, runs, lg)
+    if inside.open:
+        with inside:
+            step = st.slider(t("pg.inspect", lg), 0, max(longest - 1, 1), key="inside_step", bind="query-params")
+            views.inside_panel(sc, runs, lg, step)
+    if formulas.open:
+        with formulas:
+            views.formulas_panel(sc, lg)
+
+
+playground()

@@ -1,0 +1,176 @@
+"""Widgets shared by the pages. Every widget has a key, and that key is its URL query key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+import landscapes
+import optimizers
+from landscapes.catalog import CATALOG
+from i18n import LANGUAGES, t
+
+from . import settings as S
+
+BIND = "query-params"
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "en")
+
+
+def language_picker() -> str:
+    """The shared language switch (in the entry file, so it persists across pages)."""
+    return st.sidebar.radio(
+        t("sidebar.language", lang()),
+        list(LANGUAGES),
+        format_func=LANGUAGES.get,
+        key="lang",
+        horizontal=True,
+        bind=BIND,
+    )
+
+
+def _initial(key: str, default) -> dict:
+    # Pass a default only on first creation: later the value lives in session
+    # state (possibly set by a callback), and passing both makes Streamlit warn.
+    return {} if key in st.session_state else {"value": default}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything the Playground's controls decide, as plain values (cache keys)."""
+
+    landscape: str
+    params: tuple[tuple[str, float], ...]
+    optimizers: tuple[str, ...]
+    hyper: dict[str, tuple[tuple[str, object], ...]]
+    start: tuple[float, float]
+    steps: int
+    schedule: tuple[str, int]
+    noise: float
+    seed: int
+    average: str
+
+
+def _reset_for_surface() -> None:
+    """A new surface: its own start, steps, parameters and suggested learning rates."""
+    name = st.session_state["landscape"]
+    x0, y0 = S.default_start(name)
+    st.session_state["x0"], st.session_state["y0"] = float(x0), float(y0)
+    st.session_state["steps"] = S.default_steps(name)
+    for p, v in landscapes.parameter_defaults(name).items():
+        st.session_state[S.param_key(p)] = float(v)
+    for opt in optimizers.names():
+        st.session_state[S.hyper_key(opt, "lr")] = S.default_hyperparameter(opt, "lr", name)
+
+
+def surface_controls() -> tuple[str, tuple[tuple[str, float], ...]]:
+    lg = lang()
+    catalog = landscapes.names()
+    name = st.sidebar.selectbox(
+        t("pg.landscape", lg),
+        catalog,
+        format_func=lambda n: CATALOG[n].title.get(lg, n),
+        key="landscape",
+        bind=BIND,
+        on_change=_reset_for_surface,
+    )
+    params = []
+    ranges = landscapes.parameter_ranges(name)
+    for p, default in landscapes.parameter_defaults(name).items():
+        lo, hi = ranges[p]
+        key = S.param_key(p)
+        value = st.sidebar.slider(
+            t(f"param.{p}", lg), float(lo), float(hi), step=(hi - lo) / 200, key=key, bind=BIND, **_initial(key, float(default))
+        )
+        params.append((p, float(value)))
+    return name, tuple(params)
+
+
+def run_controls(surface: str) -> tuple[tuple[str, ...], int, tuple[float, float]]:
+    lg = lang()
+    chosen = st.sidebar.multiselect(
+        t("pg.optimizers", lg),
+        optimizers.names(),
+        default=["sgd", "momentum"],
+        format_func=lambda n: t(f"opt.{n}", lg),
+        key="optimizers",
+        help=t("pg.optimizers_help", lg),
+        bind=BIND,
+    )
+    steps = st.sidebar.slider(
+        t("pg.steps", lg), *S.STEPS_RANGE, step=5, key="steps", bind=BIND, **_initial("steps", S.default_steps(surface))
+    )
+    sx, sy = S.default_start(surface)
+    st.sidebar.caption(t("pg.start", lg) + " · " + t("pg.start_help", lg))
+    c1, c2 = st.sidebar.columns(2)
+    x0 = c1.number_input(t("pg.start_x", lg), -1e3, 1e3, step=0.1, format="%.3f", key="x0", bind=BIND, **_initial("x0", float(sx)))
+    y0 = c2.number_input(t("pg.start_y", lg), -1e3, 1e3, step=0.1, format="%.3f", key="y0", bind=BIND, **_initial("y0", float(sy)))
+    return tuple(chosen), int(steps), (float(x0), float(y0))
+
+
+def hyper_controls(chosen: tuple[str, ...], surface: str) -> dict[str, tuple[tuple[str, object], ...]]:
+    lg = lang()
+    out = {}
+    for opt in chosen:
+        with st.sidebar.expander(f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}", expanded=len(chosen) <= 2):
+            values = []
+            for hp in S.HYPERPARAMETERS[opt]:
+                values.append((hp, _hyper_widget(opt, hp, surface, lg)))
+        out[opt] = tuple(values)
+    return out
+
+
+def _hyper_widget(opt: str, hp: str, surface: str, lg: str):
+    key = S.hyper_key(opt, hp)
+    label = t(f"hp.{hp}", lg)
+    default = S.default_hyperparameter(opt, hp, surface)
+    if hp == "lr":
+        return st.select_slider(label, S.LR_OPTIONS, key=key, bind=BIND, format_func=lambda v: f"{v:g}", **_initial(key, default))
+    if hp in ("momentum", "beta1"):
+        return st.slider(label, 0.0, 0.99, step=0.01, key=key, bind=BIND, **_initial(key, float(default)))
+    if hp == "beta2":
+        return st.select_slider(label, S.BETA2_OPTIONS, key=key, bind=BIND, **_initial(key, float(default)))
+    if hp == "alpha":
+        return st.select_slider(label, S.ALPHA_OPTIONS, key=key, bind=BIND, **_initial(key, float(default)))
+    if hp == "eps":
+        return st.select_slider(label, S.EPS_OPTIONS, key=key, bind=BIND, format_func=lambda v: f"{v:g}", **_initial(key, float(default)))
+    if hp == "bias_correction":
+        return st.toggle(label, key=key, bind=BIND, **_initial(key, bool(default)))
+    if hp == "memory":
+        return int(st.slider(label, 1, 20, step=1, key=key, bind=BIND, **_initial(key, int(default))))
+    raise ValueError(f"No control for hyperparameter {hp}")
+
+
+def training_controls() -> tuple[tuple[str, int], float, int, str]:
+    lg = lang()
+    with st.sidebar.expander(t("pg.schedule", lg) + " · " + t("pg.noise", lg)):
+        schedule = st.selectbox(
+            t("pg.schedule", lg), optimizers.schedules.names(), format_func=lambda n: t(f"sched.{n}", lg), key="schedule", bind=BIND
+        )
+        warmup = st.slider(t("pg.warmup", lg), 0, 500, step=10, key="warmup", bind=BIND, **_initial("warmup", 0))
+        noise = st.select_slider(t("pg.noise", lg), S.NOISE_OPTIONS, key="noise", bind=BIND, **_initial("noise", 0.0))
+        seed = st.number_input(t("pg.seed", lg), 0, 10_000, step=1, key="seed", bind=BIND, **_initial("seed", 0))
+        average = st.selectbox(
+            t("pg.average", lg), S.AVERAGE_OPTIONS, format_func=lambda n: t(f"pg.average.{n}", lg), key="average", bind=BIND
+        )
+    return (schedule, int(warmup)), float(noise), int(seed), average
+
+
+def scenario() -> Scenario:
+    name, params = surface_controls()
+    chosen, steps, start = run_controls(name)
+    hyper = hyper_controls(chosen, name)
+    schedule, noise, seed, average = training_controls()
+    return Scenario(name, params, chosen, hyper, start, steps, schedule, noise, seed, average)
+
+
+def set_start_from_click(chart_key: str) -> None:
+    """on_select callback of the path chart: the clicked point becomes the start."""
+    event = st.session_state.get(chart_key) or {}
+    points = (event.get("selection") or {}).get("points") or []
+    if points:
+        st.session_state["x0"] = round(float(points[0]["x"]), 3)
+        st.session_state["y0"] = round(float(points[0]["y"]), 3)

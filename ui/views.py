@@ -1,0 +1,186 @@
+"""The Playground's panels: each turns computed runs into figures and text. No math here."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import figures
+import landscapes
+from i18n import t
+from optimizers.formulas import UPDATE_RULES
+
+from . import cache
+from .charts import show
+from .controls import Scenario, set_start_from_click
+
+PATH_CHART = "path_chart"
+
+
+def compute(sc: Scenario) -> dict:
+    """One cached run per selected optimizer."""
+    return {
+        opt: cache.trajectory(
+            sc.landscape, sc.params, opt, sc.hyper[opt], sc.start, sc.steps, sc.schedule, sc.noise, sc.seed, sc.average
+        )
+        for opt in sc.optimizers
+    }
+
+
+def fig_labels(lg: str, log: bool = False) -> dict[str, str]:
+    keys = ["start", "play", "pause", "step", "loss", "lr", "minimum", "saddle", "maximum", "eigen", "effective_lr", "second", "first", "gradient_step", "actual_step"]
+    labels = {k: t(f"fig.{k}", lg) for k in keys}
+    labels["colorbar"] = t("fig.colorbar_log" if log else "fig.colorbar", lg)
+    return labels
+
+
+def as_runs(runs: dict, lg: str, averaged: bool = False) -> list[figures.Run]:
+    out = []
+    for opt, tr in runs.items():
+        out.append(figures.Run(opt, t(f"opt.{opt}", lg), tr.points, tr.losses))
+        if averaged and tr.averaged is not None:
+            out.append(figures.Run(opt, t(f"opt.{opt}", lg) + " (avg)", tr.averaged, tr.losses))
+    return out
+
+
+def status_message(tr, lg: str) -> str:
+    step = tr.steps + (1 if tr.status == "diverged" else 0)
+    grad_norm = float(np.linalg.norm(tr.gradients[-1]))
+    return t(f"status.{tr.status}", lg, step=step, grad_norm=grad_norm)
+
+
+def status_lines(runs: dict, lg: str) -> None:
+    cols = st.columns(min(len(runs), 3) or 1)
+    for i, (opt, tr) in enumerate(runs.items()):
+        color = figures.style(opt)["color"]
+        text = status_message(tr, lg)
+        body = f"**:{_badge(tr.status)}[{t(f'opt.{opt}', lg)}]** — {text} · f = {tr.final_loss:.4g}"
+        cols[i % len(cols)].markdown(f"<span style='color:{color}'>■</span> " + body, unsafe_allow_html=True)
+
+
+def _badge(status: str) -> str:
+    return {"converged": "green", "max_steps": "blue", "diverged": "red", "singular_hessian": "orange"}[status]
+
+
+def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> None:
+    surface = cache.surface(sc.landscape, sc.params)
+    grid = cache.contour(sc.landscape, sc.params)
+    labels = fig_labels(lg, grid.log)
+    extra = []
+    if overlays.get("field"):
+        extra.append(figures.gradient_field_trace(surface, t("fig.field", lg)))
+    point = _inspected_point(sc, runs, inspect_step)
+    if overlays.get("taylor"):
+        model = landscapes.taylor_model(surface, point)
+        extra.append(figures.taylor_trace(surface, model, t("fig.taylor", lg)))
+    if overlays.get("eigen"):
+        curv = landscapes.analyze(surface.hessian(point))
+        extra += figures.eigen_traces(surface, point, curv, labels)
+    spec = figures.path_figure(surface, grid, as_runs(runs, lg, sc.average != "none"), labels, start=sc.start, overlays=extra)
+    show(spec, PATH_CHART, on_select=lambda: set_start_from_click(PATH_CHART))
+    if grid.masked:
+        st.info(t("pg.domain_notice", lg))
+    st.caption(t("pg.click_hint", lg))
+
+
+def _inspected_point(sc: Scenario, runs: dict, step: int | None) -> np.ndarray:
+    if step is None or not runs:
+        return np.asarray(sc.start, dtype=float)
+    tr = next(iter(runs.values()))
+    return tr.points[min(step, tr.steps)]
+
+
+def loss_panel(runs: dict, lg: str) -> None:
+    st.markdown(f"**{t('pg.loss_title', lg)}**")
+    show(figures.loss_figure(as_runs(runs, lg), fig_labels(lg)), "loss_chart")
+
+
+def schedule_panel(runs: dict, lg: str) -> None:
+    lrs = {opt: (t(f"opt.{opt}", lg), tr.lrs) for opt, tr in runs.items() if len(tr.lrs)}
+    if lrs:
+        st.sidebar.caption(t("pg.schedule_title", lg))
+        with st.sidebar:
+            show(figures.schedule_figure(lrs, fig_labels(lg)), "schedule_chart")
+
+
+def readouts(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> None:
+    surface = cache.surface(sc.landscape, sc.params)
+    places = [(t("pg.readout.start", lg), np.asarray(sc.start, dtype=float))]
+    for opt, tr in runs.items():
+        places.append((t("pg.readout.end", lg, name=t(f"opt.{opt}", lg)), tr.points[-1]))
+        if inspect_step is not None:
+            k = min(inspect_step, tr.steps)
+            places.append((t("pg.readout.step", lg, name=t(f"opt.{opt}", lg), step=k), tr.points[k]))
+    pts = np.array([p for _, p in places])
+    curv = landscapes.analyze(surface.hessian(pts))
+    rows = []
+    for i, (where, p) in enumerate(places):
+        lo, hi = curv.eigenvalues[i]
+        rows.append(
+            {
+                t("pg.readout.where", lg): where,
+                t("pg.readout.point", lg): f"({p[0]:.4g}, {p[1]:.4g})",
+                t("pg.readout.eigenvalues", lg): f"{lo:.4g}, {hi:.4g}",
+                t("pg.readout.det", lg): f"{curv.determinant[i]:.4g}",
+                t("pg.readout.cond", lg): f"{curv.condition[i]:.4g}",
+                t("pg.readout.kind", lg): t(f"kind.{curv.kind[i]}", lg),
+            }
+        )
+    st.markdown(f"**{t('pg.readouts', lg)}**")
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def surface_panel(sc: Scenario, runs: dict, lg: str) -> None:
+    grid = cache.contour(sc.landscape, sc.params)
+    show(figures.surface_figure(grid, as_runs(runs, lg), fig_labels(lg, grid.log)), "surface_chart")
+
+
+def inside_panel(sc: Scenario, runs: dict, lg: str, step: int) -> None:
+    surface = cache.surface(sc.landscape, sc.params)
+    grid = cache.contour(sc.landscape, sc.params)
+    labels = fig_labels(lg, grid.log)
+    arrows = []
+    series = []
+    for opt, tr in runs.items():
+        name = t(f"opt.{opt}", lg)
+        if tr.steps:
+            k = min(step, tr.steps - 1)
+            arrows.append(
+                {
+                    "key": opt,
+                    "label": name,
+                    "point": tr.points[k],
+                    "gradient_step": -tr.lrs[k] * tr.gradients[k],
+                    "update": tr.updates[k],
+                }
+            )
+        second = next((tr.state[f] for f in ("sum_sq", "mean_sq", "exp_avg_sq") if f in tr.state), None)
+        first = next((tr.state[f] for f in ("velocity", "exp_avg") if f in tr.state), None)
+        series.append(
+            {
+                "key": opt,
+                "label": name,
+                "effective_lr": tr.effective_lr,
+                "second": None if second is None else np.sqrt(second),
+                "first": first,
+            }
+        )
+    spec = figures.path_figure(surface, grid, as_runs(runs, lg), labels, start=sc.start, overlays=figures.step_arrows(arrows, labels), max_frames=0)
+    show(spec, "inside_chart")
+    st.caption(t("pg.inside_caption", lg))
+    show(figures.internals_figure(series, labels), "internals_chart")
+
+
+def formulas_panel(sc: Scenario, lg: str) -> None:
+    surface = cache.surface(sc.landscape, sc.params)
+    st.markdown(f"**{t('pg.formulas.f', lg)}** — {surface.description.get(lg, '')}")
+    st.latex("f(x, y) = " + surface.latex)
+    st.markdown(f"**{t('pg.formulas.grad', lg)}**")
+    st.latex(r"\nabla f = " + surface.gradient_latex)
+    st.markdown(f"**{t('pg.formulas.hess', lg)}**")
+    st.latex("H = " + surface.hessian_latex)
+    st.markdown(f"**{t('pg.formulas.rules', lg)}**")
+    for opt in sc.optimizers:
+        st.markdown(f"**{t(f'opt.{opt}', lg)}**")
+        st.latex(UPDATE_RULES[opt])
+        st.markdown(f"- {t('pg.pros', lg)}: {t(f'pros.{opt}', lg)}\n- {t('pg.cons', lg)}: {t(f'cons.{opt}', lg)}")
