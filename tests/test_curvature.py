@@ -10,7 +10,7 @@ import pytest
 import landscapes
 from conftest import bowl_f, bowl_grad, bowl_hess, rosen_f, rosen_grad, rosen_hess
 
-pytestmark = pytest.mark.filterwarnings("error")
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 
 def _rotated(l1, l2, degrees):

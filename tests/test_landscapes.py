@@ -11,7 +11,7 @@ import sympy as sp
 import landscapes
 from conftest import bowl_f, rosen_f, rosen_grad, rosen_hess
 
-pytestmark = pytest.mark.filterwarnings("error")
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 # Every catalog entry at its defaults, plus non-default parameter values.
 CASES = [(name, {}) for name in landscapes.names()] + [

@@ -18,7 +18,7 @@ import landscapes
 import optimizers
 from conftest import bowl_grad, rosen_f, rosen_grad, rosen_hess
 
-pytestmark = pytest.mark.filterwarnings("error")
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 ROSEN = landscapes.get("rosenbrock")
 BOWL_COND, BOWL_ANGLE = 10.0, 30.0

@@ -12,7 +12,7 @@ import optimizers
 from conftest import bowl_grad
 from optimizers import schedules
 
-pytestmark = pytest.mark.filterwarnings("error")
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 
 def _factors(schedule, n):

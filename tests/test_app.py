@@ -1,0 +1,163 @@
+"""The Playground through Streamlit's AppTest: every control path runs without an exception."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import landscapes
+import optimizers
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def fresh(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def path_chart(at: AppTest) -> dict:
+    specs = [s for s in charts(at) if s.get("frames") is not None and any(d.get("name") == "click" for d in s["data"])]
+    assert specs, "the path chart is missing"
+    return specs[0]
+
+
+def status_text(at: AppTest) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_default_page_shows_sgd_and_momentum_on_the_bowl():
+    at = fresh()
+    assert not at.exception
+    spec = path_chart(at)
+    names = [d.get("name") for d in spec["data"]]
+    assert "SGD" in names and "Momentum" in names
+    assert len(spec["frames"]) >= 2
+    assert "SGD" in status_text(at) and "Momentum" in status_text(at)
+
+
+@pytest.mark.parametrize("name", landscapes.names())
+def test_every_landscape_renders(name):
+    at = fresh()
+    at.selectbox(key="landscape").set_value(name).run()
+    assert not at.exception
+    spec = path_chart(at)
+    (x0, x1), _ = landscapes.get(name).window
+    assert spec["layout"]["xaxis"]["range"] == [x0, x1]
+    # The surface's own start point is taken.
+    assert at.number_input(key="x0").value == pytest.approx(landscapes.get(name).hints["start"][0])
+
+
+def test_every_optimizer_at_once_reports_a_status_each():
+    at = fresh({"landscape": "rosenbrock"})
+    at.multiselect(key="optimizers").set_value(optimizers.names()).run()
+    assert not at.exception
+    text = status_text(at)
+    for name in ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam", "Newton", "Saddle-free Newton", "L-BFGS"]:
+        assert name in text
+    assert len([d for d in path_chart(at)["data"] if d.get("legendgroup")]) == 2 * len(optimizers.names())
+
+
+@pytest.mark.parametrize("schedule", optimizers.schedules.names())
+def test_every_schedule_runs_and_is_plotted(schedule):
+    at = fresh()
+    at.selectbox(key="schedule").set_value(schedule).run()
+    at.slider(key="warmup").set_value(20).run()
+    assert not at.exception
+    small = [s for s in charts(at) if s["layout"].get("yaxis", {}).get("type") == "log" and s["layout"].get("height") == 160]
+    assert small, "the learning-rate plot is missing"
+
+
+def test_noise_and_averaging_add_an_averaged_path():
+    at = fresh()
+    at.select_slider(key="noise").set_value(1.0).run()
+    at.selectbox(key="average").set_value("polyak").run()
+    assert not at.exception
+    names = [d.get("name") for d in path_chart(at)["data"]]
+    assert "SGD (averaged)" in names and "Momentum (averaged)" in names
+
+
+def test_diverging_learning_rate_is_reported_in_words():
+    at = fresh({"landscape": "rosenbrock", "optimizers": "sgd"})
+    at.select_slider(key="sgd_lr").set_value(0.1).run()
+    assert not at.exception
+    assert "diverged at step" in status_text(at)
+    assert "lower the learning rate" in status_text(at)
+
+
+def test_bad_link_values_fall_back_with_a_notice():
+    at = fresh({"landscape": "nope", "steps": "abc", "sgd_lr": "-3", "optimizers": "zzz"})
+    assert not at.exception
+    warning = " ".join(w.value for w in at.warning)
+    for key in ("landscape", "steps", "sgd_lr", "optimizers"):
+        assert key in warning
+    assert at.selectbox(key="landscape").value == "bowl"
+    path_chart(at)
+
+
+def test_benchmark_link_opens_that_scenario():
+    at = fresh(
+        {
+            "landscape": "rosenbrock",
+            "optimizers": ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"],
+            "steps": "1000",
+        }
+    )
+    assert not at.exception
+    assert at.selectbox(key="landscape").value == "rosenbrock"
+    assert at.multiselect(key="optimizers").value == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+    assert at.slider(key="steps").value == 1000
+    assert not at.warning
+
+
+def test_click_on_the_contour_sets_the_start():
+    from ui.controls import set_start_from_click
+
+    at = fresh()
+    at.session_state["path_chart_probe"] = {"selection": {"points": [{"x": 1.25, "y": -0.5}]}}
+    # The callback is what the chart's on_select runs; call it inside a script run.
+    import streamlit as st
+
+    with pytest.MonkeyPatch.context() as mp:
+        state = {"path_chart_probe": {"selection": {"points": [{"x": 1.25, "y": -0.5}]}}}
+        mp.setattr(st, "session_state", state)
+        set_start_from_click("path_chart_probe")
+        assert (state["x0"], state["y0"]) == (1.25, -0.5)
+
+
+def test_overlays_and_other_views_render():
+    at = fresh()
+    at.toggle(key="field").set_value(True).run()
+    at.toggle(key="eigen").set_value(True).run()
+    at.toggle(key="taylor").set_value(True).run()
+    assert not at.exception
+    names = [d.get("name") or "" for d in path_chart(at)["data"]]
+    assert "downhill direction" in names and "quadratic model" in names
+    assert sum("eigenvector" in n for n in names) == 2
+
+
+def test_language_switch_changes_the_text():
+    at = fresh()
+    at.radio(key="lang").set_value("zh").run()
+    assert not at.exception
+    assert at.title[0].value == "演练场"
+    assert "动量法" in status_text(at)
+
+
+def test_custom_start_number_inputs_move_the_path():
+    at = fresh()
+    before = path_chart(at)
+    at.number_input(key="x0").set_value(2.0).run()
+    at.number_input(key="y0").set_value(-2.0).run()
+    start = [d for d in path_chart(at)["data"] if d.get("name") == "start"][0]
+    assert (start["x"], start["y"]) == ([2.0], [-2.0])
+    assert before != path_chart(at)

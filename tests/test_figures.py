@@ -1,0 +1,127 @@
+"""Figure builders on their own: valid Plotly, small, and faithful to the runs they draw."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+import figures
+import landscapes
+import optimizers
+
+LABELS = {
+    "colorbar": "f", "start": "start", "play": "play", "pause": "pause", "step": "step", "loss": "f", "lr": "lr",
+    "minimum": "minimum", "saddle": "saddle", "maximum": "maximum", "eigen": "eigenvector", "effective_lr": "e",
+    "second": "s", "first": "v", "gradient_step": "g", "actual_step": "a",
+}
+BENCH = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+
+
+def unpack(arr):
+    if isinstance(arr, dict):
+        dtype = {"f4": np.float32, "f8": np.float64, "i4": np.int32}[arr["dtype"]]
+        return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=dtype)
+    return np.asarray(arr, dtype=float)
+
+
+@pytest.fixture(scope="module")
+def bench_runs():
+    s = landscapes.get("rosenbrock")
+    runs = [figures.Run(n, n, *(lambda t: (t.points, t.losses))(optimizers.run(s, n, start=(-1.5, 2), steps=1000, lr=3e-4))) for n in BENCH]
+    return s, figures.grid(s, 150), runs
+
+
+def test_path_figure_is_valid_plotly(bench_runs):
+    s, g, runs = bench_runs
+    spec = figures.path_figure(s, g, runs, LABELS, start=(-1.5, 2))
+    go.Figure(spec)  # raises on any invalid property
+
+
+def test_benchmark_figure_is_under_a_megabyte_with_at_most_60_frames(bench_runs):
+    s, g, runs = bench_runs
+    spec = figures.path_figure(s, g, runs, LABELS, start=(-1.5, 2))
+    assert 2 <= len(spec["frames"]) <= 60
+    assert len(pio.to_json(spec, validate=False)) < 1_000_000
+
+
+def test_frames_touch_only_the_moving_traces_and_end_at_the_finish(bench_runs):
+    s, g, runs = bench_runs
+    spec = figures.path_figure(s, g, runs, LABELS, start=(-1.5, 2))
+    moving = spec["frames"][0]["traces"]
+    assert len(moving) == 2 * len(runs)
+    for i in moving:
+        assert spec["data"][i].get("legendgroup") in BENCH
+    last = spec["frames"][-1]["data"]
+    for k, run in enumerate(runs):
+        head = last[2 * k + 1]
+        assert unpack(head["x"])[0] == pytest.approx(run.points[-1, 0], rel=1e-6, abs=1e-6)
+        trail = last[2 * k]
+        assert unpack(trail["x"])[0] == pytest.approx(-1.5)
+
+
+def test_first_frame_sits_at_the_start(bench_runs):
+    s, g, runs = bench_runs
+    spec = figures.path_figure(s, g, runs, LABELS, start=(-1.5, 2))
+    first = spec["frames"][0]["data"]
+    for k in range(len(runs)):
+        assert list(unpack(first[2 * k + 1]["x"])) == [-1.5]
+        assert list(unpack(first[2 * k + 1]["y"])) == [2.0]
+
+
+def test_packed_arrays_round_trip():
+    a = np.array([[1.5, -2.25], [3.0, 4.0]])
+    p = figures.style.__globals__["packed"](a)
+    assert p["shape"] == "2, 2"
+    assert list(unpack(p)) == [1.5, -2.25, 3.0, 4.0]
+
+
+def test_thin_keeps_ends_and_bounds_the_count():
+    idx = figures.thin(1001, 80)
+    assert idx[0] == 0 and idx[-1] == 1000 and len(idx) <= 80
+    assert list(figures.thin(5, 80)) == [0, 1, 2, 3, 4]
+
+
+def test_log_colors_for_rosenbrock_and_linear_for_the_bowl():
+    g = figures.grid(landscapes.get("rosenbrock"), 50)
+    assert g.log and np.nanmin(g.color) < 0 < np.nanmax(g.color)
+    assert not figures.grid(landscapes.get("bowl"), 50).log
+
+
+def test_grid_masks_points_outside_the_domain():
+    from landscapes.core import X, Y, Landscape
+    import sympy as sp
+
+    s = Landscape(name="log", expr=sp.log(X) + Y**2, window=((-1.0, 1.0), (-1.0, 1.0)))
+    g = figures.grid(s, 21)
+    assert g.masked
+    assert np.all(np.isnan(g.z[:, g.xs <= 0]))
+    assert np.all(np.isfinite(g.z[:, g.xs > 0]))
+
+
+def test_other_figures_are_valid_plotly(bench_runs):
+    s, g, runs = bench_runs
+    go.Figure(figures.loss_figure(runs, LABELS))
+    go.Figure(figures.surface_figure(g, runs, LABELS))
+    t = optimizers.run(s, "adam", start=(-1.5, 2), steps=50, lr=0.01)
+    go.Figure(figures.internals_figure([{"key": "adam", "label": "Adam", "effective_lr": t.effective_lr, "second": np.sqrt(t.state["exp_avg_sq"]), "first": t.state["exp_avg"]}], LABELS))
+    go.Figure(figures.schedule_figure({"adam": ("Adam", t.lrs)}, LABELS))
+    model = landscapes.taylor_model(s, (0.0, 0.0))
+    curv = landscapes.analyze(s.hessian(np.zeros(2)))
+    extra = [figures.gradient_field_trace(s, "field"), figures.taylor_trace(s, model, "q"), *figures.eigen_traces(s, (0.0, 0.0), curv, LABELS)]
+    go.Figure(figures.path_figure(s, g, runs[:1], LABELS, overlays=extra))
+
+
+def test_eigen_arrows_follow_the_eigenvectors():
+    s = landscapes.get("bowl", condition=4.0, angle=30.0)
+    curv = landscapes.analyze(s.hessian(np.zeros(2)))
+    traces = figures.eigen_traces(s, (0.0, 0.0), curv, LABELS)
+    shallow = traces[0]
+    x, y = np.asarray(shallow["x"], dtype=float), np.asarray(shallow["y"], dtype=float)
+    direction = np.array([x[1] - x[0], y[1] - y[0]])
+    angle = np.degrees(np.arctan2(direction[1], direction[0])) % 180
+    assert angle == pytest.approx(30.0, abs=1e-6)  # the shallow axis of a bowl rotated by 30 degrees

@@ -1,0 +1,486 @@
+"""Typed functions: what the parser accepts, the values it computes, its messages and limits.
+
+Validation (``parameters`` / ``validate``) runs in-process without sympy and is
+tested directly; ``from_expression`` goes through the sandbox worker.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import landscapes
+from landscapes import parser, sandbox
+from landscapes.parser import ExpressionError, from_expression, parameters, validate
+
+from conftest import rosen_f, rosen_grad, rosen_hess
+
+ROSENBROCK = "(1-x)^2 + 100*(y-x^2)^2"
+HIMMELBLAU = "(x^2 + y - 11)^2 + (x + y^2 - 7)^2"
+ACKLEY = "-20*exp(-0.2*sqrt(0.5*(x^2+y^2))) - exp(0.5*(cos(2*pi*x)+cos(2*pi*y))) + e + 20"
+
+POINTS = [(0.0, 0.0), (1.0, 1.0), (-1.5, 2.0), (0.3, -0.7), (2.5, 1.25)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _workers():
+    sandbox.warm_up()
+    yield
+
+
+def at(landscape, x, y):
+    p = np.array([x, y])
+    return float(landscape.f(p)), landscape.grad(p), landscape.hessian(p)
+
+
+# -- parameters() and validation without the worker -----------------------------------------
+
+
+def test_parameters_in_order_of_appearance():
+    assert parameters("a*x**2 + b*y**2") == ["a", "b"]
+    assert parameters("k*sin(w*x) + a*y + k") == ["k", "w", "a"]
+    assert parameters("alpha*exp(-x^2/width)") == ["alpha", "width"]
+    assert parameters("(1-x)^2 + 100*(y-x^2)^2") == []
+    assert parameters("pi*e*x") == []
+
+
+def test_parameters_validates_like_from_expression():
+    with pytest.raises(ExpressionError, match="Unknown name 'z' at column 5"):
+        parameters("x + z")
+    with pytest.raises(ExpressionError):
+        parameters("9**9**9")
+    with pytest.raises(ExpressionError):
+        parameters("__import__('os')")
+
+
+def test_unknown_name_message_names_column_and_alternatives():
+    with pytest.raises(ExpressionError) as info:
+        validate("x + z")
+    err = info.value
+    assert err.column == 5 and err.token == "z"
+    assert "Unknown name 'z' at column 5" in str(err)
+    assert "use x, y, pi, e, or a parameter such as a" in str(err)
+    assert isinstance(err, ValueError)
+
+
+@pytest.mark.parametrize(
+    "text, column, fragment",
+    [
+        ("2x + y", 2, "write 2*x instead of 2x"),
+        ("x y", 3, "write x*y"),
+        ("sin x", 5, "write sin(x)"),
+        ("sin(x", 4, "never closed"),
+        ("x + y)", 6, "Unmatched ')'"),
+        ("x^", 3, "incomplete"),
+        ("x + q(y)", 5, "Unknown function 'q'"),
+        ("sin(x, y)", 1, "takes exactly one argument"),
+        ("xy + 1", 1, "write x*y"),
+        ("sinx", 1, "write sin(x)"),
+        ("x^2^99", 5, "Exponent '99' at column 5 is too large"),  # columns count '^' as one character
+        ("x + 1/0", 5, "Division by zero"),
+        ("log(0) + x", 1, "logarithm of zero"),
+        ("sqrt(-1)*x", 1, "not a real number"),
+        ("x // 2", 1, "write / for division"),
+        ("x = 3", 3, "right-hand side"),
+        ("X^2", 1, "lowercase x and y"),
+        ("numpy*x", 1, "cannot be a parameter name"),
+        ("a1*x", 1, "only letters"),
+        ("abcdefghi*x", 1, "at most 8 letters"),
+        ("0x1F + x", 1, "decimal"),
+        ("1e7*x", 1, "too large"),
+        ("x\u00b2", 2, "did you mean '^2'"),
+        ("\u03c0*x", 1, "did you mean 'pi'"),
+        ("x \u2212 1", 3, "did you mean '-'"),
+        ("sin + x", 1, "is a function"),
+        ("2(x+1)", 1, "2*(x+1)"),
+    ],
+)
+def test_messages_point_at_the_problem(text, column, fragment):
+    with pytest.raises(ExpressionError) as info:
+        parameters(text)
+    assert info.value.column == column, str(info.value)
+    assert fragment in str(info.value)
+
+
+def test_empty_and_whitespace():
+    for text in ["", "   ", "\n"]:
+        with pytest.raises(ExpressionError, match="Enter a function"):
+            parameters(text)
+    assert validate("  x + y  ").text == "x + y"
+
+
+def test_length_limit():
+    longest = "x" + " " * (parser.MAX_LENGTH - 3) + "+y"
+    assert len(longest) == parser.MAX_LENGTH
+    assert validate(longest).nodes == 3
+    with pytest.raises(ExpressionError, match=f"at most {parser.MAX_LENGTH}"):
+        validate("x " + longest)
+    with pytest.raises(ExpressionError, match="too long"):
+        validate("x" * 100_000)
+
+
+def test_node_and_depth_limits():
+    fifty = "+".join(["x"] * 50)  # 50 names + 49 operators = 99 nodes
+    assert validate(fifty).nodes == 99
+    with pytest.raises(ExpressionError, match="too long"):
+        validate(fifty + "+y")
+    nested = "x"
+    for _ in range(19):
+        nested = f"sin({nested})"
+    assert validate(nested).depth == 20
+    with pytest.raises(ExpressionError, match="Too deeply nested"):
+        validate(f"sin({nested})")
+    with pytest.raises(ExpressionError, match="nested parentheses"):
+        validate("(" * 21 + "x" + ")" * 21)
+
+
+def test_number_and_exponent_limits():
+    validate("1000000*x")
+    validate("0.000001*x + 1e-6")
+    with pytest.raises(ExpressionError, match="too large"):
+        validate("1000001*x")
+    validate("x^10 + x^-10 + 2^10")
+    validate("(x+1)^(5+5)")  # a constant exponent may be an expression
+    validate("x^(1/3)")
+    with pytest.raises(ExpressionError, match="Exponent"):
+        validate("x^11")
+    with pytest.raises(ExpressionError, match="Exponent"):
+        validate("x^(-11)")
+    with pytest.raises(ExpressionError, match="Exponent"):
+        validate("x^(2*6)")
+    validate("(x^10)^10")
+    with pytest.raises(ExpressionError, match="Powers nested too deeply"):
+        validate("((x^10)^10)^2")
+    with pytest.raises(ExpressionError, match="too large"):
+        validate("1000*1000*1000*1000*1000*x")  # a folded constant above 1e12
+    validate("x^y + 2^x + e^(x^2)")  # symbolic exponents are allowed
+
+
+def test_only_decimal_real_numbers():
+    for text in ["1j*x", "0b101", "0o17", "True", "None", "...", "1_000"]:
+        with pytest.raises(ExpressionError):
+            validate(text)
+    assert validate(".5*x + 5.*y + 2.5e-3").nodes == 9
+
+
+# -- values through the worker -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [ROSENBROCK, "(1-x)**2 + 100*(y-x**2)**2"])
+def test_rosenbrock_matches_hand_values(text):
+    L = from_expression(text)
+    assert isinstance(L, landscapes.Landscape)
+    assert L.name == "custom" and L.title == {"en": "Custom", "zh": "自定义"}
+    assert text in L.description["en"] and text in L.description["zh"]
+    assert L.window == ((-3.0, 3.0), (-3.0, 3.0))
+    assert L.params == {}
+    for x, y in POINTS:
+        f, g, h = at(L, x, y)
+        assert f == pytest.approx(rosen_f(x, y), rel=1e-12, abs=1e-12)
+        np.testing.assert_allclose(g, rosen_grad(x, y), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(h, rosen_hess(x, y), rtol=1e-12, atol=1e-12)
+    assert L.log_colors is True
+    assert L.hints["domain_warning"] is False
+    assert L.minima.tolist() == [[1.0, 1.0]]
+
+
+def test_himmelblau_minima_and_values():
+    L = from_expression(HIMMELBLAU, window=((-5, 5), (-5, 5)))
+    assert L.window == ((-5.0, 5.0), (-5.0, 5.0))
+    assert at(L, 3.0, 2.0)[0] == 0.0
+    assert at(L, 0.0, 0.0)[0] == 170.0
+    assert at(L, 1.0, -1.0)[0] == (1 - 1 - 11) ** 2 + (1 + 1 - 7) ** 2
+    np.testing.assert_allclose(at(L, 3.0, 2.0)[1], [0.0, 0.0], atol=1e-12)
+    minima = L.minima
+    assert len(minima) == 4
+    assert [3.0, 2.0] in minima.tolist()
+    np.testing.assert_allclose(L.f(minima), 0.0, atol=1e-9)
+
+
+def test_ackley():
+    L = from_expression(ACKLEY)
+    assert at(L, 0.0, 0.0)[0] == pytest.approx(0.0, abs=1e-12)
+
+    def ackley(x, y):
+        return (
+            -20 * math.exp(-0.2 * math.sqrt(0.5 * (x * x + y * y)))
+            - math.exp(0.5 * (math.cos(2 * math.pi * x) + math.cos(2 * math.pi * y)))
+            + math.e
+            + 20
+        )
+
+    for x, y in POINTS[1:]:
+        assert at(L, x, y)[0] == pytest.approx(ackley(x, y), rel=1e-12)
+
+
+def test_sin_cos_values_and_derivatives():
+    L = from_expression("sin(x)*cos(y)")
+    for x, y in POINTS:
+        f, g, h = at(L, x, y)
+        assert f == pytest.approx(math.sin(x) * math.cos(y), abs=1e-14)
+        np.testing.assert_allclose(g, [math.cos(x) * math.cos(y), -math.sin(x) * math.sin(y)], atol=1e-14)
+        expected = [
+            [-math.sin(x) * math.cos(y), -math.cos(x) * math.sin(y)],
+            [-math.cos(x) * math.sin(y), -math.sin(x) * math.cos(y)],
+        ]
+        np.testing.assert_allclose(h, expected, atol=1e-14)
+
+
+def test_abs_gradient_sign_and_zero_hessian():
+    L = from_expression("abs(x)+abs(y)")
+    pts = np.array([[1.5, -2.0], [-0.5, 0.25], [-3.0, -1.0]])
+    np.testing.assert_allclose(L.f(pts), [3.5, 0.75, 4.0])
+    np.testing.assert_array_equal(L.grad(pts), np.sign(pts))
+    np.testing.assert_array_equal(L.hessian(pts), np.zeros((3, 2, 2)))
+
+
+def test_constant_broadcasts():
+    L = from_expression("3")
+    pts = np.zeros((4, 5, 2))
+    assert L.f(pts).shape == (4, 5)
+    assert np.all(L.f(pts) == 3.0)
+    assert L.grad(pts).shape == (4, 5, 2) and np.all(L.grad(pts) == 0.0)
+    assert np.all(L.hessian(pts) == 0.0)
+    v, g = L.value_and_grad(pts)
+    assert v.shape == (4, 5) and np.all(g == 0.0)
+
+
+def test_parameters_values_sliders_and_defaults():
+    L = from_expression("a*x**2 + b*y**2", a=2, b=3)
+    assert L.params == {"a": 2.0, "b": 3.0}
+    f, g, h = at(L, 1.0, -1.0)
+    assert f == 5.0
+    np.testing.assert_array_equal(g, [4.0, -6.0])
+    np.testing.assert_array_equal(h, [[4.0, 0.0], [0.0, 6.0]])
+    moved = L.with_params(a=0.5)
+    assert at(moved, 2.0, 0.0)[0] == 2.0
+    default = from_expression("a*x**2 + b*y**2", b=3)
+    assert default.params == {"a": 1.0, "b": 3.0}
+    assert landscapes.from_expression is from_expression and landscapes.ExpressionError is ExpressionError
+
+
+def test_bad_parameter_values():
+    with pytest.raises(ExpressionError, match="do not appear"):
+        from_expression("a*x^2", q=1.0)
+    with pytest.raises(ExpressionError, match="finite"):
+        from_expression("a*x^2", a=float("nan"))
+    with pytest.raises(ExpressionError, match="must be a number"):
+        from_expression("a*x^2", a="big")
+
+
+def test_caret_ln_and_e_power_are_the_same_functions():
+    assert from_expression("x^2 + y^3").expr == from_expression("x**2 + y**3").expr
+    assert from_expression("ln(x)").expr == from_expression("log(x)").expr
+    assert from_expression("e^x").expr == from_expression("exp(x)").expr
+    assert at(from_expression("2^x"), 3.0, 0.0)[0] == pytest.approx(8.0)
+
+
+def test_domain_warning_and_nan_outside_the_domain():
+    L = from_expression("log(x) + y^2")
+    assert L.hints["domain_warning"] is True
+    assert 0.4 < L.hints["finite_fraction"] < 0.6
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = L.f(np.array([[-1.0, 0.0], [1.0, 2.0]]))
+    assert math.isnan(values[0]) and values[1] == 4.0
+    sx, sy = L.hints["start"]
+    assert sx > 0 and -3 <= sy <= 3  # a start point where f is defined
+    inside = from_expression("log(x) + y^2", window=((1.0, 2.0), (-1.0, 1.0)))
+    assert inside.hints["domain_warning"] is False and inside.window == ((1.0, 2.0), (-1.0, 1.0))
+    plain = from_expression("x^2 + y^2")
+    assert plain.hints["domain_warning"] is False and plain.hints["finite_fraction"] == 1.0
+    assert set(plain.hints) == {"domain_warning", "finite_fraction", "start", "steps"}
+    assert plain.log_colors is False
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("sqrt(-x^2 - y^2 - 1)", "complex"),  # sympy: I*sqrt(x**2 + y**2 + 1)
+        ("log(-1 - x^2 - y^2)", "undefined"),
+        ("(-1)^x", "complex"),
+        ("x/(x - x)", "undefined"),
+        ("exp(exp(exp(exp(exp(x)))))", "too large"),
+        ("exp(1000*x)", "too large"),
+    ],
+)
+def test_functions_without_real_values_are_refused(text, fragment):
+    with pytest.raises(ExpressionError, match=fragment):
+        from_expression(text)
+
+
+def test_bad_window():
+    for window in [((1, 0), (0, 1)), ((0, float("inf")), (0, 1)), (0, 1), "abc"]:
+        with pytest.raises(ExpressionError, match="window"):
+            from_expression("x", window=window)
+
+
+def test_results_and_errors_are_cached(monkeypatch):
+    calls = []
+    real = parser._run_worker
+
+    def counting(text, window):
+        calls.append(text)
+        return real(text, window)
+
+    monkeypatch.setattr(parser, "_run_worker", counting)
+    text = "x^4 - 3*x*y + y^4 + 0.125"
+    first = from_expression(text)
+    start = time.perf_counter()
+    second = from_expression(text, window=None)
+    assert time.perf_counter() - start < 0.05
+    assert second.expr == first.expr and calls == [text]
+    for _ in range(2):
+        with pytest.raises(ExpressionError, match="too large"):
+            from_expression("exp(exp(exp(exp(exp(y)))))")
+    assert calls == [text, "exp(exp(exp(exp(exp(y)))))"]
+
+
+def test_latex_and_critical_points_work_on_custom_surfaces():
+    L = from_expression("x^2 - y^2")
+    assert L.latex == "x^{2} - y^{2}"
+    assert L.saddles.tolist() == [[0.0, 0.0]]
+
+
+# -- fuzzing ---------------------------------------------------------------------------------------
+
+_ALPHABET = "xyabe pisnqrtlog0123456789.+-*/^()," + "_[]'\"=<>:;{}%&|~@!#\\"
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=_ALPHABET, max_size=40) | st.text(max_size=40))
+def test_fuzz_random_text_is_parsed_or_refused(text):
+    try:
+        parsed = validate(text)
+    except ExpressionError as err:
+        assert str(err)
+        assert err.column is None or 1 <= err.column <= len(text) + 1
+    else:
+        assert parsed.nodes <= parser.MAX_NODES and parsed.depth <= parser.MAX_DEPTH
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet="xyab+-*/^() 0123456789.sincoexplg", min_size=1, max_size=25))
+def test_fuzz_random_text_through_the_worker(text):
+    try:
+        L = from_expression(text)
+    except ExpressionError as err:
+        assert str(err)
+    else:
+        assert isinstance(L, landscapes.Landscape)
+        with np.errstate(all="ignore"):
+            assert L.f(np.zeros((3, 2))).shape == (3,)
+
+
+# Random expression trees: each strategy yields the text and a float reference
+# evaluator returning (value, largest magnitude met), which sets the tolerance.
+
+
+def _const(v):
+    return lambda x, y: (v, abs(v))
+
+
+def _leaf():
+    return st.sampled_from(
+        [
+            ("x", lambda x, y: (x, abs(x))),
+            ("y", lambda x, y: (y, abs(y))),
+            ("pi", _const(math.pi)),
+            ("e", _const(math.e)),
+            ("2", _const(2.0)),
+            ("0.5", _const(0.5)),
+            ("3", _const(3.0)),
+            ("1.25", _const(1.25)),
+        ]
+    )
+
+
+_MATH = {
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "exp": math.exp,
+    "log": math.log,
+    "sqrt": math.sqrt,
+    "abs": abs,
+    "atan": math.atan,
+    "tanh": math.tanh,
+    "sinh": math.sinh,
+    "cosh": math.cosh,
+}
+_OPS = {"+": lambda u, v: u + v, "-": lambda u, v: u - v, "*": lambda u, v: u * v, "/": lambda u, v: u / v}
+
+
+def _extend(children):
+    def binary(parts):
+        (a, fa), (b, fb), op = parts
+
+        def fn(x, y):
+            (u, mu), (v, mv) = fa(x, y), fb(x, y)
+            r = _OPS[op](u, v)
+            return r, max(mu, mv, abs(r))
+
+        return (f"({a}){op}({b})", fn)
+
+    def power(parts):
+        (a, fa), k = parts
+
+        def fn(x, y):
+            u, mu = fa(x, y)
+            r = u**k
+            return r, max(mu, abs(r))
+
+        return (f"({a})^({k})", fn)
+
+    def call(parts):
+        (a, fa), name = parts
+
+        def fn(x, y):
+            u, mu = fa(x, y)
+            r = float(_MATH[name](u))
+            return r, max(mu, abs(r))
+
+        return (f"{name}({a})", fn)
+
+    def neg(item):
+        a, fa = item
+        return (f"-({a})", lambda x, y: (-fa(x, y)[0], fa(x, y)[1]))
+
+    return st.one_of(
+        st.tuples(children, children, st.sampled_from("+-*/")).map(binary),
+        st.tuples(children, st.integers(-3, 4)).map(power),
+        st.tuples(children, st.sampled_from(sorted(_MATH))).map(call),
+        children.map(neg),
+    )
+
+
+def _reference(fn, x, y):
+    try:
+        v, m = fn(x, y)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return math.nan, math.nan
+    if isinstance(v, complex) or not math.isfinite(v) or not math.isfinite(m):
+        return math.nan, math.nan
+    return v, m
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.recursive(_leaf(), _extend, max_leaves=6))
+def test_fuzz_valid_expressions_evaluate_like_python_math(item):
+    text, fn = item
+    try:
+        L = from_expression(text)
+    except ExpressionError as err:
+        assert str(err)
+        return
+    pts = np.array([[0.5, -1.25], [1.5, 2.0], [-2.0, 0.75], [2.75, -2.5]])
+    with np.errstate(all="ignore"):
+        ours = L.f(pts)
+    for (x, y), v in zip(pts, ours):
+        ref, magnitude = _reference(fn, float(x), float(y))
+        if math.isfinite(ref) and magnitude < 1e12:
+            assert v == pytest.approx(ref, rel=1e-9, abs=1e-12 * max(1.0, magnitude)), (text, x, y)

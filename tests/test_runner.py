@@ -1,0 +1,435 @@
+"""The runner: statuses and messages, divergence, singular Hessians, noise, averaging,
+batches against single runs, input validation, and property tests over random settings."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import landscapes
+import optimizers
+from conftest import bowl_grad, rosen_f, rosen_grad
+from optimizers import schedules
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+ROSEN = landscapes.get("rosenbrock")
+BOWL = landscapes.get("bowl", condition=10.0, angle=0.0)  # f = (x^2 + 10 y^2) / 2, g = (x, 10 y)
+MONKEY = landscapes.get("monkey_saddle")
+PLATEAU = landscapes.get("plateau")
+
+
+def _bowl_grad(x, y):
+    return bowl_grad(x, y, 10.0, 0.0)
+
+
+def test_status_table():
+    assert optimizers.STATUSES == ("converged", "max_steps", "diverged", "singular_hessian")
+    assert set(optimizers.STATUS_MESSAGES) == set(optimizers.STATUSES)
+
+
+# -- trajectory contents ---------------------------------------------------------------
+
+
+def test_trajectory_fields_against_hand_values():
+    start, steps, lr = (-1.5, 2.0), 15, 5e-4
+    traj = optimizers.run(ROSEN, "momentum", start=start, steps=steps, lr=lr, momentum=0.9)
+    assert traj.optimizer == "momentum"
+    assert traj.hyperparameters == {"lr": lr, "momentum": 0.9}
+    assert traj.steps == steps
+    assert traj.points.shape == (steps + 1, 2) and traj.losses.shape == (steps + 1,)
+    assert traj.gradients.shape == (steps + 1, 2) and traj.lrs.shape == (steps,)
+    assert traj.updates.shape == (steps, 2) and traj.effective_lr.shape == (steps, 2)
+    np.testing.assert_array_equal(traj.points[0], start)
+    for k, (x, y) in enumerate(traj.points):
+        assert traj.losses[k] == pytest.approx(rosen_f(x, y), rel=1e-13)
+        np.testing.assert_allclose(traj.gradients[k], rosen_grad(x, y), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(traj.updates, np.diff(traj.points, axis=0), rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(traj.lrs, np.full(steps, lr))
+    np.testing.assert_array_equal(traj.state["velocity"][0], [0.0, 0.0])
+    assert traj.state["velocity"].shape == (steps + 1, 2)
+    np.testing.assert_array_equal(traj.final_point, traj.points[-1])
+    assert traj.final_loss == traj.losses[-1]
+    assert traj.status == "max_steps"
+    assert traj.message.startswith(f"Ran all {steps} steps")
+    gnorm = math.hypot(*rosen_grad(*traj.points[-1]))
+    assert f"{gnorm:.3g}" in traj.message
+
+
+def test_newton_effective_lr_is_update_over_gradient():
+    traj = optimizers.run(ROSEN, "newton", start=(-1.5, 2.0), steps=3, tol=0.0)
+    np.testing.assert_allclose(traj.effective_lr, -traj.updates / traj.gradients[:-1], rtol=1e-12)
+
+
+def test_converged_status_and_message():
+    traj = optimizers.run(BOWL, "newton", start=(3.0, -2.0), steps=20)
+    assert traj.status == "converged"
+    assert traj.steps == 1
+    assert traj.message == "Converged at step 1: the gradient norm fell below 1e-06."
+    traj = optimizers.run(BOWL, "sgd", start=(0.0, 0.0), steps=20)
+    assert traj.status == "converged" and traj.steps == 0
+    assert traj.points.shape == (1, 2) and traj.lrs.shape == (0,) and traj.updates.shape == (0, 2)
+
+
+def test_convergence_tolerance():
+    # SGD lr 0.5 on the bowl: x_t = 0.5^t * 1, y stays 0 -> |g| = 0.5^t < tol first at t = 11 for 1e-3.
+    traj = optimizers.run(BOWL, "sgd", start=(1.0, 0.0), steps=100, lr=0.5, tol=1e-3)
+    assert traj.status == "converged" and traj.steps == 10
+    assert 0.5**traj.steps < 1e-3 <= 0.5 ** (traj.steps - 1)
+    assert optimizers.run(BOWL, "sgd", start=(1.0, 0.0), steps=100, lr=0.5, tol=1e-6).steps == 20
+
+
+def test_converged_on_the_last_step():
+    # |g| = 0.5^t: below 1e-3 first at t = 10, exactly the number of steps.
+    traj = optimizers.run(BOWL, "sgd", start=(1.0, 0.0), steps=10, lr=0.5, tol=1e-3)
+    assert traj.steps == 10 and traj.status == "converged"
+    traj = optimizers.run(BOWL, "sgd", start=(1.0, 0.0), steps=9, lr=0.5, tol=1e-3)
+    assert traj.steps == 9 and traj.status == "max_steps"
+
+
+# -- divergence and singular Hessians ---------------------------------------------------------
+
+
+def test_sgd_diverges_on_rosenbrock_without_warnings():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        traj = optimizers.run(ROSEN, "sgd", start=(-1.5, 2.0), steps=1000, lr=0.01)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert traj.status == "diverged"
+    assert traj.steps < 1000
+    assert np.all(np.isfinite(traj.points)) and np.all(np.isfinite(traj.losses))
+    assert np.all(np.isfinite(traj.gradients)) and np.all(np.isfinite(traj.updates))
+    assert "smaller learning rate" in traj.message
+    assert f"step {traj.steps + 1}" in traj.message  # the step that blew up
+    # The kept points follow the plain SGD recurrence with the hand gradient.
+    x = [-1.5, 2.0]
+    for k in range(traj.steps):
+        g = rosen_grad(*x)
+        x = [x[0] - 0.01 * g[0], x[1] - 0.01 * g[1]]
+        np.testing.assert_allclose(traj.points[k + 1], x, rtol=1e-9)
+    # and the next one is what made it stop: non-finite or astronomically far
+    g = rosen_grad(*x)
+    nxt = [x[0] - 0.01 * g[0], x[1] - 0.01 * g[1]]
+    assert not (max(abs(nxt[0]), abs(nxt[1])) < 1e12 and math.isfinite(rosen_f(*nxt)))
+
+
+@pytest.mark.parametrize("name", optimizers.names())
+def test_huge_learning_rates_never_warn_or_return_non_finite_points(name):
+    for surface, start in [(ROSEN, (-1.5, 2.0)), (landscapes.get("beale"), (4.0, 4.0)), (MONKEY, (1.0, 1.0))]:
+        traj = optimizers.run(surface, name, start=start, steps=200, lr=1000.0)
+        assert traj.status in optimizers.STATUSES
+        assert np.all(np.isfinite(traj.points)) and np.all(np.isfinite(traj.losses))
+
+
+def test_batch_with_some_runs_diverging():
+    batch = optimizers.run_batch(ROSEN, "sgd", (-1.5, 2.0), 50, lr=np.array([0.01, 1e-4]))
+    assert list(batch.status) == ["diverged", "max_steps"]
+    bad = batch.trajectory(0)
+    assert bad.status == "diverged" and bad.steps < 50
+    np.testing.assert_array_equal(batch.final_points[0], bad.points[-1])
+    assert np.all(np.isfinite(batch.final_points)) and np.all(np.isfinite(batch.final_losses))
+    good = batch.trajectory(1)
+    assert good.steps == 50
+    np.testing.assert_array_equal(good.points, optimizers.run(ROSEN, "sgd", start=(-1.5, 2.0), steps=50, lr=1e-4).points)
+
+
+@pytest.mark.parametrize("name", ["newton", "saddle_free_newton"])
+def test_singular_hessian_on_rosenbrock(name):
+    # H(0, y) = diag(2 - 400 y, 200): singular at y = 1/200, where g = (0, 1) != 0.
+    traj = optimizers.run(ROSEN, name, start=(0.0, 0.005), steps=10)
+    assert traj.status == "singular_hessian"
+    assert traj.steps == 0
+    np.testing.assert_array_equal(traj.points, [[0.0, 0.005]])
+    assert "Hessian is singular" in traj.message
+
+
+@pytest.mark.parametrize("name", ["newton", "saddle_free_newton"])
+def test_singular_hessian_on_the_flat_valley(name):
+    # fxx = (2/w^2)(1 - 2x^2/w^2) exp(-x^2/w^2) vanishes at x = w / sqrt(2); fyy = 1.
+    w = 4.0
+    traj = optimizers.run(PLATEAU, name, start=(w / math.sqrt(2), 1.0), steps=10)
+    assert traj.status == "singular_hessian" and traj.steps == 0
+
+
+def test_newton_halves_toward_the_monkey_saddle_then_meets_a_singular_hessian():
+    # f = x^3 - 3xy^2 is homogeneous of degree 3, so a Newton step maps p to p / 2.
+    traj = optimizers.run(MONKEY, "newton", start=(0.5, 0.1), steps=100)
+    expected = np.array([[0.5, 0.1]]) / 2.0 ** np.arange(traj.steps + 1)[:, None]
+    np.testing.assert_allclose(traj.points, expected, rtol=1e-12)
+    assert traj.status == "converged"  # |g| = 3 |p|^2 < 1e-6
+    assert 3 * 0.26 / 4**traj.steps < 1e-6 <= 3 * 0.26 / 4 ** (traj.steps - 1)
+    # With convergence switched off, the eigenvalues +-6|p| fall below 1e-10 and the run stops.
+    traj = optimizers.run(MONKEY, "newton", start=(0.5, 0.1), steps=100, tol=0.0)
+    assert traj.status == "singular_hessian"
+    p = traj.points[-1]
+    assert 6 * math.hypot(*p) <= 1e-10 < 6 * math.hypot(*traj.points[-2])
+    assert np.all(np.isfinite(traj.points))
+
+
+# -- noise -------------------------------------------------------------------------
+
+
+def test_noise_is_reproducible_with_a_seed():
+    kw = dict(start=(-3.0, 1.5), steps=30, lr=0.05, noise=0.5)
+    a = optimizers.run(BOWL, "sgd", seed=7, **kw)
+    b = optimizers.run(BOWL, "sgd", seed=7, **kw)
+    c = optimizers.run(BOWL, "sgd", seed=8, **kw)
+    np.testing.assert_array_equal(a.points, b.points)
+    assert not np.allclose(a.points[1:], c.points[1:])
+    exact = optimizers.run(BOWL, "sgd", start=(-3.0, 1.5), steps=30, lr=0.05)
+    assert not np.allclose(a.points[1:], exact.points[1:])
+
+
+@pytest.mark.parametrize("name", optimizers.names())
+def test_zero_noise_equals_exact(name):
+    kw = dict(start=(-1.5, 2.0), steps=20)
+    exact = optimizers.run(ROSEN, name, **kw)
+    for seed in (0, 123, None):
+        zero = optimizers.run(ROSEN, name, noise=0.0, seed=seed, **kw)
+        np.testing.assert_array_equal(zero.points, exact.points)
+        assert zero.status == exact.status
+
+
+def test_recorded_gradients_are_exact_under_noise_and_noise_has_the_right_size():
+    sigma, lr, steps = 0.3, 0.01, 2000
+    traj = optimizers.run(BOWL, "sgd", start=(-3.0, 1.5), steps=steps, lr=lr, noise=sigma, seed=1, tol=0.0)
+    hand = np.array([_bowl_grad(x, y) for x, y in traj.points])
+    np.testing.assert_allclose(traj.gradients, hand, rtol=1e-12, atol=1e-15)
+    # what SGD actually used: -(x_{k+1} - x_k) / lr = g_k + noise
+    seen = -np.diff(traj.points, axis=0) / lr
+    noise = seen - hand[:-1]
+    assert abs(noise.mean()) < 4 * sigma / math.sqrt(noise.size)
+    assert noise.std() == pytest.approx(sigma, rel=0.05)
+    assert abs(np.corrcoef(noise[:, 0], noise[:, 1])[0, 1]) < 0.1
+
+
+def test_runs_in_a_batch_get_independent_noise():
+    batch = optimizers.run_batch(BOWL, "sgd", np.array([[-3.0, 1.5], [-3.0, 1.5]]), 10, lr=0.05, noise=0.5, seed=3)
+    a, b = batch.trajectory(0), batch.trajectory(1)
+    assert not np.allclose(a.points[1:], b.points[1:])
+
+
+# -- averaging -----------------------------------------------------------------------
+
+
+def test_polyak_average_is_the_running_mean():
+    traj = optimizers.run(BOWL, "momentum", start=(-3.0, 1.5), steps=40, lr=0.02, average="polyak")
+    assert traj.averaged.shape == traj.points.shape
+    total = np.zeros(2)
+    for k, p in enumerate(traj.points):
+        total = total + p
+        np.testing.assert_allclose(traj.averaged[k], total / (k + 1), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("decay", [0.9, 0.5])
+def test_ema_average_follows_its_recurrence(decay):
+    traj = optimizers.run(BOWL, "adam", start=(-3.0, 1.5), steps=40, lr=0.1, average="ema", ema_decay=decay)
+    avg = traj.points[0].copy()
+    np.testing.assert_array_equal(traj.averaged[0], avg)
+    for k in range(1, len(traj.points)):
+        avg = decay * avg + (1 - decay) * traj.points[k]
+        np.testing.assert_allclose(traj.averaged[k], avg, rtol=1e-12, atol=1e-15)
+
+
+def test_no_average_by_default_and_unknown_average_rejected():
+    assert optimizers.run(BOWL, "sgd", start=(1.0, 1.0), steps=3).averaged is None
+    with pytest.raises(ValueError, match="average"):
+        optimizers.run(BOWL, "sgd", start=(1.0, 1.0), steps=3, average="median")
+    with pytest.raises(ValueError, match="ema_decay"):
+        optimizers.run(BOWL, "sgd", start=(1.0, 1.0), steps=3, average="ema", ema_decay=1.0)
+
+
+@pytest.mark.parametrize("average", ["polyak", "ema"])
+def test_averages_of_runs_that_stop_at_different_steps(average):
+    # |g| = (1 - lr)^t: lr 0.5 converges at t = 10, lr 0.2 at t = 31, lr 0.01 not within 100 steps.
+    lrs = np.array([0.5, 0.2, 0.01])
+    batch = optimizers.run_batch(BOWL, "sgd", (1.0, 0.0), 100, tol=1e-3, lr=lrs, average=average, ema_decay=0.8)
+    assert list(batch.status) == ["converged", "converged", "max_steps"]
+    assert list(batch.stop_steps) == [10, 31, 100]
+    for i in range(3):
+        traj = batch.trajectory(i)
+        assert traj.averaged.shape == traj.points.shape
+        avg = traj.points[0].copy()
+        for k, p in enumerate(traj.points):
+            if average == "polyak":
+                expected = traj.points[: k + 1].mean(axis=0)
+            else:
+                avg = avg if k == 0 else 0.8 * avg + 0.2 * p
+                expected = avg
+            np.testing.assert_allclose(traj.averaged[k], expected, rtol=1e-12, atol=1e-15)
+
+
+# -- batches against single runs ------------------------------------------------------------
+
+
+def test_adam_grid_over_lr_beta1_and_starts_matches_single_runs():
+    starts = np.array([[-1.5, 2.0], [0.5, -0.5]]).reshape(2, 1, 1, 2)
+    lrs = np.array([0.003, 0.01, 0.05]).reshape(3, 1)
+    beta1s = np.array([0.0, 0.5, 0.9, 0.95])
+    steps = 60
+    batch = optimizers.run_batch(ROSEN, "adam", starts, steps, lr=lrs, beta1=beta1s)
+    finals = optimizers.run_batch(ROSEN, "adam", starts, steps, lr=lrs, beta1=beta1s, history=False)
+    assert batch.shape == (2, 3, 4) and batch.final_points.shape == (2, 3, 4, 2)
+    assert batch.status.shape == (2, 3, 4)
+    assert batch.hyperparameters["lr"].shape == (2, 3, 4)
+    assert finals.history is None
+    with pytest.raises(ValueError, match="history=False"):
+        finals.trajectory((0, 0, 0))
+    np.testing.assert_array_equal(finals.final_points, batch.final_points)
+    np.testing.assert_array_equal(finals.final_losses, batch.final_losses)
+    np.testing.assert_array_equal(finals.status, batch.status)
+    for s in range(2):
+        for i, lr in enumerate(lrs[:, 0]):
+            for j, b1 in enumerate(beta1s):
+                single = optimizers.run(ROSEN, "adam", start=starts[s, 0, 0], steps=steps, lr=lr, beta1=b1)
+                traj = batch.trajectory((s, i, j))
+                assert traj.hyperparameters == {"lr": lr, "beta1": b1}
+                for field in ("points", "losses", "gradients", "lrs", "updates", "effective_lr"):
+                    np.testing.assert_array_equal(getattr(traj, field), getattr(single, field), err_msg=field)
+                assert traj.state.keys() == single.state.keys()
+                for k in traj.state:
+                    np.testing.assert_array_equal(traj.state[k], single.state[k], err_msg=k)
+                assert traj.status == single.status == batch.status[s, i, j]
+                assert traj.message == single.message
+                np.testing.assert_array_equal(batch.final_points[s, i, j], single.final_point)
+                assert batch.final_losses[s, i, j] == single.final_loss
+
+
+@pytest.mark.parametrize("name", optimizers.names())
+def test_every_optimizer_batched_equals_single(name):
+    lr = {"newton": [1.0, 0.5], "saddle_free_newton": [1.0, 0.5], "lbfgs": [1.0, 0.5]}.get(name, [1e-4, 5e-4])
+    starts = np.array([[-1.5, 2.0], [-1.2, 1.0], [0.5, 0.1]])[:, None, :]
+    lrs = np.array(lr)[None, :]
+    batch = optimizers.run_batch(ROSEN, name, starts, 40, lr=lrs)
+    finals = optimizers.run_batch(ROSEN, name, starts, 40, lr=lrs, history=False)
+    assert batch.shape == (3, 2)
+    for i in range(3):
+        for j in range(2):
+            single = optimizers.run(ROSEN, name, start=starts[i, 0], steps=40, lr=lrs[0, j])
+            traj = batch.trajectory((i, j))
+            np.testing.assert_array_equal(traj.points, single.points)
+            assert traj.status == single.status
+            np.testing.assert_array_equal(finals.final_points[i, j], single.final_point)
+            assert finals.status[i, j] == single.status
+
+
+def test_bias_correction_flag_in_a_batch():
+    batch = optimizers.run_batch(BOWL, "adam", np.array([[2.0, -1.0], [1.0, 1.0]]), 1, lr=0.01, bias_correction=False)
+    # first step (1 - b1) / sqrt(1 - b2) * lr = 0.0316... per coordinate
+    np.testing.assert_allclose(np.abs(batch.trajectory(0).updates[0]), 0.1 / math.sqrt(0.001) * 0.01, rtol=1e-6)
+
+
+def test_single_start_batch_has_scalar_status():
+    batch = optimizers.run_batch(ROSEN, "sgd", (-1.5, 2.0), 100, lr=0.01)
+    assert batch.shape == ()
+    assert batch.final_points.shape == (2,)
+    assert batch.status == "diverged"
+    assert batch.trajectory().status == "diverged"
+
+
+# -- input validation -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("steps", [0, -5, 2.5, 100_001])
+def test_invalid_steps(steps):
+    with pytest.raises(ValueError, match="Invalid steps"):
+        optimizers.run(BOWL, "sgd", start=(1.0, 1.0), steps=steps)
+
+
+def test_invalid_starts_and_noise():
+    with pytest.raises(ValueError, match="start"):
+        optimizers.run(BOWL, "sgd", start=(1.0, 1.0, 1.0), steps=3)
+    with pytest.raises(ValueError, match="start"):
+        optimizers.run(BOWL, "sgd", start=(float("nan"), 1.0), steps=3)
+    with pytest.raises(ValueError, match="start"):
+        optimizers.run_batch(BOWL, "sgd", np.zeros((4, 3)), 3)
+    with pytest.raises(ValueError, match="start"):
+        optimizers.run_batch(BOWL, "sgd", np.array([[0.0, np.inf]]), 3)
+    with pytest.raises(ValueError, match="Invalid noise"):
+        optimizers.run(BOWL, "sgd", start=(1.0, 1.0), steps=3, noise=-0.1)
+
+
+def test_run_wants_single_numbers():
+    with pytest.raises(ValueError, match="lr must be a single number"):
+        optimizers.run(BOWL, "sgd", start=(1.0, 1.0), steps=3, lr=np.array([0.1, 0.2]))
+
+
+# -- properties --------------------------------------------------------------------------
+
+PROPERTY_SURFACES = ["rosenbrock", "beale", "monkey_saddle", "himmelblau", "rastrigin", "saddle"]
+_unit = st.floats(0.0, 0.999)
+HYPERPARAMETERS = {
+    "sgd": {},
+    "momentum": {"momentum": _unit},
+    "nesterov": {"momentum": _unit},
+    "adagrad": {"eps": st.floats(1e-12, 1.0)},
+    "rmsprop": {"alpha": _unit, "eps": st.floats(1e-12, 1.0)},
+    "adam": {"beta1": _unit, "beta2": st.floats(0.0, 0.9999), "eps": st.floats(1e-12, 1.0), "bias_correction": st.booleans()},
+    "newton": {},
+    "saddle_free_newton": {},
+    "lbfgs": {"memory": st.integers(1, 50)},
+}
+SCHEDULE_CHOICES = [
+    None,
+    schedules.make("step", every=5, gamma=0.5),
+    schedules.make("cosine", period=10, floor=0.0),
+    schedules.make("cyclical", period=6, floor=0.1, warmup_steps=3),
+]
+
+
+@st.composite
+def _settings(draw, name):
+    hp = {k: draw(s) for k, s in HYPERPARAMETERS[name].items()}
+    hp["lr"] = 10.0 ** draw(st.floats(-4.0, 3.0))
+    return hp
+
+
+@pytest.mark.parametrize("name", optimizers.names())
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_random_runs_never_raise_and_stay_finite(name, data):
+    surface = landscapes.get(data.draw(st.sampled_from(PROPERTY_SURFACES), label="surface"))
+    start = data.draw(st.tuples(st.floats(-5, 5), st.floats(-5, 5)), label="start")
+    hp = data.draw(_settings(name), label="hyperparameters")
+    options = dict(
+        noise=data.draw(st.sampled_from([0.0, 0.1, 3.0]), label="noise"),
+        seed=data.draw(st.integers(0, 2**32 - 1), label="seed"),
+        schedule=data.draw(st.sampled_from(SCHEDULE_CHOICES), label="schedule"),
+        average=data.draw(st.sampled_from([None, "polyak", "ema"]), label="average"),
+    )
+    steps = 25
+    traj = optimizers.run(surface, name, start=start, steps=steps, **options, **hp)
+    assert traj.status in optimizers.STATUSES
+    assert isinstance(traj.message, str) and traj.message
+    assert 1 <= len(traj.points) <= steps + 1
+    assert np.all(np.isfinite(traj.points))
+    assert np.all(np.isfinite(traj.losses)) and np.all(np.isfinite(traj.gradients))
+    assert traj.lrs.shape == (traj.steps,) and np.all(traj.lrs >= 0)  # cosine reaches 0
+    if traj.status in ("diverged", "singular_hessian"):
+        assert traj.steps < steps
+    if traj.status == "max_steps":
+        assert traj.steps == steps
+    if options["average"] is not None:
+        assert traj.averaged.shape == traj.points.shape and np.all(np.isfinite(traj.averaged))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    name=st.sampled_from(optimizers.names()),
+    surface=st.sampled_from(PROPERTY_SURFACES),
+    starts=st.lists(st.tuples(st.floats(-5, 5), st.floats(-5, 5)), min_size=1, max_size=6),
+    log_lrs=st.lists(st.floats(-4.0, 3.0), min_size=2, max_size=2),
+)
+def test_random_batches_stay_finite(name, surface, starts, log_lrs):
+    lrs = 10.0 ** np.array(log_lrs)
+    batch = optimizers.run_batch(
+        landscapes.get(surface), name, np.array(starts)[:, None, :], 20, lr=lrs[None, :], history=False
+    )
+    assert batch.shape == (len(starts), 2)
+    assert np.all(np.isfinite(batch.final_points)) and np.all(np.isfinite(batch.final_losses))
+    assert set(np.unique(batch.status)) <= set(optimizers.STATUSES)
