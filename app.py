@@ -7,6 +7,7 @@ from ui import controls
 
 st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
 
+controls.check_link()
 lang = controls.language_picker()
 pages = [
     st.Page("pages/playground.py", title=t("nav.playground", lang), icon="🏔️", url_path="playground", default=True),

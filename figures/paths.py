@@ -120,6 +120,7 @@ def path_figure(
         "hovermode": "closest",
         "uirevision": "paths",
     }
+    layout["margin"] = {"l": 50, "r": 20, "t": 70, "b": 40}
     if frames:
         layout["updatemenus"] = [_play_menu(labels, frame_ms)]
         layout["sliders"] = [_scrub_slider(frames, labels)]
@@ -161,14 +162,14 @@ def _play_menu(labels: dict[str, str], frame_ms: int) -> dict:
         "y": 1.0,
         "xanchor": "left",
         "yanchor": "bottom",
-        "pad": {"b": 6},
+        "pad": {"b": 32},
         "showactive": False,
         "buttons": [
             play(0.5),
             play(1.0),
             play(2.0),
             {
-                "label": f"⏸ {labels['pause']}",
+                "label": f"❚❚ {labels['pause']}",
                 "method": "animate",
                 "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}],
             },

@@ -45,7 +45,7 @@ def layout_base(font_size: int = 14) -> dict:
         "template": "plotly_white",
         "font": {"size": font_size},
         "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
-        "legend": {"orientation": "h", "y": -0.12, "x": 0},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
     }
 
 

@@ -80,6 +80,7 @@ TEXT = {
     "fig.first": "velocity / 1st moment",
     "fig.gradient_step": "−lr·g",
     "fig.actual_step": "actual step",
+    "fig.averaged": "{name} (averaged)",
     # Curvature kinds
     "kind.minimum": "minimum (all curvatures positive)",
     "kind.maximum": "maximum (all curvatures negative)",

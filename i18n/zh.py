@@ -78,6 +78,7 @@ TEXT = {
     "fig.first": "速度 / 一阶矩",
     "fig.gradient_step": "−lr·g",
     "fig.actual_step": "实际步",
+    "fig.averaged": "{name}（平均）",
     "kind.minimum": "极小值（所有曲率为正）",
     "kind.maximum": "极大值（所有曲率为负）",
     "kind.saddle": "鞍点（曲率有正有负，det < 0）",

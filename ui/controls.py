@@ -20,16 +20,49 @@ def lang() -> str:
     return st.session_state.get("lang", "en")
 
 
+# Choice widgets with translated labels are synced with the URL here rather
+# than by bind="query-params": a bound choice is written to the URL as its
+# *label*, and a link must say landscape=rosenbrock in every language.
+
+
+def _from_link(key: str, valid, multi: bool = False) -> None:
+    """On a session's first run, seed ``key`` from the opening link when every value is valid."""
+    seeded = st.session_state.setdefault("_seeded_from_link", set())
+    if key in seeded:
+        return
+    seeded.add(key)
+    values = st.query_params.get_all(key)
+    if values and all(valid(v) for v in values):
+        st.session_state[key] = list(dict.fromkeys(values)) if multi else values[-1]
+
+
+def _to_link(key: str, value, default) -> None:
+    """Mirror ``value`` into the URL; a default leaves the link short."""
+    if value == default:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
+        st.query_params[key] = value
+
+
+def choice(label: str, options: list[str], default: str, key: str, format_func, where=st.sidebar, **kwargs) -> str:
+    _from_link(key, lambda v: v in options)
+    initial = {} if key in st.session_state else {"index": options.index(default)}
+    value = where.selectbox(label, options, format_func=format_func, key=key, **initial, **kwargs)
+    _to_link(key, value, default)
+    return value
+
+
 def language_picker() -> str:
     """The shared language switch (in the entry file, so it persists across pages)."""
-    return st.sidebar.radio(
-        t("sidebar.language", lang()),
-        list(LANGUAGES),
-        format_func=LANGUAGES.get,
-        key="lang",
-        horizontal=True,
-        bind=BIND,
+    options = list(LANGUAGES)
+    _from_link("lang", lambda v: v in options)
+    initial = {} if "lang" in st.session_state else {"index": 0}
+    value = st.sidebar.radio(
+        t("sidebar.language", lang()), options, format_func=LANGUAGES.get, key="lang", horizontal=True, **initial
     )
+    _to_link("lang", value, "en")
+    return value
 
 
 def _initial(key: str, default) -> dict:
@@ -69,12 +102,12 @@ def _reset_for_surface() -> None:
 def surface_controls() -> tuple[str, tuple[tuple[str, float], ...]]:
     lg = lang()
     catalog = landscapes.names()
-    name = st.sidebar.selectbox(
+    name = choice(
         t("pg.landscape", lg),
         catalog,
-        format_func=lambda n: CATALOG[n].title.get(lg, n),
+        "bowl",
         key="landscape",
-        bind=BIND,
+        format_func=lambda n: CATALOG[n].title.get(lg, n),
         on_change=_reset_for_surface,
     )
     params = []
@@ -91,15 +124,19 @@ def surface_controls() -> tuple[str, tuple[tuple[str, float], ...]]:
 
 def run_controls(surface: str) -> tuple[tuple[str, ...], int, tuple[float, float]]:
     lg = lang()
+    names = optimizers.names()
+    default = ["sgd", "momentum"]
+    _from_link("optimizers", lambda v: v in names, multi=True)
+    initial = {} if "optimizers" in st.session_state else {"default": default}
     chosen = st.sidebar.multiselect(
         t("pg.optimizers", lg),
-        optimizers.names(),
-        default=["sgd", "momentum"],
+        names,
         format_func=lambda n: t(f"opt.{n}", lg),
         key="optimizers",
         help=t("pg.optimizers_help", lg),
-        bind=BIND,
+        **initial,
     )
+    _to_link("optimizers", chosen, default)
     steps = st.sidebar.slider(
         t("pg.steps", lg), *S.STEPS_RANGE, step=5, key="steps", bind=BIND, **_initial("steps", S.default_steps(surface))
     )
@@ -147,15 +184,13 @@ def _hyper_widget(opt: str, hp: str, surface: str, lg: str):
 def training_controls() -> tuple[tuple[str, int], float, int, str]:
     lg = lang()
     with st.sidebar.expander(t("pg.schedule", lg) + " · " + t("pg.noise", lg)):
-        schedule = st.selectbox(
-            t("pg.schedule", lg), optimizers.schedules.names(), format_func=lambda n: t(f"sched.{n}", lg), key="schedule", bind=BIND
+        schedule = choice(
+            t("pg.schedule", lg), optimizers.schedules.names(), "constant", "schedule", lambda n: t(f"sched.{n}", lg), where=st
         )
         warmup = st.slider(t("pg.warmup", lg), 0, 500, step=10, key="warmup", bind=BIND, **_initial("warmup", 0))
         noise = st.select_slider(t("pg.noise", lg), S.NOISE_OPTIONS, key="noise", bind=BIND, **_initial("noise", 0.0))
         seed = st.number_input(t("pg.seed", lg), 0, 10_000, step=1, key="seed", bind=BIND, **_initial("seed", 0))
-        average = st.selectbox(
-            t("pg.average", lg), S.AVERAGE_OPTIONS, format_func=lambda n: t(f"pg.average.{n}", lg), key="average", bind=BIND
-        )
+        average = choice(t("pg.average", lg), S.AVERAGE_OPTIONS, "none", "average", lambda n: t(f"pg.average.{n}", lg), where=st)
     return (schedule, int(warmup)), float(noise), int(seed), average
 
 
@@ -174,3 +209,13 @@ def set_start_from_click(chart_key: str) -> None:
     if points:
         st.session_state["x0"] = round(float(points[0]["x"]), 3)
         st.session_state["y0"] = round(float(points[0]["y"]), 3)
+
+
+def check_link() -> None:
+    """Once per session: say which settings of the opening link were not understood."""
+    if "link_notice" not in st.session_state:
+        query = {k: st.query_params.get_all(k) for k in st.query_params}
+        st.session_state["link_notice"] = S.invalid_query_keys(query)
+    bad = st.session_state["link_notice"]
+    if bad:
+        st.warning(t("notice.bad_url", lang(), keys=", ".join(bad)), icon="⚠️")

@@ -86,3 +86,79 @@ def default_start(surface: str) -> tuple[float, float]:
 
 def default_steps(surface: str) -> int:
     return int(CATALOG[surface].hints.get("steps", 100))
+
+
+# --------------------------------------------------------------------------
+# What a link may say. Streamlit drops a bound value it cannot use; these
+# checks let the page say so instead of resetting silently.
+# --------------------------------------------------------------------------
+
+
+def _number(text: str, lo: float, hi: float, whole: bool = False) -> bool:
+    try:
+        v = float(text)
+    except ValueError:
+        return False
+    return bool(np.isfinite(v)) and lo <= v <= hi and (not whole or v == int(v))
+
+
+def _one_of(text: str, options) -> bool:
+    try:
+        v = float(text)
+    except ValueError:
+        return text in [str(o) for o in options]
+    return any(np.isclose(v, float(o), rtol=1e-9, atol=0) for o in options if not isinstance(o, str))
+
+
+def _flag(text: str) -> bool:
+    return text.lower() in ("true", "false")
+
+
+def _validator(key: str):
+    fixed = {
+        "landscape": lambda v: v in CATALOG,
+        "optimizers": lambda v: v in optimizers.names(),
+        "steps": lambda v: _number(v, *STEPS_RANGE, whole=True),
+        "lang": lambda v: v in ("en", "zh"),
+        "x0": lambda v: _number(v, -1e3, 1e3),
+        "y0": lambda v: _number(v, -1e3, 1e3),
+        "schedule": lambda v: v in optimizers.schedules.names(),
+        "warmup": lambda v: _number(v, 0, 500, whole=True),
+        "noise": lambda v: _one_of(v, NOISE_OPTIONS),
+        "seed": lambda v: _number(v, 0, 10_000, whole=True),
+        "average": lambda v: v in AVERAGE_OPTIONS,
+        "field": _flag,
+        "eigen": _flag,
+        "taylor": _flag,
+        "inspect": lambda v: _number(v, 0, STEPS_RANGE[1], whole=True),
+        "inside_step": lambda v: _number(v, 0, STEPS_RANGE[1], whole=True),
+    }
+    if key in fixed:
+        return fixed[key]
+    if key.startswith("p_"):
+        return lambda v: _number(v, -1e3, 1e3)
+    opt, _, hp = key.rpartition("_")
+    for name, hps in HYPERPARAMETERS.items():
+        for h in hps:
+            if key == hyper_key(name, h):
+                return {
+                    "lr": lambda v: _one_of(v, LR_OPTIONS),
+                    "momentum": lambda v: _number(v, 0, 0.99),
+                    "beta1": lambda v: _number(v, 0, 0.99),
+                    "beta2": lambda v: _one_of(v, BETA2_OPTIONS),
+                    "alpha": lambda v: _one_of(v, ALPHA_OPTIONS),
+                    "eps": lambda v: _one_of(v, EPS_OPTIONS),
+                    "bias_correction": _flag,
+                    "memory": lambda v: _number(v, 1, 20, whole=True),
+                }[h]
+    return None  # not ours (e.g. embed=true): leave it alone
+
+
+def invalid_query_keys(query: dict[str, list[str]]) -> list[str]:
+    """The keys of a link whose values the controls cannot take, in link order."""
+    bad = []
+    for key, values in query.items():
+        check = _validator(key)
+        if check is not None and not all(check(v) for v in values):
+            bad.append(key)
+    return bad

@@ -39,7 +39,7 @@ def as_runs(runs: dict, lg: str, averaged: bool = False) -> list[figures.Run]:
     for opt, tr in runs.items():
         out.append(figures.Run(opt, t(f"opt.{opt}", lg), tr.points, tr.losses))
         if averaged and tr.averaged is not None:
-            out.append(figures.Run(opt, t(f"opt.{opt}", lg) + " (avg)", tr.averaged, tr.losses))
+            out.append(figures.Run(opt, t("fig.averaged", lg, name=t(f"opt.{opt}", lg)), tr.averaged, tr.losses))
     return out
 
 
