@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -161,3 +162,25 @@ def test_custom_start_number_inputs_move_the_path():
     start = [d for d in path_chart(at)["data"] if d.get("name") == "start"][0]
     assert (start["x"], start["y"]) == ([2.0], [-2.0])
     assert before != path_chart(at)
+
+
+def _direction_changes(values) -> int:
+    d = np.diff(np.asarray(values, dtype=float))
+    d = d[np.abs(d) > 1e-6]
+    return int(np.sum(np.sign(d[1:]) != np.sign(d[:-1])))
+
+
+def test_default_view_shows_sgd_zigzag_and_momentum_smoothing_it():
+    """Claims C1 and C3 on first load: no control needs touching."""
+    import base64
+
+    at = fresh()
+    spec = path_chart(at)
+    lines = {d["name"]: d for d in spec["data"] if d.get("legendgroup") and d.get("mode") == "lines"}
+
+    def ys(trace):
+        return np.frombuffer(base64.b64decode(trace["y"]["bdata"]), dtype=np.float32)[:30]
+
+    sgd, momentum = _direction_changes(ys(lines["SGD"])), _direction_changes(ys(lines["Momentum"]))
+    assert sgd >= 20  # SGD bounces across the valley nearly every step
+    assert momentum <= sgd / 3

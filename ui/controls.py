@@ -95,8 +95,9 @@ def _reset_for_surface() -> None:
     st.session_state["steps"] = S.default_steps(name)
     for p, v in landscapes.parameter_defaults(name).items():
         st.session_state[S.param_key(p)] = float(v)
-    for opt in optimizers.names():
-        st.session_state[S.hyper_key(opt, "lr")] = S.default_hyperparameter(opt, "lr", name)
+    for opt, hps in S.HYPERPARAMETERS.items():
+        for hp in hps:
+            st.session_state[S.hyper_key(opt, hp)] = S.default_hyperparameter(opt, hp, name)
 
 
 def surface_controls() -> tuple[str, tuple[tuple[str, float], ...]]:

@@ -43,7 +43,7 @@ HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
 
 # Learning rates that show each surface's lesson; the rest follow the defaults.
 SUGGESTED_LR: dict[str, dict[str, float]] = {
-    "bowl": {"sgd": 0.15, "momentum": 0.03, "nesterov": 0.03, "adagrad": 0.7, "rmsprop": 0.07, "adam": 0.2},
+    "bowl": {"sgd": 0.15, "momentum": 0.015, "nesterov": 0.015, "adagrad": 0.7, "rmsprop": 0.07, "adam": 0.2},
     "saddle": {"sgd": 0.05, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.3, "rmsprop": 0.03, "adam": 0.05},
     "rosenbrock": {"sgd": 0.0005, "momentum": 0.0003, "nesterov": 0.0003, "adagrad": 0.3, "rmsprop": 0.005, "adam": 0.03},
     "monkey_saddle": {"sgd": 0.05, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.1, "rmsprop": 0.02, "adam": 0.05},
@@ -52,6 +52,13 @@ SUGGESTED_LR: dict[str, dict[str, float]] = {
     "rastrigin": {"sgd": 0.003, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.3, "rmsprop": 0.02, "adam": 0.05},
     "six_hump_camel": {"sgd": 0.01, "momentum": 0.005, "nesterov": 0.005, "adagrad": 0.2, "rmsprop": 0.01, "adam": 0.03},
     "plateau": {"sgd": 0.5, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1},
+}
+
+
+# Other settings that differ from the optimizer's own default on a surface.
+SUGGESTED_OTHER: dict[str, dict[str, dict[str, float]]] = {
+    # kappa = 10: mu = 0.8 damps the cross-valley swing within a few steps.
+    "bowl": {"momentum": {"momentum": 0.8}, "nesterov": {"momentum": 0.8}},
 }
 
 
@@ -69,7 +76,8 @@ def default_hyperparameter(optimizer: str, name: str, surface: str):
         suggested = SUGGESTED_LR.get(surface, {}).get(optimizer)
         value = suggested if suggested is not None else optimizers.defaults(optimizer)["lr"]
         return nearest(LR_OPTIONS, value)
-    return optimizers.defaults(optimizer)[name]
+    suggested = SUGGESTED_OTHER.get(surface, {}).get(optimizer, {})
+    return suggested.get(name, optimizers.defaults(optimizer)[name])
 
 
 def hyper_key(optimizer: str, name: str) -> str:

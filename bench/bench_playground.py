@@ -1,0 +1,65 @@
+"""Server-side cost of one slider move in the Playground's benchmark scenario.
+
+Scenario: Rosenbrock, the six first-order optimizers, 1000 steps. A move of
+one optimizer's learning-rate slider reruns that optimizer (the other five
+are cache hits in the app) and rebuilds the Paths tab's figures; a move of
+the steps slider reruns all six. Prints milliseconds and the bytes of figure
+JSON sent per interaction. Bars (issue 3): <= 80 ms to a built figure, <= 1 MB.
+Run: python -m bench.bench_playground
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import plotly.io as pio
+
+import figures
+import landscapes
+import optimizers
+from i18n import t
+from ui.settings import SUGGESTED_LR
+from ui.views import fig_labels
+
+BENCH = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+START = (-1.5, 2.0)
+
+
+def build(surface, grid, runs, labels) -> int:
+    as_runs = [figures.Run(k, t(f"opt.{k}", "en"), r.points, r.losses) for k, r in runs.items()]
+    main = figures.path_figure(surface, grid, as_runs, labels, start=START)
+    loss = figures.loss_figure(as_runs, labels)
+    pts = np.array([START] + [r.points[-1] for r in runs.values()])
+    landscapes.analyze(surface.hessian(pts))
+    return len(pio.to_json(main, validate=False)) + len(pio.to_json(loss, validate=False))
+
+
+def main() -> None:
+    surface = landscapes.get("rosenbrock")
+    grid = figures.grid(surface, 150)
+    labels = fig_labels("en", grid.log)
+    _ = surface.critical_points
+    lrs = dict(SUGGESTED_LR["rosenbrock"])
+    runs = {k: optimizers.run(surface, k, start=START, steps=1000, lr=lrs[k]) for k in BENCH}
+    one, all_six, sizes = [], [], []
+    for i in range(8):
+        t0 = time.perf_counter()
+        lr = lrs["adam"] * (1 + 0.1 * (i + 1))
+        runs["adam"] = optimizers.run(surface, "adam", start=START, steps=1000, lr=lr)
+        sizes.append(build(surface, grid, runs, labels))
+        one.append(time.perf_counter() - t0)
+    for i in range(3):
+        t0 = time.perf_counter()
+        runs = {k: optimizers.run(surface, k, start=START, steps=1000 - i, lr=lrs[k]) for k in BENCH}
+        build(surface, grid, runs, labels)
+        all_six.append(time.perf_counter() - t0)
+    print("Playground benchmark scenario: Rosenbrock, 6 first-order optimizers, 1000 steps")
+    print(f"  one optimizer's slider (1 run + figures): median {statistics.median(one) * 1e3:6.1f} ms")
+    print(f"  steps slider (6 runs + figures)         : median {statistics.median(all_six) * 1e3:6.1f} ms")
+    print(f"  figure JSON per interaction             : {statistics.median(sizes) / 1e6:6.3f} MB")
+
+
+if __name__ == "__main__":
+    main()
