@@ -62,7 +62,7 @@ CATALOG: dict[str, Entry] = {
     "rosenbrock": Entry(
         build=lambda a, b: (a - X) ** 2 + b * (Y - X**2) ** 2,
         defaults={"a": 1.0, "b": 100.0},
-        ranges={"a": (-2.0, 2.0), "b": (1.0, 200.0)},
+        ranges={"a": (-1.5, 1.5), "b": (1.0, 200.0)},  # (a, a^2) stays in the window
         window=((-2.0, 2.0), (-1.0, 3.0)),
         title={"en": "Rosenbrock", "zh": "Rosenbrock 香蕉函数"},
         description={

@@ -279,7 +279,11 @@ def _solve_2x2(h: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, det
 
 
-def _newton(lr: float, saddle_free: bool, tol: float) -> Optimizer:
+# A Hessian whose smallest |eigenvalue| is below this times max(1, largest) is singular.
+SINGULAR_TOL = 1e-10
+
+
+def _newton(lr: float, saddle_free: bool, tol: float = SINGULAR_TOL) -> Optimizer:
     check_lr(lr)
 
     def init(params):
@@ -303,26 +307,26 @@ def _newton(lr: float, saddle_free: bool, tol: float) -> Optimizer:
     return Optimizer(init, update, None)
 
 
-def newton(lr: float = 1.0, tol: float = 1e-10) -> Optimizer:
+def newton(lr: float = 1.0) -> Optimizer:
     r"""Newton's method: jump to the stationary point of the local quadratic model.
 
     .. math:: x_{t+1} = x_t - \eta\, H(x_t)^{-1} g_t, \qquad \eta = 1 \text{ by default}
 
     It seeks zero gradient, not low loss, so a saddle attracts it. A Hessian
-    whose smallest |eigenvalue| is below ``tol`` times max(1, largest)
+    whose smallest |eigenvalue| is below ``SINGULAR_TOL`` times max(1, largest)
     stops the run with status ``singular_hessian``.
     """
-    return _newton(lr, saddle_free=False, tol=tol)
+    return _newton(lr, saddle_free=False)
 
 
-def saddle_free_newton(lr: float = 1.0, tol: float = 1e-10) -> Optimizer:
+def saddle_free_newton(lr: float = 1.0) -> Optimizer:
     r"""Saddle-free Newton: Newton's step with the Hessian's eigenvalues replaced by their magnitudes.
 
     .. math:: H = V \Lambda V^\top, \quad |H| = V |\Lambda| V^\top, \quad x_{t+1} = x_t - \eta\, |H(x_t)|^{-1} g_t
 
     Along negative curvature it moves downhill instead of toward the saddle.
     """
-    return _newton(lr, saddle_free=True, tol=tol)
+    return _newton(lr, saddle_free=True)
 
 
 class LBFGSState(NamedTuple):
@@ -336,31 +340,30 @@ class LBFGSState(NamedTuple):
     recorded = ("count", "step_length")  # the ring buffers are not worth a history
 
 
-def lbfgs(
-    lr: float = 1.0,
-    memory: int = 10,
-    c1: float = 1e-4,
-    backtrack: float = 0.5,
-    max_halvings: int = 30,
-) -> Optimizer:
+# Armijo line search: sufficient-decrease constant, shrink factor, number of tries.
+ARMIJO_C1, BACKTRACK, MAX_HALVINGS = 1e-4, 0.5, 30
+
+
+def lbfgs(lr: float = 1.0, memory: int = 10) -> Optimizer:
     r"""L-BFGS: two-loop recursion over the last ``memory`` (s, y) pairs, then an Armijo line search.
 
     .. math::
         d_k = -H_k g_k \text{ (two-loop recursion, } H_0 = \tfrac{s^\top y}{y^\top y} I), \qquad
         x_{k+1} = x_k + \alpha_k d_k
 
-    where ``alpha_k`` is the first of ``lr, lr/2, lr/4, ...`` with
-    ``f(x + alpha d) <= f(x) + c1 * alpha * g.d``. Each accepted iterate is one
+    where ``alpha_k`` is the first of ``lr, lr/2, lr/4, ...`` (30 tries) with
+    ``f(x + alpha d) <= f(x) + c1 * alpha * g.d``, ``c1 = 1e-4``. Each accepted iterate is one
     point of the path. A pair with ``y.s <= 0`` is not stored (it would break
     positive definiteness); when ``d`` is not a descent direction or no step is
     accepted, the memory is cleared and the next step starts again from
     ``-g``. With no memory, the first step is ``-g`` scaled to at most unit length.
     """
     check_lr(lr)
-    if not (isinstance(memory, (int, np.integer)) and 1 <= memory <= 50):
+    if isinstance(memory, bool) or not (isinstance(memory, (int, np.integer)) and 1 <= memory <= 50):
         raise ValueError(f"Invalid memory: {memory} (allowed range: whole numbers in [1, 50])")
     m = int(memory)
-    alphas = backtrack ** np.arange(max_halvings)  # candidate step lengths, largest first
+    c1 = ARMIJO_C1
+    alphas = BACKTRACK ** np.arange(MAX_HALVINGS)  # candidate step lengths, largest first
 
     def init(params):
         b = params.shape[0]

@@ -34,7 +34,7 @@ OPTIMIZERS: dict[str, Callable[..., rules.Optimizer]] = {
 STATUS_MESSAGES: dict[str, str] = {
     "converged": "Converged at step {step}: the gradient norm fell below {tol:g}.",
     "max_steps": "Ran all {step} steps; the gradient norm is still {grad_norm:.3g}.",
-    "diverged": "Diverged at step {step}: the loss became infinite or NaN. Try a smaller learning rate.",
+    "diverged": "Diverged at step {step}: the iterates blew up (the loss or the point became infinite, NaN or beyond 1e12). Try a smaller learning rate.",
     "singular_hessian": "Stopped at step {step}: the Hessian is singular there, so the Newton step is undefined.",
 }
 STATUSES = tuple(STATUS_MESSAGES)
@@ -136,7 +136,7 @@ class Batch:
 
     @property
     def status(self) -> np.ndarray:
-        return np.asarray(STATUSES, dtype=object)[self.status_codes].astype(str)
+        return np.asarray(STATUSES)[self.status_codes]
 
     def message(self, index=()) -> str:
         code = int(self.status_codes[index])

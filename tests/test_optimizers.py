@@ -393,23 +393,22 @@ def test_every_advertised_hyperparameter_can_be_passed_at_its_default(name):
     np.testing.assert_array_equal(explicit.points, plain.points)
 
 
-@pytest.mark.parametrize("hp", [{"backtrack": 0.3}, {"max_halvings": 10}, {"c1": 0.1}])
-def test_lbfgs_line_search_settings_are_usable(hp):
-    # c1, backtrack and max_halvings are advertised by defaults("lbfgs") and
-    # documented in lbfgs(); a run with any of them should still solve Rosenbrock.
-    traj = optimizers.run(ROSEN, "lbfgs", start=(-1.2, 1.0), steps=500, **hp)
-    assert traj.status == "converged"
-    np.testing.assert_allclose(traj.final_point, [1.0, 1.0], atol=1e-5)
+@pytest.mark.parametrize("hp", ["backtrack", "max_halvings", "c1", "tol"])
+def test_fixed_internals_are_not_hyperparameters(hp):
+    # The line search and Newton's singularity threshold are fixed and
+    # documented; only lr and memory are L-BFGS's choices, only lr Newton's.
+    assert optimizers.defaults("lbfgs") == {"lr": 1.0, "memory": 10}
+    assert optimizers.defaults("newton") == {"lr": 1.0}
+    name = "newton" if hp == "tol" else "lbfgs"
+    with pytest.raises(ValueError, match=hp if hp != "tol" else "tol"):
+        optimizers.make(name, **{hp: 0.1})
 
 
-def test_newton_singularity_tolerance_is_reachable_through_run():
-    # newton(tol=...) documents: a Hessian whose smallest |eigenvalue| is below
-    # tol * max(1, largest) stops the run with "singular_hessian". On the flat
-    # valley at x = 14 (width 4) fxx = (2/16)(1 - 2*196/16) exp(-196/16) ~ -1.4e-5
-    # and fyy = 1, so tol = 1e-3 must stop at once; the default 1e-10 does not.
+def test_newton_singularity_threshold_is_relative_and_tiny():
+    # On the flat valley at x = 14 (width 4), fxx = (2/16)(1 - 2*196/16) exp(-196/16)
+    # ~ -1.4e-5: small, but far above 1e-10 * max(1, |fyy| = 1), so not singular.
     fxx = (2 / 16) * (1 - 2 * 196 / 16) * math.exp(-196 / 16)
     assert 1e-10 < abs(fxx) < 1e-3
     plateau = landscapes.get("plateau")
-    assert optimizers.run(plateau, "newton", start=(14.0, 1.0), steps=5).status != "singular_hessian"
-    traj = optimizers.run(plateau, "newton", start=(14.0, 1.0), steps=5, tol=1e-3)
-    assert traj.status == "singular_hessian"
+    traj = optimizers.run(plateau, "newton", start=(14.0, 1.0), steps=1, tol=0.0)
+    assert traj.status != "singular_hessian" and traj.steps == 1
