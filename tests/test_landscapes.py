@@ -146,7 +146,7 @@ def test_constant_hessian_entries_broadcast():
 
 
 def test_rosenbrock_values_against_closed_form():
-    for a, b in [(1.0, 100.0), (0.5, 10.0), (-2.0, 200.0)]:
+    for a, b in [(1.0, 100.0), (0.5, 10.0), (-1.5, 200.0)]:
         surface = landscapes.get("rosenbrock", a=a, b=b)
         for x, y in [(0.0, 0.0), (1.0, 0.0), (-1.5, 2.0), (0.3, -0.7)]:
             assert float(surface.f([x, y])) == pytest.approx(rosen_f(x, y, a, b), rel=1e-14)
