@@ -141,5 +141,6 @@ TEXT = {
     "param.a": "a",
     "param.b": "b",
     "param.A": "A",
+    "param.wall": "wall position",
     "param.width": "valley width",
 }

@@ -133,5 +133,6 @@ TEXT = {
     "param.a": "a",
     "param.b": "b",
     "param.A": "A",
+    "param.wall": "崖壁位置",
     "param.width": "山谷宽度",
 }

@@ -141,12 +141,25 @@ CATALOG: dict[str, Entry] = {
         defaults={"width": 4.0},
         ranges={"width": (1.0, 8.0)},
         window=((-14.0, 14.0), (-3.0, 3.0)),
-        title={"en": "Flat valley", "zh": "平坦长谷"},
+        title={"en": "Plateau", "zh": "平台"},
         description={
-            "en": "A long, almost flat valley floor: gradients are tiny, so AdaGrad's shrinking steps stall while RMSProp keeps moving.",
-            "zh": "几乎平坦的长长谷底：梯度极小，AdaGrad 不断缩小的步长会停滞，而 RMSProp 能继续前进。",
+            "en": "Almost flat far from the well: plain SGD barely moves, while methods that rescale the gradient keep going.",
+            "zh": "远离中心的区域几乎平坦：普通 SGD 几乎不动，而对梯度做缩放的方法仍能继续前进。",
         },
         hints={"start": (12.0, 2.0), "steps": 300},
+    ),
+    "cliff_valley": Entry(
+        # A steep wall (softplus) drops onto a long, gently sloping valley floor.
+        build=lambda wall: 2 * sp.log(1 + sp.exp(3 * (X - wall))) + X**2 / 200 + Y**2 / 2,
+        defaults={"wall": 8.0},
+        ranges={"wall": (4.0, 10.0)},
+        window=((-4.0, 12.0), (-3.0, 3.0)),
+        title={"en": "Cliff and flat valley", "zh": "悬崖与平坦长谷"},
+        description={
+            "en": "A steep wall above a long, gently sloping valley floor: AdaGrad remembers the wall's big gradients and stalls on the floor; RMSProp forgets them and keeps moving.",
+            "zh": "陡峭的崖壁下是一条缓缓倾斜的长谷：AdaGrad 记住了崖壁上的大梯度，在谷底停滞；RMSProp 会忘掉它们并继续前进。",
+        },
+        hints={"start": (11.0, 2.0), "steps": 300},
     ),
 }
 

@@ -52,6 +52,7 @@ SUGGESTED_LR: dict[str, dict[str, float]] = {
     "rastrigin": {"sgd": 0.003, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.3, "rmsprop": 0.02, "adam": 0.05},
     "six_hump_camel": {"sgd": 0.01, "momentum": 0.005, "nesterov": 0.005, "adagrad": 0.2, "rmsprop": 0.01, "adam": 0.03},
     "plateau": {"sgd": 0.5, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1},
+    "cliff_valley": {"sgd": 0.3, "momentum": 0.1, "nesterov": 0.1, "adagrad": 1.0, "rmsprop": 0.1, "adam": 0.1},
 }
 
 
@@ -59,6 +60,8 @@ SUGGESTED_LR: dict[str, dict[str, float]] = {
 SUGGESTED_OTHER: dict[str, dict[str, dict[str, float]]] = {
     # kappa = 10: mu = 0.8 damps the cross-valley swing within a few steps.
     "bowl": {"momentum": {"momentum": 0.8}, "nesterov": {"momentum": 0.8}},
+    # A short memory, so the wall's gradients are forgotten on the valley floor.
+    "cliff_valley": {"rmsprop": {"alpha": 0.9}},
 }
 
 
