@@ -1,0 +1,133 @@
+"""What a lesson is: runs on the real core, a number measured from them, and a Playground preset.
+
+A lesson has one or more panels; a panel is a surface with the runs drawn on
+it. The first panel is also the lesson's preset: the exact Playground state
+(surface, optimizers, hyperparameters, start, steps, schedule, noise) that
+one click opens. ``measure`` turns the runs into named numbers, ``effect``
+says whether those numbers show what the lesson claims (tests hold every
+lesson to it); the "what to notice" line that states them is in the language catalogs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import numpy as np
+
+import landscapes
+import optimizers
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    optimizer: str
+    hyper: Mapping[str, object] = field(default_factory=dict)
+    label: str = ""  # a variant's name: catalog key lesson.<lesson>.label.<label>
+    noise: float = 0.0
+    seed: int = 0
+    average: str = "none"
+
+
+@dataclass(frozen=True)
+class Panel:
+    landscape: str
+    runs: tuple[RunSpec, ...]
+    start: tuple[float, float]
+    steps: int
+    params: Mapping[str, float] = field(default_factory=dict)
+    schedule: tuple[str, int] = ("constant", 0)  # (name, warm-up steps), as the Playground offers
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A lesson; its words live in the language catalogs under ``lesson.<key>.title``,
+    ``.explanation`` and ``.notice`` (a format string over the measured numbers)."""
+
+    key: str
+    claims: tuple[str, ...]  # ids from the lecture notes: C1..C14, H1..H3
+    panels: tuple[Panel, ...]
+    measure: Callable[[list[list]], dict[str, float]]  # trajectories per panel -> numbers
+    effect: Callable[[dict[str, float]], bool]
+    link: str = "playground"  # the page the preset opens
+
+
+def run_panel(panel: Panel) -> list:
+    """The trajectories of one panel, in its run order."""
+    surface = landscapes.get(panel.landscape, **panel.params)
+    name, warmup = panel.schedule
+    schedule = optimizers.schedules.make(name, warmup_steps=warmup)
+    return [
+        optimizers.run(
+            surface,
+            r.optimizer,
+            start=panel.start,
+            steps=panel.steps,
+            schedule=schedule,
+            noise=r.noise,
+            seed=r.seed,
+            average=None if r.average == "none" else r.average,
+            **r.hyper,
+        )
+        for r in panel.runs
+    ]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    trajectories: list[list]  # per panel, per run
+    numbers: dict[str, float]
+    shows_effect: bool
+
+
+def run(lesson: Lesson) -> Outcome:
+    """Run every panel of ``lesson`` and measure it."""
+    trajectories = [run_panel(p) for p in lesson.panels]
+    numbers = lesson.measure(trajectories)
+    return Outcome(trajectories, numbers, bool(lesson.effect(numbers)))
+
+
+def preset(lesson: Lesson) -> dict[str, object]:
+    """The Playground state of the lesson's first panel, as control keys and values.
+
+    The keys are the Playground's URL keys, so the same dict is also a
+    shareable link's query.
+    """
+    panel = lesson.panels[0]
+    chosen: list[str] = []
+    state: dict[str, object] = {
+        "landscape": panel.landscape,
+        "steps": panel.steps,
+        "x0": float(panel.start[0]),
+        "y0": float(panel.start[1]),
+        "schedule": panel.schedule[0],
+        "warmup": panel.schedule[1],
+    }
+    for p, v in panel.params.items():
+        state[f"p_{p}"] = float(v)
+    noise, seed, average = 0.0, 0, "none"
+    for r in panel.runs:
+        if r.optimizer in chosen:
+            continue  # the Playground runs each optimizer once: the first variant is the preset
+        chosen.append(r.optimizer)
+        for hp, v in r.hyper.items():
+            state[f"{r.optimizer}_{hp}"] = v
+        noise, seed, average = max(noise, r.noise), r.seed, r.average if r.average != "none" else average
+    state.update({"optimizers": chosen, "noise": noise, "seed": seed, "average": average})
+    return state
+
+
+# -- measurements shared by several lessons ---------------------------------------
+
+
+def direction_changes(values: np.ndarray, tol: float = 1e-6) -> int:
+    """How often a sequence turns back: sign changes of its steps, ignoring steps below ``tol``."""
+    d = np.diff(np.asarray(values, dtype=float))
+    d = d[np.abs(d) > tol]
+    return int(np.sum(np.sign(d[1:]) != np.sign(d[:-1])))
+
+
+def first_step_where(mask: np.ndarray) -> float:
+    """Index of the first True, or NaN when there is none."""
+    mask = np.asarray(mask, dtype=bool)
+    return float(np.argmax(mask)) if mask.any() else float("nan")
