@@ -11,5 +11,7 @@ controls.check_link()
 lang = controls.language_picker()
 pages = [
     st.Page("pages/playground.py", title=t("nav.playground", lang), icon="🏔️", url_path="playground", default=True),
+    st.Page("pages/lessons.py", title=t("nav.lessons", lang), icon="🎓", url_path="lessons"),
+    st.Page("pages/sweep.py", title=t("nav.sweep", lang), icon="🔍", url_path="sweep"),
 ]
 st.navigation(pages).run()

@@ -4,6 +4,7 @@ from .curves import internals_figure, loss_figure, schedule_figure, step_arrows,
 from .landscape import Grid, eigen_traces, gradient_field_trace, grid, taylor_trace
 from .paths import Run, frame_steps, path_figure, thin
 from .style import OPTIMIZER_STYLE, style
+from .sweep import axis_title, sweep_figure
 
 __all__ = [
     "Grid",
@@ -20,6 +21,8 @@ __all__ = [
     "step_arrows",
     "style",
     "surface_figure",
+    "sweep_figure",
+    "axis_title",
     "taylor_trace",
     "thin",
 ]

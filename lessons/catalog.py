@@ -193,20 +193,16 @@ ADAM = Lesson(
 
 
 def _schedules(tr):
-    return {"constant": float(np.mean(tr[0][0].losses[-50:])), "decayed": float(np.mean(tr[1][0].losses[-50:]))}
+    return {"decayed": float(np.mean(tr[0][0].losses[-50:])), "constant": float(np.mean(tr[1][0].losses[-50:]))}
 
 
 SCHEDULES = Lesson(
     key="schedules",
     claims=("C8", "H3"),
     panels=(
-        Panel(
-            "bowl",
-            (RunSpec("sgd", {"lr": 0.1}, noise=2.0),),
-            start=(-3.5, 1.5),
-            steps=300,
-        ),
+        # The preset is the decayed run; the fixed rate is the comparison.
         Panel("bowl", (RunSpec("sgd", {"lr": 0.1}, noise=2.0),), start=(-3.5, 1.5), steps=300, schedule=("step", 0)),
+        Panel("bowl", (RunSpec("sgd", {"lr": 0.1}, noise=2.0),), start=(-3.5, 1.5), steps=300),
     ),
     measure=_schedules,
     effect=lambda n: n["decayed"] < 0.6 * n["constant"],

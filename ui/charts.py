@@ -24,7 +24,7 @@ class PrebuiltFigure(go.Figure):
 CONFIG = {"displaylogo": False, "scrollZoom": True, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
-def show(spec: dict, key: str, on_select=None):
-    """Draw ``spec``; with ``on_select`` (a callback), clicks on points call it."""
-    kwargs = {"on_select": on_select, "selection_mode": "points"} if on_select else {}
+def show(spec: dict, key: str, on_select=None, selection_mode="points"):
+    """Draw ``spec``; with ``on_select`` (a callback or "rerun"), clicks on points report them."""
+    kwargs = {"on_select": on_select, "selection_mode": selection_mode} if on_select else {}
     return st.plotly_chart(PrebuiltFigure(spec), key=key, theme=None, config=CONFIG, width="stretch", **kwargs)

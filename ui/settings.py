@@ -24,7 +24,7 @@ LR_OPTIONS: list[float] = _grid((1, 1.5, 2, 3, 5, 7), range(-5, 1)) + [10.0]
 BETA2_OPTIONS = [0.9, 0.95, 0.99, 0.995, 0.999, 0.9999]
 ALPHA_OPTIONS = [0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
 EPS_OPTIONS = [1e-10, 1e-8, 1e-6, 1e-4, 1e-2]
-NOISE_OPTIONS = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+NOISE_OPTIONS = [0.0, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0]
 AVERAGE_OPTIONS = ["none", "polyak", "ema"]
 STEPS_RANGE = (5, 3000)
 

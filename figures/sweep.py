@@ -1,0 +1,93 @@
+"""The sweep heatmap: one cell per hyperparameter setting, the best one starred."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .style import layout_base, packed
+
+LOG_AXES = {"lr", "eps"}
+
+
+def _scale(name: str, values: np.ndarray) -> np.ndarray:
+    return np.log10(values) if name in LOG_AXES else values
+
+
+def axis_title(name: str, label: str) -> str:
+    return f"log₁₀ {label}" if name in LOG_AXES else label
+
+
+def sweep_figure(sweep, metric: np.ndarray, labels: dict[str, str], height: int = 520) -> dict:
+    """Heatmap of ``metric`` (log10 for losses) over the two swept hyperparameters.
+
+    Cells where runs diverged are left blank (NaN). An almost invisible
+    lattice of markers at the cell centres makes clicks and box selections
+    report points (a heatmap trace itself reports none).
+    """
+    xs, ys = _scale(sweep.x_name, sweep.x), _scale(sweep.y_name, sweep.y)
+    z = np.asarray(metric, dtype=float)
+    if labels.get("log_metric"):
+        with np.errstate(all="ignore"):
+            z = np.log10(np.where(z > 0, z, np.nan))
+    bx, by, _ = sweep.best()
+    data: list[dict] = []
+    if sweep.random:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": packed(xs),
+                "y": packed(ys),
+                "marker": {"color": packed(z), "colorscale": "Viridis", "reversescale": True, "size": 7, "colorbar": {"title": {"text": labels["metric"]}}, "showscale": True},
+                "name": "runs",
+                "hovertemplate": "%{x:.3g}, %{y:.3g}<extra></extra>",
+            }
+        )
+    else:
+        data.append(
+            {
+                "type": "heatmap",
+                "x": packed(xs),
+                "y": packed(ys),
+                "z": packed(z),
+                "colorscale": "Viridis",
+                "reversescale": True,
+                "colorbar": {"title": {"text": labels["metric"], "side": "right"}},
+                "hoverongaps": False,
+                "name": labels["metric"],
+            }
+        )
+        gx, gy = np.meshgrid(xs, ys)
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": packed(gx.ravel()),
+                "y": packed(gy.ravel()),
+                "marker": {"size": 10, "color": "rgba(0,0,0,0.01)"},
+                "hoverinfo": "skip",
+                "showlegend": False,
+                "name": "cells",
+            }
+        )
+    if np.isfinite(bx):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [float(_scale(sweep.x_name, np.array([bx]))[0])],
+                "y": [float(_scale(sweep.y_name, np.array([by]))[0])],
+                "marker": {"symbol": "star", "size": 20, "color": "#D55E00", "line": {"width": 1.5, "color": "white"}},
+                "name": labels["best"],
+            }
+        )
+    layout = {
+        **layout_base(14),
+        "height": height,
+        "xaxis": {"title": {"text": labels["x"]}},
+        "yaxis": {"title": {"text": labels["y"]}},
+        "dragmode": "select",
+        "clickmode": "event+select",
+        "uirevision": "sweep",
+    }
+    return {"data": data, "layout": layout}

@@ -1,0 +1,76 @@
+"""The Lessons page's pieces: run a lesson (cached), draw its panels, open its preset."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+import figures
+import lessons
+from i18n import t
+from landscapes.catalog import CATALOG
+
+from . import cache
+from . import settings as S
+from .charts import show
+from .views import fig_labels
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def outcome(key: str) -> lessons.Outcome:
+    return lessons.run(lessons.get(key))
+
+
+def run_label(lesson: lessons.Lesson, spec: lessons.RunSpec, lg: str) -> str:
+    name = t(f"opt.{spec.optimizer}", lg)
+    return f"{name} · {t(f'lesson.{lesson.key}.label.{spec.label}', lg)}" if spec.label else name
+
+
+def panels(lesson: lessons.Lesson, result: lessons.Outcome, lg: str) -> None:
+    shown = lesson.panels[:4]
+    cols = st.columns(2) if len(shown) > 1 else [st.container()]
+    for i, (panel, trajectories) in enumerate(zip(shown, result.trajectories)):
+        params = tuple(sorted({**CATALOG[panel.landscape].defaults, **panel.params}.items()))
+        surface = cache.surface(panel.landscape, params)
+        grid = cache.contour(panel.landscape, params)
+        runs = [
+            figures.Run(spec.optimizer, run_label(lesson, spec, lg), tr.points, tr.losses)
+            for spec, tr in zip(panel.runs, trajectories)
+        ]
+        averaged = [
+            figures.Run(spec.optimizer, t("fig.averaged", lg, name=t(f"opt.{spec.optimizer}", lg)), tr.averaged, tr.losses)
+            for spec, tr in zip(panel.runs, trajectories)
+            if tr.averaged is not None
+        ]
+        spec = figures.path_figure(
+            surface, grid, runs + averaged, fig_labels(lg, grid.log), start=panel.start, max_frames=30, height=420
+        )
+        with cols[i % len(cols)]:
+            st.caption(t("ls.panel", lg, n=i + 1, surface=CATALOG[panel.landscape].title[lg]))
+            show(spec, f"lesson_chart_{lesson.key}_{i}")
+
+
+def link_query(state: dict) -> str:
+    # Booleans as the URL spells them: true / false.
+    return urlencode({k: str(v).lower() if isinstance(v, bool) else v for k, v in state.items()}, doseq=True)
+
+
+def open_in_playground(state: dict) -> None:
+    """Put the preset into the Playground's controls (every one, so the state is exactly the preset)."""
+    surface = state["landscape"]
+    for p, v in CATALOG[surface].defaults.items():
+        st.session_state[S.param_key(p)] = float(state.get(S.param_key(p), v))
+    for opt, hps in S.HYPERPARAMETERS.items():
+        for hp in hps:
+            key = S.hyper_key(opt, hp)
+            value = state.get(key, S.default_hyperparameter(opt, hp, surface))
+            st.session_state[key] = S.nearest(S.LR_OPTIONS, value) if hp == "lr" else value
+    for key in ("landscape", "optimizers", "steps", "x0", "y0", "schedule", "warmup", "noise", "seed", "average"):
+        st.session_state[key] = state[key]
+    for key in ("field", "eigen", "taylor"):
+        st.session_state[key] = False
+    st.session_state["inspect"] = 0
+    # The opening link must not override what the preset just set.
+    st.session_state.setdefault("_seeded_from_link", set()).update({"landscape", "optimizers", "schedule", "average"})
+    st.switch_page("pages/playground.py")

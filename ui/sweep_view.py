@@ -1,0 +1,111 @@
+"""The Sweep page's pieces: controls, the cached batched grid, refinement history, and the jump to the Playground."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+import figures
+import optimizers
+import sweep
+from i18n import t
+from landscapes.catalog import CATALOG
+
+from . import settings as S
+from .charts import show
+from .controls import choice
+from .lessons_view import open_in_playground
+
+CHART = "sweep_chart"
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def grid(surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps: int, random: bool) -> tuple[sweep.Sweep, float]:
+    t0 = time.perf_counter()
+    result = sweep.run(surface, optimizer, x, y, box, n=n, steps=steps, start=S.default_start(surface), random=random)
+    return result, time.perf_counter() - t0
+
+
+def full_box(x: str, y: str) -> tuple[float, float, float, float]:
+    return (*sweep.AXES[x][:2], *sweep.AXES[y][:2])
+
+
+def history() -> list:
+    return st.session_state.setdefault("sw_history", [])
+
+
+def controls(lg: str):
+    surface = choice(t("sw.landscape", lg), list(CATALOG), "rosenbrock", "sw_landscape", lambda n: CATALOG[n].title[lg])
+    first_order = [o for o in optimizers.names() if len(sweep.sweepable(o)) >= 2]
+    optimizer = choice(t("sw.optimizer", lg), first_order, "adam", "sw_optimizer", lambda n: t(f"opt.{n}", lg))
+    axes = sweep.sweepable(optimizer)
+    label = lambda n: t(f"hp.{n}", lg)  # noqa: E731
+    x = choice(t("sw.x", lg), axes, axes[0], "sw_x", label)
+    y = choice(t("sw.y", lg), axes, axes[1], "sw_y", label)
+    mode = choice(t("sw.mode", lg), ["grid", "random"], "grid", "sw_mode", lambda n: t(f"sw.mode.{n}", lg))
+    n = st.sidebar.slider(t("sw.n", lg), 8, 64, step=8, key="sw_n", bind="query-params", **({} if "sw_n" in st.session_state else {"value": 64}))
+    steps = st.sidebar.slider(t("sw.steps", lg), 50, 2000, step=50, key="sw_steps", bind="query-params", **({} if "sw_steps" in st.session_state else {"value": 500}))
+    metric = choice(t("sw.metric", lg), list(sweep.METRICS), "final_loss", "sw_metric", lambda m: t(f"sw.metric.{m}", lg))
+    return surface, optimizer, x, y, mode == "random", int(n), int(steps), metric
+
+
+def current_box(setup: tuple) -> tuple:
+    """The box being searched: the last refinement made for this setup, else the full ranges."""
+    h = [b for s, b in history() if s == setup]
+    return h[-1] if h else full_box(*setup[2:4])
+
+
+def refine_to(setup: tuple, box: tuple) -> None:
+    history().append((setup, tuple(float(v) for v in box)))
+
+
+def selection_box(result: sweep.Sweep) -> tuple | None:
+    """The box spanned by the cells the user selected on the heatmap, on the hyperparameters' own scale."""
+    event = st.session_state.get(CHART) or {}
+    points = (event.get("selection") or {}).get("points") or []
+    if len(points) < 2:
+        return None
+    xs = np.array([p["x"] for p in points], dtype=float)
+    ys = np.array([p["y"] for p in points], dtype=float)
+    back = lambda name, v: 10**v if name in figures.sweep.LOG_AXES else v  # noqa: E731
+    return (back(result.x_name, xs.min()), back(result.x_name, xs.max()), back(result.y_name, ys.min()), back(result.y_name, ys.max()))
+
+
+def heatmap(result: sweep.Sweep, metric: str, lg: str) -> None:
+    labels = {
+        "metric": t(f"sw.metric.{metric}", lg),
+        "best": t("sw.best", lg),
+        "x": figures.axis_title(result.x_name, t(f"hp.{result.x_name}", lg)),
+        "y": figures.axis_title(result.y_name, t(f"hp.{result.y_name}", lg)),
+        "log_metric": metric == "final_loss",
+    }
+    show(figures.sweep_figure(result, result.metric(metric), labels), CHART, on_select="rerun", selection_mode=("box", "points"))
+
+
+def open_best(surface: str, optimizer: str, x: str, xv: float, y: str, yv: float, steps: int) -> None:
+    sx, sy = S.default_start(surface)
+    state = {
+        "landscape": surface,
+        "optimizers": [optimizer],
+        "steps": int(min(max(steps, S.STEPS_RANGE[0]), S.STEPS_RANGE[1])),
+        "x0": float(sx),
+        "y0": float(sy),
+        "schedule": "constant",
+        "warmup": 0,
+        "noise": 0.0,
+        "seed": 0,
+        "average": "none",
+    }
+    for name, value in ((x, xv), (y, yv)):
+        state[S.hyper_key(optimizer, name)] = rounded(name, value)
+    open_in_playground(state)
+
+
+def rounded(name: str, value: float):
+    """The Playground control's nearest value."""
+    options = {"lr": S.LR_OPTIONS, "beta2": S.BETA2_OPTIONS, "alpha": S.ALPHA_OPTIONS, "eps": S.EPS_OPTIONS}.get(name)
+    if options:
+        return S.nearest(options, value)
+    return round(min(max(float(value), 0.0), 0.99), 2)
