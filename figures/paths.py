@@ -10,6 +10,7 @@ The figure opens on the finished paths; play replays them from the start.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ def thin(n_points: int, most: int) -> np.ndarray:
     if n_points <= most:
         return np.arange(n_points)
     # Spacing above 1, so the rounded indices are already distinct and sorted.
-    return np.round(np.linspace(0, n_points - 1, most)).astype(int)
+    return np.rint(np.arange(most) * ((n_points - 1) / (most - 1))).astype(int)
 
 
 def frame_steps(longest: int, max_frames: int) -> np.ndarray:
@@ -132,19 +133,32 @@ def _frames(runs: list[Run], moving: list[int], max_frames: int, trail_points: i
     if not runs:
         return []
     longest = max(len(r.points) - 1 for r in runs)
-    frames = []
-    for k in frame_steps(longest, max_frames):
-        data = []
+    steps = tuple(int(k) for k in frame_steps(longest, max_frames))
+    per_run = [_run_frames(r.points.tobytes(), len(r.points), steps, trail_points, path_points) for r in runs]
+    traces = [i for m in moving for i in (m - 1, m)]
+    return [
+        {"name": str(k), "data": [d for frames in per_run for d in frames[j]], "traces": traces}
+        for j, k in enumerate(steps)
+    ]
+
+
+@functools.lru_cache(maxsize=64)
+def _run_frames(raw: bytes, n: int, steps: tuple[int, ...], trail_points: int, path_points: int) -> tuple:
+    """One run's (trail, head) per frame. Cached: moving one optimizer's slider redraws only its frames."""
+    points = np.frombuffer(raw, dtype=np.float64).reshape(n, 2)
+    out = []
+    for k in steps:
         # The last frame is the figure's resting state: full detail there.
-        most = path_points if k == longest else trail_points
-        for run in runs:
-            upto = min(k, len(run.points) - 1)
-            trail = run.points[: upto + 1][thin(upto + 1, most)]
-            data.append({"x": _f32(trail[:, 0]), "y": _f32(trail[:, 1])})
-            data.append({"x": _f32(run.points[upto : upto + 1, 0]), "y": _f32(run.points[upto : upto + 1, 1])})
-        traces = [i for m in moving for i in (m - 1, m)]
-        frames.append({"name": str(int(k)), "data": data, "traces": traces})
-    return frames
+        most = path_points if k == steps[-1] else trail_points
+        upto = min(k, n - 1)
+        trail = points[: upto + 1][thin(upto + 1, most)]
+        out.append(
+            (
+                {"x": _f32(trail[:, 0]), "y": _f32(trail[:, 1])},
+                {"x": _f32(points[upto : upto + 1, 0]), "y": _f32(points[upto : upto + 1, 1])},
+            )
+        )
+    return tuple(out)
 
 
 def _play_menu(labels: dict[str, str], frame_ms: int) -> dict:
