@@ -9,6 +9,7 @@ st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
 
 controls.check_link()
 lang = controls.language_picker()
+controls.presentation()
 pages = [
     st.Page("pages/playground.py", title=t("nav.playground", lang), icon="🏔️", url_path="playground", default=True),
     st.Page("pages/lessons.py", title=t("nav.lessons", lang), icon="🎓", url_path="lessons"),

@@ -59,6 +59,7 @@ def path_figure(
     frame_ms: int = 60,
     height: int = 560,
     font_size: int = 14,
+    line_width: float = 3,
 ) -> dict:
     """The animated contour figure as a plain dict (Plotly figure JSON).
 
@@ -90,7 +91,7 @@ def path_figure(
                 "mode": "lines",
                 "x": _f32(full[:, 0]),
                 "y": _f32(full[:, 1]),
-                "line": {"color": s["color"], "width": 3, "dash": s["dash"]},
+                "line": {"color": s["color"], "width": line_width, "dash": s["dash"]},
                 "name": run.label,
                 "legendgroup": run.key,
                 "hoverinfo": "skip",
@@ -103,7 +104,7 @@ def path_figure(
                 "mode": "markers",
                 "x": _f32(run.points[-1:, 0]),
                 "y": _f32(run.points[-1:, 1]),
-                "marker": {"symbol": s["symbol"], "size": 13, "color": s["color"], "line": {"width": 1.5, "color": "white"}},
+                "marker": {"symbol": s["symbol"], "size": 4 * line_width + 1, "color": s["color"], "line": {"width": 1.5, "color": "white"}},
                 "name": run.label,
                 "legendgroup": run.key,
                 "showlegend": False,

@@ -1,6 +1,12 @@
 """English UI text. Every key here must exist in zh.py too (a test checks)."""
 
 TEXT = {
+    'sidebar.present': 'Presenter mode',
+    'sidebar.present_help': 'Larger text and lines for a projector. Add &hide=hyper (or landscape, optimizers, steps, start, training, overlays, readouts, language, sidebar) to a link to hide those controls.',
+    'pg.export': 'Take it home',
+    'pg.export_html': 'Animated figure (HTML, plays offline)',
+    'pg.export_csv': 'Trajectories (CSV)',
+    'pg.export_png': "For a picture, use the camera button on the chart's toolbar.",
     'ls.title': 'Lessons',
     'ls.intro': 'Every claim of the lecture, reproduced live on the real core. Each number below is measured from the runs you see.',
     'ls.pick': 'Lesson',

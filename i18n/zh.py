@@ -1,6 +1,12 @@
 """中文界面文本。键必须与 en.py 完全一致（有测试检查）。"""
 
 TEXT = {
+    'sidebar.present': '演示模式',
+    'sidebar.present_help': '为投影仪放大文字和线条。在链接中加上 &hide=hyper（或 landscape、optimizers、steps、start、training、overlays、readouts、language、sidebar）即可隐藏相应控件。',
+    'pg.export': '带回家',
+    'pg.export_html': '动画图（HTML，可离线播放）',
+    'pg.export_csv': '轨迹数据（CSV）',
+    'pg.export_png': '如需图片，请使用图表工具栏上的相机按钮。',
     'ls.title': '课程',
     'ls.intro': '讲义中的每一条结论，都在真实的计算核心上现场重现。下面的每个数字都来自你看到的这些运行。',
     'ls.pick': '课程',

@@ -14,7 +14,6 @@ def playground() -> None:
         st.info(t("pg.no_optimizer", lg))
         return
     runs = views.compute(sc)
-    views.status_lines(runs, lg)
     views.schedule_panel(runs, lg)
     keys = ["paths", "surface", "inside", "formulas"]
     tabs = st.tabs([t(f"pg.view.{k}", lg) for k in keys], key="view", on_change="rerun", bind="query-params")
@@ -22,16 +21,21 @@ def playground() -> None:
     longest = max(tr.steps for tr in runs.values())
     if paths.open is not False:
         with paths:
-            c1, c2, c3 = st.columns(3)
-            overlays = {
-                "field": c1.toggle(t("pg.overlay.field", lg), key="field", bind="query-params"),
-                "eigen": c2.toggle(t("pg.overlay.eigen", lg), key="eigen", bind="query-params"),
-                "taylor": c3.toggle(t("pg.overlay.taylor", lg), key="taylor", bind="query-params"),
-            }
-            step = st.slider(t("pg.inspect", lg), 0, max(longest, 1), key="inspect", bind="query-params") if longest else 0
-            views.paths_panel(sc, runs, lg, overlays, step)
+            chart = st.container()  # the chart comes first, on a phone too; its options sit below it
+            with st.container(key="overlay_group"):
+                c1, c2, c3 = st.columns(3)
+                overlays = {
+                    "field": c1.toggle(t("pg.overlay.field", lg), key="field", bind="query-params"),
+                    "eigen": c2.toggle(t("pg.overlay.eigen", lg), key="eigen", bind="query-params"),
+                    "taylor": c3.toggle(t("pg.overlay.taylor", lg), key="taylor", bind="query-params"),
+                }
+                step = st.slider(t("pg.inspect", lg), 0, max(longest, 1), key="inspect", bind="query-params")
+            with chart:
+                spec = views.paths_panel(sc, runs, lg, overlays, step)
+                views.status_lines(runs, lg)
             views.loss_panel(runs, lg)
             views.readouts(sc, runs, lg, step)
+            views.export_panel(spec, runs, lg)
     if surface.open:
         with surface:
             views.surface_panel(sc, runs, lg)

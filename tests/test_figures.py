@@ -125,3 +125,32 @@ def test_eigen_arrows_follow_the_eigenvectors():
     direction = np.array([x[1] - x[0], y[1] - y[0]])
     angle = np.degrees(np.arctan2(direction[1], direction[0])) % 180
     assert angle == pytest.approx(30.0, abs=1e-6)  # the shallow axis of a bowl rotated by 30 degrees
+
+
+def test_csv_export_holds_every_point_exactly():
+    import csv
+    import io
+
+    from figures.export import trajectories_csv
+
+    s = landscapes.get("bowl")
+    runs = {"sgd": optimizers.run(s, "sgd", start=(-3.5, 1.5), steps=7, lr=0.15)}
+    rows = list(csv.DictReader(io.StringIO(trajectories_csv(runs))))
+    assert len(rows) == 8
+    for k, row in enumerate(rows):
+        assert (float(row["x"]), float(row["y"])) == tuple(runs["sgd"].points[k])
+    # SGD on 1/2 (x^2 + 10 y^2) at lr 0.15: x shrinks by 0.85 a step, y flips by -0.5.
+    assert float(rows[1]["x"]) == pytest.approx(-3.5 * 0.85) and float(rows[1]["y"]) == pytest.approx(1.5 * -0.5)
+    assert rows[0]["lr"] == "0.15" and rows[-1]["lr"] == ""
+
+
+def test_standalone_html_inlines_plotly_and_the_frames(bench_runs):
+    from figures.export import standalone_html
+
+    s, g, runs = bench_runs
+    html = standalone_html(figures.path_figure(s, g, runs[:2], LABELS, start=(-1.5, 2)))
+    import re
+
+    assert not re.search(r"<script[^>]*\bsrc=", html)  # no script is fetched: it plays offline
+    assert "Plotly.newPlot" in html and "Plotly.addFrames" in html
+    assert len(html) > 3_000_000  # plotly.js itself is inside

@@ -142,8 +142,9 @@ def run_controls(surface: str) -> tuple[tuple[str, ...], int, tuple[float, float
         t("pg.steps", lg), *S.STEPS_RANGE, step=5, key="steps", bind=BIND, **_initial("steps", S.default_steps(surface))
     )
     sx, sy = S.default_start(surface)
-    st.sidebar.caption(t("pg.start", lg) + " · " + t("pg.start_help", lg))
-    c1, c2 = st.sidebar.columns(2)
+    group = st.sidebar.container(key="start_group")
+    group.caption(t("pg.start", lg) + " · " + t("pg.start_help", lg))
+    c1, c2 = group.columns(2)
     x0 = c1.number_input(t("pg.start_x", lg), -1e3, 1e3, step=0.1, format="%.3f", key="x0", bind=BIND, **_initial("x0", float(sx)))
     y0 = c2.number_input(t("pg.start_y", lg), -1e3, 1e3, step=0.1, format="%.3f", key="y0", bind=BIND, **_initial("y0", float(sy)))
     return tuple(chosen), int(steps), (float(x0), float(y0))
@@ -152,8 +153,9 @@ def run_controls(surface: str) -> tuple[tuple[str, ...], int, tuple[float, float
 def hyper_controls(chosen: tuple[str, ...], surface: str) -> dict[str, tuple[tuple[str, object], ...]]:
     lg = lang()
     out = {}
+    group = st.sidebar.container(key="hyper_group")
     for opt in chosen:
-        with st.sidebar.expander(f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}", expanded=len(chosen) <= 2):
+        with group.expander(f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}", expanded=len(chosen) <= 2):
             values = []
             for hp in S.HYPERPARAMETERS[opt]:
                 values.append((hp, _hyper_widget(opt, hp, surface, lg)))
@@ -184,7 +186,7 @@ def _hyper_widget(opt: str, hp: str, surface: str, lg: str):
 
 def training_controls() -> tuple[tuple[str, int], float, int, str]:
     lg = lang()
-    with st.sidebar.expander(t("pg.schedule", lg) + " · " + t("pg.noise", lg)):
+    with st.sidebar.container(key="training_group").expander(t("pg.schedule", lg) + " · " + t("pg.noise", lg)):
         schedule = choice(
             t("pg.schedule", lg), optimizers.schedules.names(), "constant", "schedule", lambda n: t(f"sched.{n}", lg), where=st
         )
@@ -210,6 +212,19 @@ def set_start_from_click(chart_key: str) -> None:
     if points:
         st.session_state["x0"] = round(float(points[0]["x"]), 3)
         st.session_state["y0"] = round(float(points[0]["y"]), 3)
+
+
+def presentation() -> bool:
+    """Presenter mode and hidden controls, both from the link; returns whether presenter mode is on."""
+    present = st.sidebar.toggle(
+        t("sidebar.present", lang()), key="present", bind=BIND, help=t("sidebar.present_help", lang()), **_initial("present", False)
+    )
+    css = S.hidden_css(st.query_params.get_all("hide"))
+    if present:
+        css += S.PRESENTER_CSS
+    if css:
+        st.html(f"<style>{css}</style>")
+    return bool(present)
 
 
 def check_link() -> None:

@@ -14,6 +14,23 @@ from landscapes.catalog import CATALOG
 
 FIRST_ORDER = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 
+# What a prepared link can hide (?hide=hyper&hide=training): control groups and
+# the CSS selectors of their elements (Streamlit gives a keyed element the
+# class st-key-<key>). Hidden controls still exist, so their values and URL
+# binding stay intact.
+HIDE_GROUPS: dict[str, tuple[str, ...]] = {
+    "landscape": (".st-key-landscape", "[class*='st-key-p_']"),
+    "optimizers": (".st-key-optimizers",),
+    "steps": (".st-key-steps",),
+    "start": (".st-key-start_group",),
+    "hyper": (".st-key-hyper_group",),
+    "training": (".st-key-training_group",),
+    "overlays": (".st-key-overlay_group",),
+    "readouts": (".st-key-readouts_group",),
+    "language": (".st-key-lang",),
+    "sidebar": ("[data-testid='stSidebar']", "[data-testid='stSidebarCollapsedControl']", "[data-testid='stExpandSidebarButton']"),
+}
+
 
 def _grid(mantissas, exponents) -> list[float]:
     return [float(f"{m}e{e}") for e in exponents for m in mantissas]
@@ -143,6 +160,8 @@ def _validator(key: str):
         "taylor": _flag,
         "inspect": lambda v: _number(v, 0, STEPS_RANGE[1], whole=True),
         "inside_step": lambda v: _number(v, 0, STEPS_RANGE[1], whole=True),
+        "hide": lambda v: v in HIDE_GROUPS,
+        "present": _flag,
     }
     if key in fixed:
         return fixed[key]
@@ -163,6 +182,19 @@ def _validator(key: str):
                     "memory": lambda v: _number(v, 1, 20, whole=True),
                 }[h]
     return None  # not ours (e.g. embed=true): leave it alone
+
+
+def hidden_css(groups) -> str:
+    """CSS that hides the chosen control groups (unknown names are ignored)."""
+    selectors = [sel for g in groups if g in HIDE_GROUPS for sel in HIDE_GROUPS[g]]
+    return ", ".join(selectors) + " { display: none !important; }" if selectors else ""
+
+
+PRESENTER_CSS = """
+.stApp { font-size: 1.3rem; }
+.stApp h1 { font-size: 3rem; }
+.stApp [data-testid='stMarkdownContainer'] p { font-size: 1.3rem; }
+"""
 
 
 def invalid_query_keys(query: dict[str, list[str]]) -> list[str]:

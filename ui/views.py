@@ -62,7 +62,16 @@ def _badge(status: str) -> str:
     return {"converged": "green", "max_steps": "blue", "diverged": "red", "singular_hessian": "orange"}[status]
 
 
-def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> None:
+def presenting() -> bool:
+    return bool(st.session_state.get("present", False))
+
+
+def size() -> dict:
+    """Figure sizes for the screen, or for a projector in presenter mode."""
+    return {"font_size": 20, "height": 700, "line_width": 5} if presenting() else {}
+
+
+def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> dict:
     surface = cache.surface(sc.landscape, sc.params)
     grid = cache.contour(sc.landscape, sc.params)
     labels = fig_labels(lg, grid.log)
@@ -76,11 +85,23 @@ def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], in
     if overlays.get("eigen"):
         curv = landscapes.analyze(surface.hessian(point))
         extra += figures.eigen_traces(surface, point, curv, labels)
-    spec = figures.path_figure(surface, grid, as_runs(runs, lg, sc.average != "none"), labels, start=sc.start, overlays=extra)
+    spec = figures.path_figure(surface, grid, as_runs(runs, lg, sc.average != "none"), labels, start=sc.start, overlays=extra, **size())
     show(spec, PATH_CHART, on_select=lambda: set_start_from_click(PATH_CHART))
     if grid.masked:
         st.info(t("pg.domain_notice", lg))
     st.caption(t("pg.click_hint", lg))
+    return spec
+
+
+def export_panel(spec: dict, runs: dict, lg: str) -> None:
+    from figures.export import standalone_html, trajectories_csv
+
+    st.markdown(f"**{t('pg.export', lg)}**")
+    c1, c2 = st.columns(2)
+    # Callables: the files are made only when asked for, not on every rerun.
+    c1.download_button(t("pg.export_html", lg), lambda: standalone_html(spec), "descent-lab.html", "text/html", key="export_html", on_click="ignore")
+    c2.download_button(t("pg.export_csv", lg), lambda: trajectories_csv(runs), "descent-lab.csv", "text/csv", key="export_csv", on_click="ignore")
+    st.caption(t("pg.export_png", lg))
 
 
 def _inspected_point(sc: Scenario, runs: dict, step: int | None) -> np.ndarray:
@@ -92,7 +113,7 @@ def _inspected_point(sc: Scenario, runs: dict, step: int | None) -> np.ndarray:
 
 def loss_panel(runs: dict, lg: str) -> None:
     st.markdown(f"**{t('pg.loss_title', lg)}**")
-    show(figures.loss_figure(as_runs(runs, lg), fig_labels(lg)), "loss_chart")
+    show(figures.loss_figure(as_runs(runs, lg), fig_labels(lg), font_size=20 if presenting() else 14), "loss_chart")
 
 
 def schedule_panel(runs: dict, lg: str) -> None:
@@ -126,8 +147,9 @@ def readouts(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> Non
                 t("pg.readout.kind", lg): t(f"kind.{curv.kind[i]}", lg),
             }
         )
-    st.markdown(f"**{t('pg.readouts', lg)}**")
-    st.dataframe(rows, hide_index=True, width="stretch")
+    with st.container(key="readouts_group"):
+        st.markdown(f"**{t('pg.readouts', lg)}**")
+        st.dataframe(rows, hide_index=True, width="stretch")
 
 
 def surface_panel(sc: Scenario, runs: dict, lg: str) -> None:
