@@ -184,3 +184,30 @@ def test_default_view_shows_sgd_zigzag_and_momentum_smoothing_it():
     sgd, momentum = _direction_changes(ys(lines["SGD"])), _direction_changes(ys(lines["Momentum"]))
     assert sgd >= 20  # SGD bounces across the valley nearly every step
     assert momentum <= sgd / 3
+
+
+def _styles(at: AppTest) -> str:
+    return " ".join(h.proto.body for h in at.get("html"))
+
+
+def test_a_prepared_link_hides_the_chosen_controls_and_keeps_their_values():
+    at = fresh({"hide": ["hyper", "training"], "present": "true", "sgd_lr": "0.1"})
+    assert not at.exception
+    css = _styles(at)
+    assert ".st-key-hyper_group" in css and ".st-key-training_group" in css
+    assert ".st-key-optimizers" not in css
+    assert "font-size" in css  # presenter mode
+    assert at.select_slider(key="sgd_lr").value == 0.1  # hidden, yet set by the link
+    assert path_chart(at)["layout"]["font"]["size"] == 20
+
+
+def test_unknown_hide_group_is_reported():
+    at = fresh({"hide": "everything"})
+    assert not at.exception
+    assert "hide" in " ".join(w.value for w in at.warning)
+
+
+def test_export_buttons_are_offered():
+    at = fresh()
+    labels = [b.label for b in at.get("download_button")]
+    assert any("HTML" in label for label in labels) and any("CSV" in label for label in labels)
