@@ -135,11 +135,16 @@ class Landscape:
             raise ValueError(f"points must have shape (..., 2), got {p.shape}")
         return fn(p[..., 0], p[..., 1], *self._param_values), p.shape[:-1]
 
+    @staticmethod
+    def _values(v, shape: tuple[int, ...]) -> np.ndarray:
+        if np.shape(v) == shape:
+            return np.asarray(v, dtype=np.float64)
+        return np.full(shape, v, dtype=np.float64)  # a constant, or one point's scalar
+
     def f(self, points) -> np.ndarray:
         """f at ``points`` of shape (..., 2) -> shape (...)."""
         out, shape = self._call(self.compiled.f, points)
-        value = out if np.shape(out) == shape else np.broadcast_to(out, shape)
-        return np.array(value, dtype=np.float64)
+        return np.array(self._values(out, shape), dtype=np.float64)
 
     def grad(self, points) -> np.ndarray:
         """The gradient (df/dx, df/dy) at ``points`` (..., 2) -> (..., 2)."""
@@ -153,8 +158,7 @@ class Landscape:
         (v, gx, gy), shape = self._call(self.compiled.value_and_grad, points)
         out = np.empty(shape + (2,))
         out[..., 0], out[..., 1] = gx, gy
-        value = v if np.shape(v) == shape else np.broadcast_to(v, shape)
-        return np.asarray(value, dtype=np.float64), out
+        return self._values(v, shape), out
 
     def hessian(self, points) -> np.ndarray:
         """The symmetric Hessian at ``points`` (..., 2) -> (..., 2, 2)."""
