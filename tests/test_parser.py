@@ -204,7 +204,9 @@ def test_himmelblau_minima_and_values():
 
 def test_ackley():
     L = from_expression(ACKLEY)
-    assert at(L, 0.0, 0.0)[0] == pytest.approx(0.0, abs=1e-12)
+    assert float(L.f(np.array([0.0, 0.0]))) == pytest.approx(0.0, abs=1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):  # the gradient of sqrt(x^2 + y^2) at the origin
+        assert not np.all(np.isfinite(L.grad(np.array([0.0, 0.0]))))
 
     def ackley(x, y):
         return (
@@ -293,14 +295,24 @@ def test_domain_warning_and_nan_outside_the_domain():
     assert inside.hints["domain_warning"] is False and inside.window == ((1.0, 2.0), (-1.0, 1.0))
     plain = from_expression("x^2 + y^2")
     assert plain.hints["domain_warning"] is False and plain.hints["finite_fraction"] == 1.0
-    assert set(plain.hints) == {"domain_warning", "finite_fraction", "start", "steps"}
+    assert set(plain.hints) == {
+        "domain_warning",
+        "finite_fraction",
+        "start",
+        "steps",
+        "gradient_latex",
+        "hessian_latex",
+    }
+    assert plain.hints["gradient_latex"] == r"\left[\begin{matrix}2 x\\2 y\end{matrix}\right]"
+    assert plain.hints["hessian_latex"] == r"\left[\begin{matrix}2 & 0\\0 & 2\end{matrix}\right]"
     assert plain.log_colors is False
 
 
 @pytest.mark.parametrize(
     "text, fragment",
     [
-        ("sqrt(-x^2 - y^2 - 1)", "complex"),  # sympy: I*sqrt(x**2 + y**2 + 1)
+        ("sqrt(-x^2 - y^2 - 1)", "undefined"),
+        ("sqrt(-x^2)", "complex"),  # sympy: I*Abs(x)
         ("log(-1 - x^2 - y^2)", "undefined"),
         ("(-1)^x", "complex"),
         ("x/(x - x)", "undefined"),
