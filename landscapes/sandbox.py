@@ -336,6 +336,9 @@ class WorkerPool:
             while True:
                 if self._closed:
                     raise ExpressionError("The function checker is shut down.", transient=True)
+                for dead in [w for w in self._idle if not w.process.is_alive()]:
+                    self._idle.remove(dead)  # died while idle (killed from outside)
+                    dead.kill()
                 if self._idle:
                     # Prefer a worker that is already ready.
                     ready = [w for w in self._idle if w.ready or w.wait_ready(0)]
@@ -391,9 +394,16 @@ class WorkerPool:
             f"This function is too complex: working it out took longer than {time_limit:g} s. "
             "Try a shorter or simpler formula."
         )
-        worker = self.acquire()
+        for attempt in range(3):
+            worker = self.acquire()
+            try:
+                worker.conn.send(request)
+                break
+            except OSError:  # the worker was gone before it got the request: try another
+                self._drop(worker)
+        else:
+            raise ExpressionError("The function checker is not working; please try again.", transient=True)
         try:
-            worker.conn.send(request)
             worker.jobs += 1
             reply = worker.conn.recv() if worker.conn.poll(hard_limit) else None
         except (EOFError, OSError):  # the worker died: out of memory, or killed by the CPU backstop

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 
@@ -205,6 +206,15 @@ def test_a_worker_that_does_not_stop_is_killed_and_replaced():
     # The pool replaces it and serves on.
     assert float(from_expression("x^2 + 4*y^2 + 0.75").f(np.array([1.0, 1.0]))) == 5.75
     assert len(multiprocessing.active_children()) <= sandbox.MAX_WORKERS
+
+
+def test_a_worker_killed_while_idle_is_replaced():
+    _ready_idle_workers(2)
+    for worker in list(sandbox.pool()._idle):
+        os.kill(worker.process.pid, signal.SIGKILL)
+        worker.process.join(5)
+    landscape = from_expression("x^2 + 5*y^2 + 0.125")
+    assert float(landscape.f(np.array([1.0, 1.0]))) == 6.125
 
 
 def test_other_threads_keep_running_while_a_worker_is_busy():
