@@ -810,8 +810,11 @@ def from_expression(text: str, /, *, window=None, **params: float):
         },
         title={"en": "Custom", "zh": "自定义"},
     )
-    landscape.compiled  # noqa: B018 - compile here (cached), not at the first plot
-    hints, log_colors = _numeric_hints(landscape)
+    try:
+        landscape.compiled  # noqa: B018 - compile here (cached; the worker did the same in time)
+        hints, log_colors = _numeric_hints(landscape)
+    except Exception as err:  # the worker succeeded on the same work: not expected
+        raise ExpressionError(f"This function could not be compiled ({type(err).__name__}).") from None
     hints.update(built.latex)
     return replace(landscape, hints=hints, log_colors=log_colors)
 
