@@ -1,5 +1,6 @@
 """Descent Lab: the router. Shared sidebar (language), then the page the URL names."""
 
+import numpy as np
 import streamlit as st
 
 from i18n import t
@@ -15,4 +16,7 @@ pages = [
     st.Page("pages/lessons.py", title=t("nav.lessons", lang), icon="🎓", url_path="lessons"),
     st.Page("pages/sweep.py", title=t("nav.sweep", lang), icon="🔍", url_path="sweep"),
 ]
-st.navigation(pages).run()
+# Overflow, log(0) and the like are reported in words (a run's status, a
+# domain notice), so NumPy's own warnings never reach the log or the visitor.
+with np.errstate(all="ignore"):
+    st.navigation(pages).run()

@@ -1,6 +1,12 @@
 """English UI text. Every key here must exist in zh.py too (a test checks)."""
 
 TEXT = {
+    'pg.custom': 'Custom function…',
+    'pg.custom_fx': 'f(x, y) =',
+    'pg.custom_help': 'Use x, y, numbers, pi, e, + - * / ^, parentheses and sin cos tan exp log sqrt abs sinh cosh tanh atan. Any other letter, such as a or k, becomes a parameter with its own slider.',
+    'pg.custom_examples': 'Examples',
+    'pg.custom_error': 'Cannot use this function: {message}',
+    'pg.custom_fallback': 'The charts still show the last function that worked: {text}',
     'sidebar.present': 'Presenter mode',
     'sidebar.present_help': 'Larger text and lines for a projector. Add &hide=hyper (or landscape, optimizers, steps, start, training, overlays, readouts, language, sidebar) to a link to hide those controls.',
     'pg.export': 'Take it home',

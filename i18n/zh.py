@@ -1,6 +1,12 @@
 """中文界面文本。键必须与 en.py 完全一致（有测试检查）。"""
 
 TEXT = {
+    'pg.custom': '自定义函数…',
+    'pg.custom_fx': 'f(x, y) =',
+    'pg.custom_help': '可使用 x、y、数字、pi、e、+ - * / ^、括号，以及 sin cos tan exp log sqrt abs sinh cosh tanh atan。其他字母（如 a 或 k）会成为参数，并有各自的滑块。',
+    'pg.custom_examples': '示例',
+    'pg.custom_error': '无法使用这个函数：{message}',
+    'pg.custom_fallback': '图表仍显示上一个可用的函数：{text}',
     'sidebar.present': '演示模式',
     'sidebar.present_help': '为投影仪放大文字和线条。在链接中加上 &hide=hyper（或 landscape、optimizers、steps、start、training、overlays、readouts、language、sidebar）即可隐藏相应控件。',
     'pg.export': '带回家',

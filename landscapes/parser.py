@@ -844,7 +844,9 @@ def _numeric_hints(landscape) -> tuple[dict, bool]:
             w = v[finite]
             low, mid, high = float(w.min()), float(np.median(w)), float(w.max())
             log_colors = bool(low >= 0 and mid > low and (high - low) > 5 * (mid - low))
-    hints = {"domain_warning": fraction < 1.0, "finite_fraction": fraction, "start": start, "steps": 200}
+    # "typed": the surface came from user text, so nothing may run unbounded
+    # sympy work on it in this process (no exact critical-point search).
+    hints = {"domain_warning": fraction < 1.0, "finite_fraction": fraction, "start": start, "steps": 200, "typed": True}
     return hints, log_colors
 
 

@@ -211,3 +211,47 @@ def test_export_buttons_are_offered():
     at = fresh()
     labels = [b.label for b in at.get("download_button")]
     assert any("HTML" in label for label in labels) and any("CSV" in label for label in labels)
+
+
+def test_custom_function_from_a_link_runs_end_to_end():
+    at = fresh({"landscape": "custom", "fx": "(1-x)^2 + 100*(y-x^2)^2", "optimizers": ["lbfgs", "adam"]})
+    assert not at.exception and not at.error
+    assert "L-BFGS" in status_text(at)
+    assert "converged at step" in status_text(at) and "converged at step 0" not in status_text(at)
+    assert any("100" in l.value for l in at.latex)
+    # The typed Rosenbrock's minimum is found and marked.
+    minima = [d for d in path_chart(at)["data"] if d.get("name") == "minimum"]
+    assert minima and minima[0]["x"] == [pytest.approx(1.0)] and minima[0]["y"] == [pytest.approx(1.0)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["(x^2+y-11)^2 + (x+y^2-7)^2", "-20*exp(-0.2*sqrt(0.5*(x^2+y^2))) - exp(0.5*(cos(2*pi*x)+cos(2*pi*y))) + e + 20", "sin(x)*cos(y)", "abs(x)+abs(y)", "3"],
+)
+def test_valid_typed_functions_work_in_the_playground(text):
+    at = fresh({"landscape": "custom", "fx": text})
+    assert not at.exception and not at.error
+    path_chart(at)
+    assert "SGD" in status_text(at)
+
+
+def test_a_bad_function_is_reported_beside_the_box_and_its_text_kept():
+    at = fresh({"landscape": "custom", "fx": "x^2 + y^2"})
+    at.text_input(key="fx").set_value("__import__('os').system('touch /tmp/pwned')").run()
+    assert not at.exception
+    assert at.error and "Cannot use this function" in at.error[0].value
+    assert at.text_input(key="fx").value == "__import__('os').system('touch /tmp/pwned')"
+    path_chart(at)  # the last good function is still drawn
+    assert not Path("/tmp/pwned").exists()
+
+
+def test_parameters_of_a_typed_function_get_sliders():
+    at = fresh({"landscape": "custom", "fx": "a*x^2 + k*y^2", "c_k": "4"})
+    assert not at.exception
+    assert at.slider(key="c_a").value == 1.0 and at.slider(key="c_k").value == 4.0
+
+
+def test_log_of_negatives_is_masked_with_a_notice():
+    at = fresh({"landscape": "custom", "fx": "log(x) + y^2"})
+    assert not at.exception
+    assert any("outside this function's domain" in i.value for i in at.info)

@@ -6,6 +6,7 @@ Streamlit, and lambdified functions cannot be pickled by ``st.cache_data``.
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 import figures
@@ -16,8 +17,18 @@ Params = tuple[tuple[str, float], ...]
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def surface(name: str, params: Params) -> landscapes.Landscape:
-    """A catalog surface, compiled once and shared by every session."""
+def surface(name: str, params: Params, expression: str = "") -> landscapes.Landscape:
+    """A catalog surface, or a typed function (name "custom"), compiled once and shared by every session.
+
+    A typed function goes through the sandboxed parser; its ExpressionError
+    reaches the caller (and is not cached here; the parser keeps its own).
+    """
+    if name == "custom":
+        s = landscapes.from_expression(expression, **dict(params))
+        with np.errstate(all="ignore"):  # (0, 0) may be outside the domain
+            s.f((0.0, 0.0))
+            _ = s.critical_points
+        return s
     s = landscapes.get(name, **dict(params))
     s.f((0.0, 0.0))  # compile now, not inside the first run
     _ = s.critical_points
@@ -25,14 +36,14 @@ def surface(name: str, params: Params) -> landscapes.Landscape:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def contour(name: str, params: Params, n: int = 150) -> figures.Grid:
-    return figures.grid(surface(name, params), n)
+def contour(name: str, params: Params, expression: str = "", n: int = 150) -> figures.Grid:
+    with np.errstate(all="ignore"):  # outside a typed function's domain: masked, not warned
+        return figures.grid(surface(name, params, expression), n)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def trajectory(
-    name: str,
-    params: Params,
+    key: tuple[str, Params, str],
     optimizer: str,
     hyper: tuple[tuple[str, object], ...],
     start: tuple[float, float],
@@ -45,7 +56,7 @@ def trajectory(
     """One run, cached by everything that decides it: moving one optimizer's slider reruns only that one."""
     sched_name, warmup = schedule
     return optimizers.run(
-        surface(name, params),
+        surface(*key),
         optimizer,
         start=start,
         steps=steps,

@@ -85,32 +85,110 @@ class Scenario:
     noise: float
     seed: int
     average: str
+    expression: str = ""  # the typed function, when landscape == "custom"
+
+    @property
+    def surface(self) -> tuple[str, tuple[tuple[str, float], ...], str]:
+        """The cache key of the surface: (name, parameters, typed text)."""
+        return (self.landscape, self.params, self.expression)
 
 
 def _reset_for_surface() -> None:
     """A new surface: its own start, steps, parameters and suggested learning rates."""
     name = st.session_state["landscape"]
-    x0, y0 = S.default_start(name)
-    st.session_state["x0"], st.session_state["y0"] = float(x0), float(y0)
-    st.session_state["steps"] = S.default_steps(name)
-    for p, v in landscapes.parameter_defaults(name).items():
-        st.session_state[S.param_key(p)] = float(v)
+    if name == S.CUSTOM:
+        _reset_start_for_custom()
+        st.session_state["steps"] = 200
+    else:
+        x0, y0 = S.default_start(name)
+        st.session_state["x0"], st.session_state["y0"] = float(x0), float(y0)
+        st.session_state["steps"] = S.default_steps(name)
+        for p, v in landscapes.parameter_defaults(name).items():
+            st.session_state[S.param_key(p)] = float(v)
     for opt, hps in S.HYPERPARAMETERS.items():
         for hp in hps:
             st.session_state[S.hyper_key(opt, hp)] = S.default_hyperparameter(opt, hp, name)
 
 
-def surface_controls() -> tuple[str, tuple[tuple[str, float], ...]]:
+def _reset_start_for_custom() -> None:
+    """Start where the typed function (with its current parameters) is defined."""
+    text = st.session_state.get("fx", S.DEFAULT_EXPRESSION)
+    try:
+        names = landscapes.parameters(text)
+        values = {p: float(st.session_state.get(S.custom_key(p), 1.0)) for p in names}
+        start = landscapes.from_expression(text, **values).hints["start"]
+    except landscapes.ExpressionError:
+        return  # the box will say what is wrong; the start stays as it was
+    st.session_state["x0"], st.session_state["y0"] = round(float(start[0]), 3), round(float(start[1]), 3)
+
+
+def _use_example() -> None:
+    example = st.session_state.get("fx_example")
+    if example:
+        st.session_state["fx"] = example
+        _reset_start_for_custom()
+    st.session_state["fx_example"] = None
+
+
+def custom_controls(lg: str) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """The typed function: text box, examples, parameter sliders, preview, and any error beside the box.
+
+    A function that cannot be used keeps its text in the box (nothing the
+    user typed is lost) while the charts keep showing the last one that worked.
+    """
+    box = st.sidebar.container(key="custom_group")
+    text = box.text_input(
+        t("pg.custom_fx", lg), max_chars=S.MAX_EXPRESSION, key="fx", bind=BIND, help=t("pg.custom_help", lg),
+        on_change=_reset_start_for_custom, **_initial("fx", S.DEFAULT_EXPRESSION),
+    )
+    box.pills(t("pg.custom_examples", lg), S.EXAMPLES, key="fx_example", on_change=_use_example)
+    good = st.session_state.get("fx_good", S.DEFAULT_EXPRESSION)
+    try:
+        names = landscapes.parameters(text)
+    except landscapes.ExpressionError as err:
+        box.error(t("pg.custom_error", lg, message=err.message), icon="⚠️")
+        box.caption(t("pg.custom_fallback", lg, text=good))
+        text, names = good, landscapes.parameters(good)
+    params = []
+    for p in names:
+        key = S.custom_key(p)
+        value = box.slider(p, -10.0, 10.0, step=0.1, key=key, bind=BIND, **_initial(key, 1.0))
+        params.append((p, float(value)))
+    params_t = tuple(params)
+    try:
+        from . import cache
+
+        surface = cache.surface(S.CUSTOM, params_t, text)
+    except landscapes.ExpressionError as err:
+        box.error(t("pg.custom_error", lg, message=err.message), icon="⚠️")
+        if text == good:
+            raise
+        box.caption(t("pg.custom_fallback", lg, text=good))
+        return custom_controls_fallback(good)
+    st.session_state["fx_good"] = text
+    box.latex("f(x, y) = " + surface.latex)
+    return text, params_t
+
+
+def custom_controls_fallback(text: str) -> tuple[str, tuple[tuple[str, float], ...]]:
+    names = landscapes.parameters(text)
+    return text, tuple((p, float(st.session_state.get(S.custom_key(p), 1.0))) for p in names)
+
+
+def surface_controls() -> tuple[str, tuple[tuple[str, float], ...], str]:
     lg = lang()
-    catalog = landscapes.names()
+    catalog = landscapes.names() + [S.CUSTOM]
     name = choice(
         t("pg.landscape", lg),
         catalog,
         "bowl",
         key="landscape",
-        format_func=lambda n: CATALOG[n].title.get(lg, n),
+        format_func=lambda n: t("pg.custom", lg) if n == S.CUSTOM else CATALOG[n].title.get(lg, n),
         on_change=_reset_for_surface,
     )
+    if name == S.CUSTOM:
+        text, params = custom_controls(lg)
+        return name, params, text
     params = []
     ranges = landscapes.parameter_ranges(name)
     for p, default in landscapes.parameter_defaults(name).items():
@@ -120,10 +198,10 @@ def surface_controls() -> tuple[str, tuple[tuple[str, float], ...]]:
             t(f"param.{p}", lg), float(lo), float(hi), step=(hi - lo) / 200, key=key, bind=BIND, **_initial(key, float(default))
         )
         params.append((p, float(value)))
-    return name, tuple(params)
+    return name, tuple(params), ""
 
 
-def run_controls(surface: str) -> tuple[tuple[str, ...], int, tuple[float, float]]:
+def run_controls(surface: str, start: tuple[float, float]) -> tuple[tuple[str, ...], int, tuple[float, float]]:
     lg = lang()
     names = optimizers.names()
     default = ["sgd", "momentum"]
@@ -141,7 +219,7 @@ def run_controls(surface: str) -> tuple[tuple[str, ...], int, tuple[float, float
     steps = st.sidebar.slider(
         t("pg.steps", lg), *S.STEPS_RANGE, step=5, key="steps", bind=BIND, **_initial("steps", S.default_steps(surface))
     )
-    sx, sy = S.default_start(surface)
+    sx, sy = start
     group = st.sidebar.container(key="start_group")
     group.caption(t("pg.start", lg) + " · " + t("pg.start_help", lg))
     c1, c2 = group.columns(2)
@@ -198,11 +276,17 @@ def training_controls() -> tuple[tuple[str, int], float, int, str]:
 
 
 def scenario() -> Scenario:
-    name, params = surface_controls()
-    chosen, steps, start = run_controls(name)
+    name, params, expression = surface_controls()
+    if name == S.CUSTOM:
+        from . import cache
+
+        default_start = tuple(cache.surface(name, params, expression).hints["start"])
+    else:
+        default_start = S.default_start(name)
+    chosen, steps, start = run_controls(name, default_start)
     hyper = hyper_controls(chosen, name)
     schedule, noise, seed, average = training_controls()
-    return Scenario(name, params, chosen, hyper, start, steps, schedule, noise, seed, average)
+    return Scenario(name, params, chosen, hyper, start, steps, schedule, noise, seed, average, expression)
 
 
 def set_start_from_click(chart_key: str) -> None:

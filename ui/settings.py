@@ -14,6 +14,26 @@ from landscapes.catalog import CATALOG
 
 FIRST_ORDER = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 
+# The typed-function surface: its name in the landscape list, the text box's
+# default and length limit (the parser checks the length on the server too),
+# and examples a student can click.
+CUSTOM = "custom"
+DEFAULT_EXPRESSION = "a*x^2 + b*y^2"
+MAX_EXPRESSION = 200
+EXAMPLES = [
+    "(1-x)^2 + 100*(y-x^2)^2",
+    "(x^2+y-11)^2 + (x+y^2-7)^2",
+    "-20*exp(-0.2*sqrt(0.5*(x^2+y^2))) - exp(0.5*(cos(2*pi*x)+cos(2*pi*y))) + e + 20",
+    "sin(x)*cos(y)",
+    "abs(x) + abs(y)",
+    "x^2 - y^2",
+    "log(1 + x^2 + 10*y^2)",
+]
+
+
+def custom_key(parameter: str) -> str:
+    return f"c_{parameter}"
+
 # What a prepared link can hide (?hide=hyper&hide=training): control groups and
 # the CSS selectors of their elements (Streamlit gives a keyed element the
 # class st-key-<key>). Hidden controls still exist, so their values and URL
@@ -109,11 +129,13 @@ def param_key(name: str) -> str:
 
 
 def default_start(surface: str) -> tuple[float, float]:
-    return tuple(CATALOG[surface].hints.get("start", (0.0, 0.0)))  # type: ignore[return-value]
+    hints = CATALOG[surface].hints if surface in CATALOG else {}
+    return tuple(hints.get("start", (1.0, 1.0)))  # type: ignore[return-value]
 
 
 def default_steps(surface: str) -> int:
-    return int(CATALOG[surface].hints.get("steps", 100))
+    hints = CATALOG[surface].hints if surface in CATALOG else {}
+    return int(hints.get("steps", 200))
 
 
 # --------------------------------------------------------------------------
@@ -144,7 +166,8 @@ def _flag(text: str) -> bool:
 
 def _validator(key: str):
     fixed = {
-        "landscape": lambda v: v in CATALOG,
+        "landscape": lambda v: v in CATALOG or v == CUSTOM,
+        "fx": lambda v: 0 < len(v) <= MAX_EXPRESSION,
         "optimizers": lambda v: v in optimizers.names(),
         "steps": lambda v: _number(v, *STEPS_RANGE, whole=True),
         "lang": lambda v: v in ("en", "zh"),
@@ -167,6 +190,8 @@ def _validator(key: str):
         return fixed[key]
     if key.startswith("p_"):
         return lambda v: _number(v, -1e3, 1e3)
+    if key.startswith("c_"):
+        return lambda v: _number(v, -10, 10)
     opt, _, hp = key.rpartition("_")
     for name, hps in HYPERPARAMETERS.items():
         for h in hps:

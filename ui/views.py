@@ -21,7 +21,7 @@ def compute(sc: Scenario) -> dict:
     """One cached run per selected optimizer."""
     return {
         opt: cache.trajectory(
-            sc.landscape, sc.params, opt, sc.hyper[opt], sc.start, sc.steps, sc.schedule, sc.noise, sc.seed, sc.average
+            sc.surface, opt, sc.hyper[opt], sc.start, sc.steps, sc.schedule, sc.noise, sc.seed, sc.average
         )
         for opt in sc.optimizers
     }
@@ -72,8 +72,8 @@ def size() -> dict:
 
 
 def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> dict:
-    surface = cache.surface(sc.landscape, sc.params)
-    grid = cache.contour(sc.landscape, sc.params)
+    surface = cache.surface(*sc.surface)
+    grid = cache.contour(*sc.surface)
     labels = fig_labels(lg, grid.log)
     extra = []
     if overlays.get("field"):
@@ -125,7 +125,7 @@ def schedule_panel(runs: dict, lg: str) -> None:
 
 
 def readouts(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> None:
-    surface = cache.surface(sc.landscape, sc.params)
+    surface = cache.surface(*sc.surface)
     places = [(t("pg.readout.start", lg), np.asarray(sc.start, dtype=float))]
     for opt, tr in runs.items():
         places.append((t("pg.readout.end", lg, name=t(f"opt.{opt}", lg)), tr.points[-1]))
@@ -153,13 +153,13 @@ def readouts(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> Non
 
 
 def surface_panel(sc: Scenario, runs: dict, lg: str) -> None:
-    grid = cache.contour(sc.landscape, sc.params)
+    grid = cache.contour(*sc.surface)
     show(figures.surface_figure(grid, as_runs(runs, lg), fig_labels(lg, grid.log)), "surface_chart")
 
 
 def inside_panel(sc: Scenario, runs: dict, lg: str, step: int) -> None:
-    surface = cache.surface(sc.landscape, sc.params)
-    grid = cache.contour(sc.landscape, sc.params)
+    surface = cache.surface(*sc.surface)
+    grid = cache.contour(*sc.surface)
     labels = fig_labels(lg, grid.log)
     arrows = []
     series = []
@@ -194,7 +194,7 @@ def inside_panel(sc: Scenario, runs: dict, lg: str, step: int) -> None:
 
 
 def formulas_panel(sc: Scenario, lg: str) -> None:
-    surface = cache.surface(sc.landscape, sc.params)
+    surface = cache.surface(*sc.surface)
     st.markdown(f"**{t('pg.formulas.f', lg)}** — {surface.description.get(lg, '')}")
     st.latex("f(x, y) = " + surface.latex)
     st.markdown(f"**{t('pg.formulas.grad', lg)}**")
