@@ -302,7 +302,9 @@ def test_domain_warning_and_nan_outside_the_domain():
         "steps",
         "gradient_latex",
         "hessian_latex",
+        "typed",
     }
+    assert plain.hints["typed"] is True  # no exact (sympy) critical-point search in the server
     assert plain.hints["gradient_latex"] == r"\left[\begin{matrix}2 x\\2 y\end{matrix}\right]"
     assert plain.hints["hessian_latex"] == r"\left[\begin{matrix}2 & 0\\0 & 2\end{matrix}\right]"
     assert plain.log_colors is False
