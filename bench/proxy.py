@@ -1,0 +1,115 @@
+"""nginx in front of Streamlit replicas, from the template deploy/nginx.conf (tests and load runs).
+
+``Nginx`` renders the template into a temporary directory (config, pid file, logs,
+temp files all there) and runs ``nginx -p DIR -c DIR/nginx.conf -g 'daemon off;'`` as a
+child process, on a free loopback port. Debian's ``nginx`` package provides the binary.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from bench.load import free_port, wait_http_ok
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "deploy" / "nginx.conf"
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None)
+
+
+def render(template: str, **values: str) -> str:
+    """Fill the template's ``${NAME}``s, as ``envsubst '${NAME} ...'`` does; every name must be given."""
+    names = set(re.findall(r"\$\{(\w+)\}", template))
+    if names != set(values):
+        raise ValueError(f"template variables {sorted(names)} != given {sorted(values)}")
+    for name, value in values.items():
+        template = template.replace("${" + name + "}", value)
+    return template
+
+
+class Nginx:
+    """nginx on 127.0.0.1:``port`` balancing over ``replicas`` (host:port strings, exactly two)."""
+
+    def __init__(self, replicas: list[str], template: Path = TEMPLATE):
+        self.binary = nginx_binary()
+        if self.binary is None:
+            raise FileNotFoundError("nginx is not installed (apt-get install nginx; .ci/run installs it)")
+        self.replicas = replicas
+        self.template = template
+        self.port = free_port()
+        self._tmp = tempfile.TemporaryDirectory(prefix="descent-lab-nginx-")
+        self.dir = Path(self._tmp.name)
+        # nginx's workers run as an unprivileged user when the master is root: let them in.
+        os.chmod(self.dir, 0o755)
+        self.conf = self.dir / "nginx.conf"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/_stcore/stream"
+
+    def start(self, timeout: float = 20) -> "Nginx":
+        r1, r2 = self.replicas
+        d = str(self.dir)
+        self.conf.write_text(
+            render(self.template.read_text(), LISTEN=f"127.0.0.1:{self.port}", REPLICA_1=r1, REPLICA_2=r2, RUN_DIR=d, LOG_DIR=d)
+        )
+        check = subprocess.run([self.binary, "-t", "-p", d, "-c", str(self.conf)], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError(f"nginx -t rejected the rendered config:\n{check.stderr}")
+        with open(self.dir / "nginx.out", "wb") as out:
+            self.proc = subprocess.Popen(
+                [self.binary, "-p", d, "-c", str(self.conf), "-g", "daemon off;"], stdout=out, stderr=subprocess.STDOUT
+            )
+        try:
+            wait_http_ok(self.url + "/_stcore/health", timeout)
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError(f"nginx did not come up:\n{self.output()}\n{self.error_log()}")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()  # TERM: fast shutdown of the master and its workers
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def _read(self, name: str) -> str:
+        try:
+            return (self.dir / name).read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def output(self) -> str:
+        return self._read("nginx.out")
+
+    def error_log(self) -> str:
+        return self._read("error.log")
+
+    def access_log(self) -> str:
+        return self._read("access.log")
+
+    def __enter__(self) -> "Nginx":
+        return self.start()
+
+    def close(self) -> None:
+        """Stop nginx and remove its directory (config, logs)."""
+        self.stop()
+        self._tmp.cleanup()
+
+    def __exit__(self, *exc) -> None:
+        self.close()

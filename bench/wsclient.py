@@ -1,0 +1,246 @@
+"""A minimal Streamlit browser stand-in: speaks the app's websocket protocol, renders nothing.
+
+What the frontend does, reduced to what load and routing tests need:
+
+- connect to ``/_stcore/stream`` with subprotocols ``["streamlit", <xsrf>, <session id>]``
+  (the third entry asks the server to resume a disconnected session);
+- send ``BackMsg.rerun_script`` (a ``ClientState``) with the page's query string, the
+  values of the widgets the user changed, and the hashes of the large messages it already
+  holds (Streamlit's forward-message cache: the server then sends a reference, not the
+  element);
+- read ``ForwardMsg``s until ``script_finished``: ``new_session`` carries the session id,
+  deltas carry the widgets (their ids are in ``new_element.<widget>.id``) and any
+  ``exception`` element, ``page_info_changed`` carries the URL the app wrote.
+
+Used by ``bench/load.py`` and ``tests/test_scaleout.py``. Loopback only: callers pass
+the URL of a server they started themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+BENCHMARK_QUERY = (
+    "landscape=rosenbrock&optimizers=sgd&optimizers=momentum&optimizers=nesterov"
+    "&optimizers=adagrad&optimizers=rmsprop&optimizers=adam&steps=1000"
+)
+
+# Element types whose protos carry a widget ``id``.
+_WIDGETS = {"slider", "selectbox", "multiselect", "number_input", "checkbox", "radio"}
+
+
+class ScriptError(RuntimeError):
+    """The run did not finish cleanly: compile error or an exception element."""
+
+
+@dataclass
+class Widget:
+    id: str
+    kind: str  # proto field name: slider, selectbox, ...
+    proto: object  # the element's proto (for options, min/max/step)
+
+
+@dataclass
+class RunResult:
+    seconds: float
+    messages: int
+    bytes: int
+    largest: int
+    status: str
+    exceptions: list[str]
+
+
+@dataclass
+class Session:
+    """One browser tab. Use ``async with Session.open(url, query) as s``."""
+
+    url: str
+    query: str
+    local_addr: str | None = None  # source address (127.x.y.z) to connect from
+    origin: str | None = None  # the Origin header a browser on this page would send
+    resume_id: str | None = None  # a session id to resume, as the frontend does on reconnect
+    timeout: float = 120.0
+    ws: object = None
+    session_id: str = ""
+    widgets: dict[str, Widget] = field(default_factory=dict)  # by user key
+    states: dict[str, tuple[str, object]] = field(default_factory=dict)  # widget id -> (WidgetState field, value)
+    cached: set[str] = field(default_factory=set)
+    open_result: RunResult | None = None
+
+    async def connect(self) -> "Session":
+        protocols = ["streamlit", "xsrf-placeholder"] + ([self.resume_id] if self.resume_id else [])
+        kwargs: dict = {"local_addr": (self.local_addr, 0)} if self.local_addr else {}
+        if self.origin:
+            kwargs["origin"] = self.origin
+        self.ws = await asyncio.wait_for(
+            websockets.connect(
+                self.url,
+                subprotocols=protocols,
+                max_size=64 * 2**20,
+                compression=None,
+                open_timeout=self.timeout,
+                ping_interval=None,
+                **kwargs,
+            ),
+            self.timeout,
+        )
+        return self
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+            self.ws = None
+
+    async def __aenter__(self) -> "Session":
+        return await self.connect()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    # -- protocol ---------------------------------------------------------------
+
+    def _rerun_msg(self) -> bytes:
+        msg = BackMsg()
+        cs = msg.rerun_script
+        cs.query_string = self.query
+        cs.page_script_hash = ""
+        cs.page_name = ""
+        for wid, (kind, value) in self.states.items():
+            w = cs.widget_states.widgets.add()
+            w.id = wid
+            if kind == "double_array_value":
+                w.double_array_value.data[:] = value
+            elif kind == "string_array_value":
+                w.string_array_value.data[:] = value
+            elif kind == "int_array_value":
+                w.int_array_value.data[:] = value
+            else:
+                setattr(w, kind, value)
+        cs.cached_message_hashes[:] = sorted(self.cached)
+        return msg.SerializeToString()
+
+    async def rerun(self) -> RunResult:
+        """Send one rerun and read until the script finishes; the latency is send -> script_finished."""
+        payload = self._rerun_msg()
+        t0 = time.perf_counter()
+        await self.ws.send(payload)
+        n = nbytes = largest = 0
+        exceptions: list[str] = []
+        deadline = t0 + self.timeout
+        while True:
+            raw = await asyncio.wait_for(self.ws.recv(), max(0.0, deadline - time.perf_counter()))
+            n += 1
+            nbytes += len(raw)
+            largest = max(largest, len(raw))
+            fm = ForwardMsg()
+            fm.ParseFromString(raw)
+            kind = fm.WhichOneof("type")
+            if fm.metadata.cacheable and fm.hash:
+                self.cached.add(fm.hash)
+            if kind == "new_session":
+                self.session_id = fm.new_session.initialize.session_id
+            elif kind == "page_info_changed":
+                self.query = fm.page_info_changed.query_string
+            elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+                el = fm.delta.new_element
+                etype = el.WhichOneof("type")
+                if etype == "exception":
+                    exceptions.append(f"{el.exception.type}: {el.exception.message}")
+                elif etype in _WIDGETS:
+                    self._learn(etype, getattr(el, etype))
+            elif kind == "delta" and fm.delta.WhichOneof("type") == "add_block":
+                block = fm.delta.add_block
+                if block.WhichOneof("type") == "tab_container" and block.tab_container.HasField("id"):
+                    tabs = block.tab_container
+                    if tabs.HasField("default_tab_label") and tabs.id not in self.states:
+                        self.states[tabs.id] = ("string_value", tabs.default_tab_label)
+            elif kind == "script_finished":
+                status = ForwardMsg.ScriptFinishedStatus.Name(fm.script_finished)
+                return RunResult(time.perf_counter() - t0, n, nbytes, largest, status, exceptions)
+
+    def _learn(self, etype: str, proto) -> None:
+        """Record a widget and, like the frontend's widget manager, its value.
+
+        The browser holds every widget's value and sends them all with each rerun: the
+        default when the widget first appears, a value the server sets (``set_value``),
+        or what the user chose.
+        """
+        wid = proto.id
+        if not wid:
+            return
+        key = wid.rsplit("-", 1)[-1] if wid.startswith("$$ID-") else wid
+        self.widgets[key] = Widget(wid, etype, proto)
+        if wid in self.states and not proto.set_value:
+            return
+        if etype == "slider" and proto.type == proto.Type.SELECT_SLIDER:
+            value = list(proto.raw_value) if proto.set_value else [proto.options[int(i)] for i in proto.default]
+            self.states[wid] = ("string_array_value", value)
+        elif etype == "slider":
+            self.states[wid] = ("double_array_value", list(proto.value if proto.set_value else proto.default))
+        elif etype in ("selectbox", "radio"):
+            if proto.set_value:
+                self.states[wid] = ("string_value", proto.raw_value)
+            elif proto.HasField("default"):
+                self.states[wid] = ("string_value", proto.options[proto.default])
+        elif etype == "multiselect":
+            value = list(proto.raw_values) if proto.set_value else [proto.options[i] for i in proto.default]
+            self.states[wid] = ("string_array_value", value)
+        elif etype == "number_input":
+            value = proto.value if proto.set_value else proto.default
+            integer = proto.data_type == proto.DataType.INT
+            self.states[wid] = ("int_value", int(value)) if integer else ("double_value", float(value))
+        elif etype == "checkbox":
+            self.states[wid] = ("bool_value", bool(proto.value if proto.set_value else proto.default))
+
+    # -- user actions -----------------------------------------------------------
+
+    async def open(self) -> RunResult:
+        """Load the page: the first rerun, with the link's query string and no widget values."""
+        self.open_result = await self.rerun()
+        return self.open_result
+
+    def _set_url(self, key: str, value: str) -> None:
+        # What the frontend does for a widget bound to the URL.
+        pairs = [(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True) if k != key]
+        self.query = urlencode(pairs + [(key, value)])
+
+    def select_slider_options(self, key: str) -> list[str]:
+        return list(self.widgets[key].proto.options)
+
+    def select_slider_value(self, key: str) -> str:
+        return self.states[self.widgets[key].id][1][0]
+
+    async def move_select_slider(self, key: str, steps: int = 1) -> RunResult:
+        """Move a select_slider ``steps`` options (negative: left), as a drag or arrow key would."""
+        options = self.select_slider_options(key)
+        i = options.index(self.select_slider_value(key)) + steps
+        if not 0 <= i < len(options):
+            raise ValueError(f"{key}: no option {steps:+d} from here")
+        self.states[self.widgets[key].id] = ("string_array_value", [options[i]])
+        self._set_url(key, options[i])
+        return await self.rerun()
+
+    def slider_value(self, key: str) -> float:
+        return float(self.states[self.widgets[key].id][1][0])
+
+    async def set_slider(self, key: str, value: float) -> RunResult:
+        proto = self.widgets[key].proto
+        if not proto.min <= value <= proto.max:
+            raise ValueError(f"{key}: {value} outside [{proto.min}, {proto.max}]")
+        self.states[self.widgets[key].id] = ("double_array_value", [float(value)])
+        self._set_url(key, f"{value:g}")
+        return await self.rerun()
+
+
+def checked(result: RunResult) -> RunResult:
+    """Raise unless the run finished successfully without an exception element."""
+    if result.status != "FINISHED_SUCCESSFULLY" or result.exceptions:
+        raise ScriptError(f"{result.status}: {'; '.join(result.exceptions) or 'no exception element'}")
+    return result
