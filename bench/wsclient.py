@@ -66,6 +66,7 @@ class Session:
     local_addr: str | None = None  # source address (127.x.y.z) to connect from
     origin: str | None = None  # the Origin header a browser on this page would send
     resume_id: str | None = None  # a session id to resume, as the frontend does on reconnect
+    headers: dict[str, str] | None = None  # e.g. the browser's Cookie header
     timeout: float = 120.0
     ws: object = None
     session_id: str = ""
@@ -79,6 +80,8 @@ class Session:
         kwargs: dict = {"local_addr": (self.local_addr, 0)} if self.local_addr else {}
         if self.origin:
             kwargs["origin"] = self.origin
+        if self.headers:
+            kwargs["additional_headers"] = self.headers
         self.ws = await asyncio.wait_for(
             websockets.connect(
                 self.url,

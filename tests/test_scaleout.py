@@ -25,7 +25,7 @@ import time
 import pytest
 
 from bench.load import StreamlitServer
-from bench.proxy import Nginx, nginx_binary
+from bench.proxy import TEMPLATE, Nginx, nginx_binary
 from bench.wsclient import BENCHMARK_QUERY, Session, checked
 
 # ip_hash on 127.0.N.x sends odd N to the first server line, even N to the second.
@@ -34,39 +34,57 @@ CLIENTS = ["127.0.1.1", "127.0.2.1", "127.0.3.1", "127.0.4.1"]
 pytestmark = pytest.mark.timeout(150)
 
 
-def get(port: int, path: str, source: str = "127.0.0.1") -> tuple[int, bytes]:
+def request(port: int, path: str, source: str = "127.0.0.1", headers: dict | None = None) -> tuple[int, bytes, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         r = conn.getresponse()
-        return r.status, r.read()
+        return r.status, r.read(), {k.lower(): v for k, v in r.getheaders()}
     finally:
         conn.close()
 
 
+def get(port: int, path: str, source: str = "127.0.0.1") -> tuple[int, bytes]:
+    return request(port, path, source)[:2]
+
+
 @pytest.fixture(scope="module")
-def stack():
+def replicas():
     if nginx_binary() is None:
         pytest.fail("nginx is not installed (apt-get install nginx; .ci/run installs it)")
-    replicas = [StreamlitServer() for _ in range(2)]
+    servers = [StreamlitServer() for _ in range(2)]
     try:
-        for r in replicas:
+        for r in servers:
             r.start(wait=False)  # both boot at once
-        for r in replicas:
+        for r in servers:
             r.wait_ready(60)
-        with Nginx([f"127.0.0.1:{r.port}" for r in replicas]) as nginx:
-            yield {"port": nginx.port, "replicas": replicas, "nginx": nginx}
+        yield servers
     finally:
-        for r in replicas:
+        for r in servers:
             r.stop()
             r.cleanup()
 
 
-async def _client_visit(port: int, source: str) -> dict:
+@pytest.fixture(scope="module")
+def stack(replicas):
+    """deploy/nginx.conf: ip_hash."""
+    with Nginx([f"127.0.0.1:{r.port}" for r in replicas]) as nginx:
+        yield {"port": nginx.port, "replicas": replicas, "nginx": nginx}
+
+
+@pytest.fixture(scope="module")
+def cookie_stack(replicas):
+    """deploy/nginx-cookie.conf: hash of a per-browser cookie."""
+    with Nginx([f"127.0.0.1:{r.port}" for r in replicas], template=TEMPLATE.with_name("nginx-cookie.conf")) as nginx:
+        yield {"port": nginx.port, "replicas": replicas, "nginx": nginx}
+
+
+async def _client_visit(port: int, source: str, cookie: str | None = None) -> dict:
     """One browser: open the benchmark link, move Adam's lr twice, drop the connection, reconnect."""
     url = f"ws://127.0.0.1:{port}/_stcore/stream"
     origin = f"http://127.0.0.1:{port}"
-    s = Session(url, BENCHMARK_QUERY, local_addr=source, origin=origin, timeout=60)
+    headers = {"Cookie": cookie} if cookie else None
+    s = Session(url, BENCHMARK_QUERY, local_addr=source, origin=origin, headers=headers, timeout=60)
     async with s:
         checked(await s.open())
         first_id = s.session_id
@@ -78,7 +96,7 @@ async def _client_visit(port: int, source: str) -> dict:
     async with s:
         checked(await s.rerun())
         resumed_id = s.session_id
-    return {"source": source, "first": first_id, "resumed": resumed_id, "lr": lr}
+    return {"source": source, "cookie": cookie, "first": first_id, "resumed": resumed_id, "lr": lr}
 
 
 def test_health_and_static_assets_through_nginx(stack):
@@ -157,12 +175,51 @@ def test_a_session_cannot_resume_on_the_other_replica(stack):
     assert again == held
 
 
-def test_template_stream_location_keeps_host_upgrade_and_long_timeouts():
+def test_one_nat_address_many_browsers_spread_by_cookie_and_stick(cookie_stack):
+    """A class behind one school NAT address: ip_hash would send all of it to one replica."""
+    port, replicas, nginx = cookie_stack["port"], cookie_stack["replicas"], cookie_stack["nginx"]
+    nat = "127.0.9.1"
+
+    # A first visit gets a random affinity cookie; a browser that has one is not given another.
+    status, _, headers = request(port, "/", nat)
+    assert status == 200
+    first = re.match(r"dl_affinity=([0-9a-f]{32});", headers.get("set-cookie", ""))
+    assert first, headers.get("set-cookie")
+    again = request(port, "/", nat, {"Cookie": f"dl_affinity={first.group(1)}"})[2]
+    assert "dl_affinity" not in again.get("set-cookie", "")
+
+    # Sixteen browsers, each with the cookie nginx hands it, load the page three times
+    # (the access log names the replica of each load; health checks are not logged).
+    cookies = [request(port, "/", nat)[2]["set-cookie"].split(";")[0] for _ in range(16)]
+    for c in cookies:
+        for _ in range(3):
+            assert request(port, "/", nat, {"Cookie": c})[0] == 200
+
+    # Four of them run the app over the websocket, drop the connection and resume.
+    async def visits():
+        return await asyncio.gather(*(_client_visit(port, nat, c) for c in cookies[:4]))
+
+    for v in asyncio.run(visits()):
+        assert v["lr"] == "0.07", v
+        assert v["resumed"] == v["first"], f"{v['cookie']} lost its session on reconnect: {v}"
+
+    replica_addrs = {f"127.0.0.1:{r.port}" for r in replicas}
+    used: dict[str, set[str]] = {c.split("=", 1)[1]: set() for c in cookies}
+    for line in nginx.access_log().splitlines():
+        m = re.match(r"\S+ .*upstream=(\S+) .*aff=([0-9a-f]+)$", line)
+        if m and m.group(2) in used:
+            used[m.group(2)].add(m.group(1))
+    for cookie, upstreams in used.items():
+        assert len(upstreams) == 1, f"browser {cookie} was sent to {upstreams}"
+    # 16 random cookies all on one replica: odds 2 in 65536.
+    assert set().union(*used.values()) == replica_addrs, used
+
+
+@pytest.mark.parametrize("name", ["nginx.conf", "nginx-cookie.conf"])
+def test_template_stream_location_keeps_host_upgrade_and_long_timeouts(name):
     """What the loopback run cannot show: Streamlit accepts any 127.0.0.1 Origin, so a
     proxy that dropped the port from Host would pass above and fail for real visitors."""
-    from bench.proxy import TEMPLATE
-
-    text = TEMPLATE.read_text()
+    text = TEMPLATE.with_name(name).read_text()
     block = re.search(r"location /_stcore/stream \{(.*?)\n        \}", text, re.S)
     assert block, "no websocket location in deploy/nginx.conf"
     body = block.group(1)
@@ -175,4 +232,4 @@ def test_template_stream_location_keeps_host_upgrade_and_long_timeouts():
     assert re.search(r"proxy_http_version\s+1\.1;", text)  # the server block's, inherited
     timeout = re.search(r"proxy_read_timeout\s+(\d+)s;", body)
     assert timeout and int(timeout.group(1)) >= 3600
-    assert re.search(r"upstream descent_lab \{\s*ip_hash;", text)
+    assert re.search(r"upstream descent_lab \{\s*(ip_hash|hash \$dl_affinity consistent);", text)
