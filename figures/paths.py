@@ -123,7 +123,8 @@ def path_figure(
         "hovermode": "closest",
         "uirevision": "paths",
     }
-    layout["margin"] = {"l": 50, "r": 20, "t": 70, "b": 40}
+    layout["margin"] = {"l": 50, "r": 20, "t": 40, "b": 180 if frames else 40}
+    layout["height"] = height + (140 if frames else 0)
     if frames:
         layout["updatemenus"] = [_play_menu(labels, frame_ms)]
         layout["sliders"] = [_scrub_slider(frames, labels)]
@@ -166,7 +167,7 @@ def _play_menu(labels: dict[str, str], frame_ms: int) -> dict:
     def play(speed: float) -> dict:
         ms = int(frame_ms / speed)
         return {
-            "label": f"▶ {labels['play']} {speed:g}×",
+            "label": f"▶ {speed:g}×",
             "method": "animate",
             "args": [None, {"frame": {"duration": ms, "redraw": False}, "transition": {"duration": 0}, "fromcurrent": False, "mode": "immediate"}],
         }
@@ -175,17 +176,17 @@ def _play_menu(labels: dict[str, str], frame_ms: int) -> dict:
         "type": "buttons",
         "direction": "left",
         "x": 0.0,
-        "y": 1.0,
+        "y": 0.0,
         "xanchor": "left",
-        "yanchor": "bottom",
-        "pad": {"b": 32},
+        "yanchor": "top",
+        "pad": {"t": 55},
         "showactive": False,
         "buttons": [
             play(0.5),
             play(1.0),
             play(2.0),
             {
-                "label": f"❚❚ {labels['pause']}",
+                "label": "❚❚",
                 "method": "animate",
                 "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}],
             },
@@ -196,8 +197,12 @@ def _play_menu(labels: dict[str, str], frame_ms: int) -> dict:
 def _scrub_slider(frames: list[dict], labels: dict[str, str]) -> dict:
     return {
         "active": len(frames) - 1,
-        "currentvalue": {"prefix": labels["step"] + " ", "visible": True},
-        "pad": {"t": 45},
+        "currentvalue": {"prefix": labels["step"] + " ", "visible": True, "xanchor": "right"},
+        "x": 0.0,
+        "len": 1.0,
+        "y": 0.0,
+        "yanchor": "top",
+        "pad": {"t": 105},
         "steps": [
             {
                 "label": f["name"],

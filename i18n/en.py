@@ -114,8 +114,6 @@ TEXT = {
     "fig.colorbar": "f",
     "fig.colorbar_log": "log₁₀(f − min)",
     "fig.start": "start",
-    "fig.play": "play",
-    "fig.pause": "pause",
     "fig.step": "step",
     "fig.loss": "f(x, y)",
     "fig.lr": "learning rate",

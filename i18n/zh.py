@@ -112,8 +112,6 @@ TEXT = {
     "fig.colorbar": "f",
     "fig.colorbar_log": "log₁₀(f − 最小值)",
     "fig.start": "起点",
-    "fig.play": "播放",
-    "fig.pause": "暂停",
     "fig.step": "步",
     "fig.loss": "f(x, y)",
     "fig.lr": "学习率",

@@ -78,6 +78,8 @@ HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
     "lbfgs": ("lr", "memory"),
 }
 
+CUSTOM_LR_KEY = "custom"  # typed functions get moderate rates: nothing is known about them
+
 # Learning rates that show each surface's lesson; the rest follow the defaults.
 SUGGESTED_LR: dict[str, dict[str, float]] = {
     "bowl": {"sgd": 0.15, "momentum": 0.015, "nesterov": 0.015, "adagrad": 0.7, "rmsprop": 0.07, "adam": 0.2},
@@ -89,6 +91,7 @@ SUGGESTED_LR: dict[str, dict[str, float]] = {
     "rastrigin": {"sgd": 0.003, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.3, "rmsprop": 0.02, "adam": 0.05},
     "six_hump_camel": {"sgd": 0.01, "momentum": 0.005, "nesterov": 0.005, "adagrad": 0.2, "rmsprop": 0.01, "adam": 0.03},
     "plateau": {"sgd": 0.5, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1},
+    CUSTOM_LR_KEY: {"sgd": 0.05, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.3, "rmsprop": 0.02, "adam": 0.05},
     "cliff_valley": {"sgd": 0.3, "momentum": 0.1, "nesterov": 0.1, "adagrad": 1.0, "rmsprop": 0.1, "adam": 0.1},
 }
 

@@ -28,7 +28,7 @@ def compute(sc: Scenario) -> dict:
 
 
 def fig_labels(lg: str, log: bool = False) -> dict[str, str]:
-    keys = ["start", "play", "pause", "step", "loss", "lr", "minimum", "saddle", "maximum", "eigen", "effective_lr", "second", "first", "gradient_step", "actual_step"]
+    keys = ["start", "step", "loss", "lr", "minimum", "saddle", "maximum", "eigen", "effective_lr", "second", "first", "gradient_step", "actual_step"]
     labels = {k: t(f"fig.{k}", lg) for k in keys}
     labels["colorbar"] = t("fig.colorbar_log" if log else "fig.colorbar", lg)
     return labels
