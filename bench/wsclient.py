@@ -5,9 +5,10 @@ What the frontend does, reduced to what load and routing tests need:
 - connect to ``/_stcore/stream`` with subprotocols ``["streamlit", <xsrf>, <session id>]``
   (the third entry asks the server to resume a disconnected session);
 - send ``BackMsg.rerun_script`` (a ``ClientState``) with the page's query string, the
-  values of the widgets the user changed, and the hashes of the large messages it already
-  holds (Streamlit's forward-message cache: the server then sends a reference, not the
-  element);
+  value of every widget on the page (what the frontend's widget manager holds: defaults,
+  values the server set, the user's moves), and the hashes of the large messages it
+  already holds (Streamlit's forward-message cache: the server then sends a reference,
+  not the element; this client keeps every hash it saw, enough for short sessions);
 - read ``ForwardMsg``s until ``script_finished``: ``new_session`` carries the session id,
   deltas carry the widgets (their ids are in ``new_element.<widget>.id``) and any
   ``exception`` element, ``page_info_changed`` carries the URL the app wrote.
@@ -59,7 +60,7 @@ class RunResult:
 
 @dataclass
 class Session:
-    """One browser tab. Use ``async with Session.open(url, query) as s``."""
+    """One browser tab: ``async with Session(url, query) as s: await s.open()``, then moves."""
 
     url: str
     query: str
