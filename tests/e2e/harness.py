@@ -1,0 +1,213 @@
+"""Browser-test plumbing shared by tests/e2e and bench/bench_browser.py (no pytest here).
+
+- ``StreamlitServer``: ``python -m streamlit run <script>`` on a free port, from the
+  repository root, health-checked, its log kept in a temp file for failure messages.
+- ``launch_browser``: Debian's Chromium (Playwright's own download does not work here).
+- ``wait_idle``, ``figure_traces``, ``wait_for_figure_change``: what the tests wait on
+  and assert against. A Streamlit rerun replaces the chart's ``.js-plotly-plot`` div
+  (the old one is purged), so every read looks the element up again.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+# First load of a session: sympy compile on a cold server, then Chromium parses
+# Plotly (4.7 MB) and draws three charts. 15-40 s seen on a busy 2-core machine.
+LOAD_TIMEOUT_MS = 120_000
+RERUN_TIMEOUT_MS = 60_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StreamlitServer:
+    """One ``streamlit run`` process. Use as a context manager; ``url`` is the base URL."""
+
+    def __init__(self, script: str = "app.py", cwd: Path = ROOT, extra_args: tuple[str, ...] = ()):
+        self.script = script
+        self.cwd = Path(cwd)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.extra_args = list(extra_args)
+        self.proc: subprocess.Popen | None = None
+        self._log = tempfile.NamedTemporaryFile(prefix="streamlit-e2e-", suffix=".log", delete=False)
+
+    @property
+    def log_path(self) -> str:
+        return self._log.name
+
+    def log_text(self) -> str:
+        with open(self._log.name, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def log_size(self) -> int:
+        return os.path.getsize(self._log.name)
+
+    def log_since(self, offset: int) -> str:
+        return self.log_text()[offset:]
+
+    def start(self, timeout: float = 90.0) -> "StreamlitServer":
+        cmd = [
+            sys.executable, "-m", "streamlit", "run", self.script,
+            "--server.headless", "true",
+            "--server.port", str(self.port),
+            "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none",
+            *self.extra_args,
+        ]  # fmt: skip
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(cmd, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n{self.log_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200 and r.read().strip() == b"ok":
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"streamlit not healthy after {timeout:.0f} s:\n{self.log_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log.close()
+
+    def __enter__(self) -> "StreamlitServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def launch_browser(playwright, **kwargs):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, **kwargs)
+
+
+# -- waiting ----------------------------------------------------------------------
+
+
+def wait_idle(page, timeout: int = RERUN_TIMEOUT_MS, settle: float = 0.3) -> None:
+    """Wait until the script is not running, then a short settle for the frontend to draw."""
+    page.wait_for_selector(IDLE, timeout=timeout)
+    time.sleep(settle)
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def open_app(page, url: str, chart_key: str = "path_chart", timeout: int = LOAD_TIMEOUT_MS) -> None:
+    """Navigate and wait until the chart is drawn and the script has finished."""
+    page.goto(url, wait_until="domcontentloaded", timeout=timeout)
+    # Either the chart is drawn, or the run ended without it (an exception, say): fail fast then.
+    page.wait_for_function(
+        "(key) => (" + _FULLDATA_READY + ")(key) || !!document.querySelector('" + IDLE + " [data-testid=stException]')",
+        arg=chart_key,
+        timeout=timeout,
+    )
+    exc = page.locator("[data-testid=stException]")
+    if exc.count():
+        raise AssertionError(f"the app shows an exception at {page.url}: {exc.first.inner_text()[:2000]}")
+    wait_idle(page, timeout=timeout)
+
+
+_FULLDATA_READY = """(key) => {
+  const gd = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
+  return !!(gd && gd._fullData && gd._fullData.length && gd._fullLayout && gd._fullLayout.xaxis);
+}"""
+
+
+# -- reading the chart ----------------------------------------------------------------
+
+_READ_FIGURE = """(key) => {
+  const gd = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
+  if (!gd || !gd._fullData || !gd._fullLayout || !gd._fullLayout.xaxis) return null;
+  const arr = (a) => (a && a.length !== undefined ? Array.from(a, Number) : []);
+  const L = gd._fullLayout;
+  return {
+    traces: gd._fullData.map((d, i) => ({
+      index: i,
+      name: d.name,
+      type: d.type,
+      mode: d.mode || null,
+      n: d.x ? d.x.length : 0,
+      // Contour x/y are the grid axes; the z grid is left out (large, and unchanged by paths).
+      x: arr(d.x),
+      y: arr(d.y),
+    })),
+    xrange: L.xaxis.range.slice(),
+    yrange: L.yaxis.range.slice(),
+    updatemenus: (L.updatemenus || []).map((m) => (m.buttons || []).map((b) => b.label)),
+    slider_active: L.sliders && L.sliders.length ? L.sliders[0].active : null,
+    slider_prefix: L.sliders && L.sliders.length && L.sliders[0].currentvalue ? L.sliders[0].currentvalue.prefix : null,
+    frames: gd._transitionData && gd._transitionData._frames ? gd._transitionData._frames.length : 0,
+  };
+}"""
+
+
+def figure_data(page, key: str = "path_chart") -> dict | None:
+    """The drawn figure of chart ``key`` as plain data: per-trace name/type/mode/x/y, axis ranges, menus."""
+    return page.evaluate(_READ_FIGURE, key)
+
+
+def figure_traces(page, key: str = "path_chart") -> list[dict] | None:
+    fig = figure_data(page, key)
+    return None if fig is None else fig["traces"]
+
+
+def path_traces(traces: list[dict]) -> list[dict]:
+    """The optimizer trails (scatter, lines only): one per optimizer."""
+    return [t for t in traces if t["type"] == "scatter" and t["mode"] == "lines"]
+
+
+def signature(traces: list[dict] | None):
+    """Comparable digest of the scatter traces (the contour z grid is not read)."""
+    if traces is None:
+        return None
+    return tuple((t["name"], t["n"], tuple(round(v, 6) for v in t["x"][-3:]), tuple(round(v, 6) for v in t["y"][-3:])) for t in traces if t["type"] == "scatter")
+
+
+def wait_for_figure_change(page, before, key: str = "path_chart", timeout: float = RERUN_TIMEOUT_MS / 1000):
+    """Poll until the chart's scatter data differs from ``before`` (a ``signature``), then wait idle."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = signature(figure_traces(page, key))
+        if now is not None and now != before:
+            wait_idle(page)
+            after = figure_traces(page, key)
+            if after is not None:
+                return after
+        time.sleep(0.2)
+    raise AssertionError(f"chart {key!r} did not change within {timeout:.0f} s")
+
+
+def pixel_of(page, x: float, y: float, key: str = "path_chart") -> tuple[float, float]:
+    """Page pixel of data point (x, y) in chart ``key`` (linear axes)."""
+    fig = figure_data(page, key)
+    box = page.locator(f".st-key-{key} .nsewdrag").first.bounding_box()
+    (x0, x1), (y0, y1) = fig["xrange"], fig["yrange"]
+    px = box["x"] + (x - x0) / (x1 - x0) * box["width"]
+    py = box["y"] + (y1 - y) / (y1 - y0) * box["height"]
+    return px, py

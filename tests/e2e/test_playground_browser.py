@@ -1,0 +1,344 @@
+"""The Playground in a real browser: load, sliders, click-to-start, playback, language, links, phone.
+
+Each test opens its own page (a new Streamlit session) against one server. Expected
+values come from the app's own catalogs and settings, so renaming a default does
+not break these tests; behaviour changes do.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from urllib.parse import parse_qs, urlparse
+
+from harness import (
+    LOAD_TIMEOUT_MS,
+    figure_data,
+    figure_traces,
+    open_app,
+    path_traces,
+    pixel_of,
+    signature,
+    wait_for_figure_change,
+    wait_idle,
+)
+from i18n import t
+from landscapes.catalog import CATALOG
+import landscapes
+from ui import settings as S
+
+CHART = ".st-key-path_chart .js-plotly-plot"
+DEFAULT_OPTIMIZERS = ("sgd", "momentum")  # ui/controls.py multiselect default
+# The 1x play button of the figure's updatemenu ("▶ 1×"; once "▶ play 1×").
+PLAY_1X = re.compile(r"▶\s*(?:\S+\s+)?1×")
+BENCH = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+BENCH_LINK = "/?landscape=rosenbrock&" + "&".join(f"optimizers={o}" for o in BENCH) + "&steps=1000"
+
+
+def default_surface() -> str:
+    return landscapes.names()[0]
+
+
+def query(page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def assert_healthy(page, browser_log, server, mark: int) -> None:
+    """No exception element, no page errors, no console errors, no traceback in the server log."""
+    assert page.locator("[data-testid=stException]").count() == 0, page.locator("[data-testid=stException]").first.inner_text()
+    assert browser_log.page_errors == [], browser_log.page_errors
+    assert browser_log.console_errors == [], browser_log.console_errors
+    log = server.log_since(mark)
+    assert "Traceback" not in log and "Uncaught app exception" not in log, log[-3000:]
+
+
+def landscape_shown(page) -> str:
+    """The landscape selectbox's displayed choice (the combobox input's value)."""
+    return page.locator(".st-key-landscape input[role=combobox]").input_value()
+
+
+def slider(page, label: str):
+    """The range input of the slider whose visible label is exactly ``label``.
+
+    (Its accessible name is the label twice, "Steps Steps": react-aria labels the
+    input by itself and by its group, so ``get_by_role(name=...)`` is not exact.)
+    """
+    label_re = re.compile("^" + re.escape(label) + "$")
+    box = page.locator("[data-testid=stSlider]").filter(has=page.locator("[data-testid=stWidgetLabel]", has_text=label_re))
+    return box.locator("input[type=range]")
+
+
+def slider_value(page, label: str) -> str:
+    return slider(page, label).input_value()
+
+
+def close(a: float, b: float, tol: float = 1e-5) -> bool:
+    return abs(a - b) <= tol * max(1.0, abs(b))
+
+
+def trace_named(traces: list[dict], name: str) -> dict:
+    found = [tr for tr in traces if tr["name"] == name]
+    assert found, f"no trace {name!r} in {[tr['name'] for tr in traces]}"
+    return found[0]
+
+
+# (a) -----------------------------------------------------------------------------------
+
+
+def test_default_scenario_loads(page, base_url, browser_log, server, server_log_mark):
+    open_app(page, base_url + "/")
+    surface = default_surface()
+
+    assert page.get_by_role("heading", name=t("nav.playground", "en")).is_visible()
+    assert page.locator(CHART).is_visible()
+    assert CATALOG[surface].title["en"] == landscape_shown(page)
+    assert int(slider_value(page, t("pg.steps", "en"))) == S.default_steps(surface)
+    sx, sy = S.default_start(surface)
+    assert float(page.locator(".st-key-x0 input").input_value()) == sx
+    assert float(page.locator(".st-key-y0 input").input_value()) == sy
+
+    fig = figure_data(page)
+    kinds = [(tr["type"], tr["name"]) for tr in fig["traces"]]
+    assert kinds[0][0] == "contour", kinds
+    assert trace_named(fig["traces"], "click")["n"] == 41 * 41
+    assert [tr["name"] for tr in path_traces(fig["traces"])] == [t(f"opt.{o}", "en") for o in DEFAULT_OPTIMIZERS]
+    for tr in path_traces(fig["traces"]):
+        assert tr["n"] >= 2 and close(tr["x"][0], sx) and close(tr["y"][0], sy), tr["name"]  # float32 on the wire
+    start = trace_named(fig["traces"], t("fig.start", "en"))
+    assert (start["x"], start["y"]) == ([sx], [sy])
+    assert any(PLAY_1X.fullmatch(label) for label in fig["updatemenus"][0]), fig["updatemenus"]
+    assert fig["frames"] > 1
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
+# (b) -----------------------------------------------------------------------------------
+
+
+def test_steps_slider_by_keyboard_reruns_and_changes_paths(page, base_url, browser_log, server, server_log_mark):
+    open_app(page, base_url + "/")
+    label = t("pg.steps", "en")
+    before = figure_traces(page)
+    v0 = int(slider_value(page, label))
+
+    steps = slider(page, label)
+    assert steps.count() == 1
+    steps.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    target = v0 + 4 * 5  # the Steps slider moves in steps of 5
+    page.wait_for_function("(v) => new URLSearchParams(location.search).get('steps') === String(v)", arg=target)
+    after = wait_for_figure_change(page, signature(before))
+    wait_idle(page)
+    after = figure_traces(page)
+
+    assert int(slider_value(page, label)) == target
+    old, new = path_traces(before), path_traces(after)
+    assert [tr["name"] for tr in new] == [tr["name"] for tr in old]
+    assert [(tr["n"], tr["x"], tr["y"]) for tr in new] != [(tr["n"], tr["x"], tr["y"]) for tr in old]
+    # More steps: no trail gets shorter, and each trail starts where it did.
+    for o, n in zip(old, new):
+        assert n["n"] >= o["n"], (o["name"], o["n"], n["n"])
+        assert (n["x"][0], n["y"][0]) == (o["x"][0], o["y"][0])
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
+# (c) -----------------------------------------------------------------------------------
+
+
+def _click_target(fig: dict) -> tuple[float, float]:
+    """The click-grid node inside the window farthest from every other marker (start, heads, critical points)."""
+    (x0, x1), (y0, y1) = fig["xrange"], fig["yrange"]
+    grid = trace_named(fig["traces"], "click")
+    markers = [
+        (x, y)
+        for tr in fig["traces"]
+        if tr["type"] == "scatter" and tr["name"] != "click" and tr["mode"] != "lines"
+        for x, y in zip(tr["x"], tr["y"])
+    ]
+
+    def norm(px, py):
+        return (px - x0) / (x1 - x0), (py - y0) / (y1 - y0)
+
+    best, best_d = None, -1.0
+    for gx, gy in zip(grid["x"], grid["y"]):
+        u, v = norm(gx, gy)
+        if not (0.15 <= u <= 0.85 and 0.15 <= v <= 0.85):
+            continue
+        d = min((((u - a) ** 2 + (v - b) ** 2) ** 0.5 for a, b in (norm(*m) for m in markers)), default=1.0)
+        if d > best_d:
+            best, best_d = (gx, gy), d
+    assert best is not None
+    return best
+
+
+def _settled_hover(page, timeout: float = 10.0) -> str:
+    """The hover label once it stops changing (Plotly throttles hover: the label trails the mouse)."""
+    label = page.locator(".st-key-path_chart .hoverlayer .hovertext").first
+    label.wait_for(state="attached", timeout=timeout * 1000)
+    last, stable_since = None, time.monotonic()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = label.text_content() if label.count() else None
+        if now != last:
+            last, stable_since = now, time.monotonic()
+        elif now and time.monotonic() - stable_since >= 0.4:
+            return now
+        time.sleep(0.05)
+    raise AssertionError(f"hover label never settled (last {last!r})")
+
+
+def test_click_on_contour_sets_start(page, base_url, browser_log, server, server_log_mark):
+    open_app(page, base_url + "/")
+    fig = figure_data(page)
+    old_x = page.locator(".st-key-x0 input").input_value()
+    old_y = page.locator(".st-key-y0 input").input_value()
+    tx, ty = _click_target(fig)
+    px, py = pixel_of(page, tx, ty)
+
+    # As a person does: move in, hover (Plotly shows the point's label), then click.
+    page.mouse.move(px - 40, py - 30)
+    page.mouse.move(px, py, steps=8)
+    hover = _settled_hover(page)
+    m = re.fullmatch(r"\((-?[\d.]+), (-?[\d.]+)\)", hover or "")
+    assert m, f"hover label {hover!r} is not a click-grid point"
+    hx, hy = float(m.group(1)), float(m.group(2))
+    # The grid's markers (14 px) are wider than its spacing, so Plotly may pick a
+    # neighbour of the node under the cursor: allow one grid step, no more.
+    (wx0, wx1), (wy0, wy1) = fig["xrange"], fig["yrange"]
+    gx, gy = (wx1 - wx0) / 40, (wy1 - wy0) / 40
+    assert abs(hx - tx) <= gx * 1.01 + 0.005 and abs(hy - ty) <= gy * 1.01 + 0.005, ((hx, hy), (tx, ty))
+    before = signature(figure_traces(page))
+    page.mouse.click(px, py)
+
+    page.wait_for_function(
+        "([ox, oy]) => { const x = document.querySelector('.st-key-x0 input'), y = document.querySelector('.st-key-y0 input');"
+        " return x && y && (x.value !== ox || y.value !== oy); }",
+        arg=[old_x, old_y],
+    )
+    after = wait_for_figure_change(page, before)
+    x0 = float(page.locator(".st-key-x0 input").input_value())
+    y0 = float(page.locator(".st-key-y0 input").input_value())
+    # The start is the hovered grid node (label rounded to 2 decimals; the callback keeps 3).
+    assert abs(x0 - hx) <= 0.006 and abs(y0 - hy) <= 0.006, ((x0, y0), (hx, hy))
+    assert abs(x0 - tx) <= gx * 1.01 + 0.005 and abs(y0 - ty) <= gy * 1.01 + 0.005, ((x0, y0), (tx, ty))
+    assert wx0 <= x0 <= wx1 and wy0 <= y0 <= wy1
+    q = query(page)
+    assert float(q["x0"][0]) == x0 and float(q["y0"][0]) == y0, page.url
+    start = trace_named(after, t("fig.start", "en"))
+    assert close(start["x"][0], x0, 1e-6) and close(start["y"][0], y0, 1e-6), start
+    for tr in path_traces(after):
+        assert close(tr["x"][0], x0) and close(tr["y"][0], y0), tr["name"]  # every path starts there
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
+# (d) -----------------------------------------------------------------------------------
+
+
+def test_play_button_animates_paths(page, base_url, browser_log, server, server_log_mark):
+    open_app(page, base_url + "/")
+    rest = figure_data(page)
+    rest_paths = path_traces(rest["traces"])
+    rest_sig = signature(rest["traces"])
+    full_n = [tr["n"] for tr in rest_paths]
+    full_last = [(tr["x"][-1], tr["y"][-1]) for tr in rest_paths]
+    labels = [b for b in rest["updatemenus"][0] if PLAY_1X.fullmatch(b)]
+    assert len(labels) == 1, rest["updatemenus"]
+
+    button = page.locator(".st-key-path_chart g.updatemenu-button").filter(has_text=labels[0])
+    assert button.count() == 1
+    button.click()
+    samples = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        fig = figure_data(page)
+        if fig is not None:
+            paths = path_traces(fig["traces"])
+            samples.append((tuple(tr["n"] for tr in paths), tuple((tr["x"][-1], tr["y"][-1]) for tr in paths), fig["slider_active"]))
+            if len(samples) > 3 and signature(fig["traces"]) == rest_sig:
+                break  # back at the finished paths: playback is over
+        time.sleep(0.1)
+
+    counts = [s[0] for s in samples]
+    heads = [s[1] for s in samples]
+    during = [c for c in counts if list(c) != full_n]
+    assert len(set(counts)) >= 3, counts  # the trails grew through several frames
+    assert during and all(n < f for c in during for n, f in zip(c, full_n)), (counts, full_n)
+    assert len(set(heads)) >= 3, heads  # the trail ends (heads) moved
+    assert len({s[2] for s in samples}) >= 3, [s[2] for s in samples]  # the scrub slider followed
+    # Playback ends on the resting figure: the finished paths.
+    assert list(counts[-1]) == full_n and list(heads[-1]) == full_last, (counts[-1], full_n)
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
+# (e) -----------------------------------------------------------------------------------
+
+
+def test_switch_language_to_chinese(page, base_url, browser_log, server, server_log_mark):
+    open_app(page, base_url + "/")
+    page.locator("[data-testid=stSidebar]").get_by_text("中文", exact=True).click()
+    page.get_by_role("heading", name=t("nav.playground", "zh")).wait_for(timeout=LOAD_TIMEOUT_MS)
+    wait_idle(page)
+
+    assert page.get_by_role("heading", name=t("nav.playground", "en"), exact=True).count() == 0
+    assert slider(page, t("pg.steps", "zh")).count() == 1
+    assert slider(page, t("pg.steps", "en")).count() == 0
+    assert page.get_by_text(t("pg.landscape", "zh"), exact=True).first.is_visible()
+    assert query(page).get("lang") == ["zh"]
+    assert page.locator(CHART).is_visible()
+    fig = figure_data(page)
+    assert fig["slider_prefix"] == t("fig.step", "zh") + " ", fig["slider_prefix"]  # the scrub slider's "step"
+    # Same paths, translated legend.
+    assert [tr["name"] for tr in path_traces(fig["traces"])] == [t(f"opt.{o}", "zh") for o in DEFAULT_OPTIMIZERS]
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
+# (f) -----------------------------------------------------------------------------------
+
+
+def test_benchmark_link_opens_that_scenario(page, base_url, browser_log, server, server_log_mark):
+    open_app(page, base_url + BENCH_LINK)
+    names = [t(f"opt.{o}", "en") for o in BENCH]
+
+    tags = page.locator(".st-key-optimizers [data-tag]")
+    assert tags.count() == 6
+    assert [tags.nth(i).get_attribute("aria-label") for i in range(6)] == names
+    assert slider_value(page, t("pg.steps", "en")) == "1000"
+    assert page.locator(".st-key-steps [data-testid=stSliderThumbValue]").inner_text().strip() == "1000"
+    assert CATALOG["rosenbrock"].title["en"] == landscape_shown(page)
+    fig = figure_data(page)
+    assert [tr["name"] for tr in path_traces(fig["traces"])] == names
+    # The URL still says the same scenario (defaults may be dropped from it, nothing else).
+    q = query(page)
+    assert q.get("landscape", ["rosenbrock"]) == ["rosenbrock"]
+    assert q.get("optimizers") == list(BENCH)
+    assert q.get("steps", ["1000"]) == ["1000"]
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
+# (g) -----------------------------------------------------------------------------------
+
+
+def test_malformed_link_falls_back_without_error(page, base_url, browser_log, server, server_log_mark):
+    open_app(page, base_url + "/?landscape=nope&steps=abc")
+    surface = default_surface()
+    assert page.locator(CHART).is_visible()
+    assert CATALOG[surface].title["en"] == landscape_shown(page)
+    assert int(slider_value(page, t("pg.steps", "en"))) == S.default_steps(surface)
+    assert len(path_traces(figure_traces(page))) == len(DEFAULT_OPTIMIZERS)
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
+# (h) -----------------------------------------------------------------------------------
+
+
+def test_phone_viewport_shows_chart(phone_page, base_url, browser_log, server, server_log_mark):
+    page = phone_page
+    open_app(page, base_url + "/")
+    chart = page.locator(CHART)
+    chart.scroll_into_view_if_needed()
+    assert chart.is_visible()
+    box = chart.bounding_box()
+    assert box is not None and 250 <= box["width"] <= 390 and box["height"] > 200, box
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, box
+    assert path_traces(figure_traces(page)), "no paths drawn on the phone"
+    assert_healthy(page, browser_log, server, server_log_mark)
