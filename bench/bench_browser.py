@@ -1,0 +1,314 @@
+"""Slider-to-rendered latency in headless Chromium: the app's benchmark link vs a bare page.
+
+    python -m bench.bench_browser [--moves 10]
+
+Two servers: ``app.py`` opened on the benchmark link (Rosenbrock, six optimizers,
+1000 steps), and ``bench/bare_page.py`` (one slider, one 200 x 200 contour). On
+each page one slider moves ONE WAY, one keyboard step at a time (Streamlit's
+browser caches messages it has seen, so moving back would measure the cache).
+App: Adam's learning rate (key ``adam_lr``, in the collapsed "Adam ·
+Hyperparameters" expander). Bare: its only slider.
+
+Per move, all in the page's own clock (``performance.now``):
+- rendered: key press -> script-state ``notRunning`` AND the first completed
+  ``Plotly.react`` of the measured chart (plus one animation frame for paint);
+- settled: key press -> every chart re-render finished (Streamlit also remounts
+  charts at the end of a run: a second full draw);
+- websocket bytes received per move (Playwright ``framereceived``, summed);
+- server: first frame the browser sent after the key -> last frame received
+  before ``notRunning`` (the rerun as the browser sees it: request, script,
+  serialization, transfer).
+
+Prints figures, asserts nothing. Bars: app median rendered <= 1.5 x bare; app
+median bytes per move <= 1 MB. The machine may be shared: load averages are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+from tests.e2e.harness import ROOT, StreamlitServer, launch_browser, open_app
+
+BENCH_LINK = (
+    "/?landscape=rosenbrock&optimizers=sgd&optimizers=momentum&optimizers=nesterov"
+    "&optimizers=adagrad&optimizers=rmsprop&optimizers=adam&steps=1000"
+)
+
+# Installed before any page script: timestamps of websocket frames in the page's clock.
+WS_HOOK = """
+(() => {
+  const Orig = window.WebSocket;
+  window.__ws = [];
+  const size = (d) => (d == null ? 0 : d.byteLength !== undefined ? d.byteLength : d.size !== undefined ? d.size : String(d).length);
+  class Probed extends Orig {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (e) => window.__ws.push([performance.now(), 'r', size(e.data)]));
+    }
+    send(d) { window.__ws.push([performance.now(), 's', size(d)]); return super.send(d); }
+  }
+  window.WebSocket = Probed;
+})();
+"""
+
+# Installed after the first draw (Plotly is loaded lazily): script-state changes, key
+# presses and every Plotly.react/newPlot/purge with the st-key of the chart it draws.
+PROBE = """() => {
+  if (window.__probe) return true;
+  const P = (window.__probe = {events: []});
+  const now = () => performance.now();
+  const app = document.querySelector('[data-testid=stApp]');
+  new MutationObserver((recs) => {
+    for (const r of recs) P.events.push({t: now(), kind: 'state', old: r.oldValue, v: r.target.getAttribute('data-test-script-state')});
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true});
+  document.addEventListener('keydown', (e) => P.events.push({t: now(), kind: 'key', v: e.key}), true);
+  const keyOf = (gd) => {
+    const c = gd && gd.closest && gd.closest('[class*="st-key-"]');
+    return c ? [...c.classList].find((x) => x.startsWith('st-key-')).slice(7) : '?';
+  };
+  for (const f of ['react', 'newPlot', 'purge']) {
+    const orig = window.Plotly[f];
+    window.Plotly[f] = function (gd, ...rest) {
+      const k = keyOf(gd);
+      P.events.push({t: now(), kind: f + ':call', v: k});
+      const r = orig.call(this, gd, ...rest);
+      if (r && r.then) r.then(() => {
+        P.events.push({t: now(), kind: f + ':done', v: k});
+        requestAnimationFrame(() => P.events.push({t: now(), kind: f + ':paint', v: k}));
+      });
+      return r;
+    };
+  }
+  return true;
+}"""
+
+# Summary of everything after the last key press; done once idle, all draws finished, and quiet.
+STATUS = """([key, quiet]) => {
+  const ev = window.__probe.events;
+  let k = -1;
+  for (let i = ev.length - 1; i >= 0; i--) if (ev[i].kind === 'key') { k = i; break; }
+  if (k < 0) return null;
+  const after = ev.slice(k + 1), t0 = ev[k].t;
+  const first = (pred) => { const e = after.find(pred); return e ? e.t : null; };
+  const last = (pred) => { const xs = after.filter(pred); return xs.length ? xs[xs.length - 1].t : null; };
+  const tRun = first((e) => e.kind === 'state' && e.v === 'running');
+  const tIdle = tRun === null ? null : first((e) => e.kind === 'state' && e.v === 'notRunning' && e.t >= tRun);
+  const calls = after.filter((e) => e.kind === 'react:call' || e.kind === 'newPlot:call');
+  const pending = calls.length - after.filter((e) => e.kind === 'react:paint' || e.kind === 'newPlot:paint').length;
+  const mine = (e) => (e.kind === 'react:paint' || e.kind === 'newPlot:paint') && e.v === key;
+  const tLastAny = after.length ? after[after.length - 1].t : t0;
+  const state = document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state');
+  const ws = window.__ws.filter((w) => w[0] >= t0);
+  const sent = ws.find((w) => w[1] === 's');
+  const recvBeforeIdle = ws.filter((w) => w[1] === 'r' && (tIdle === null || w[0] <= tIdle));
+  return {
+    done: state === 'notRunning' && first(mine) !== null && pending <= 0 && now_() - tLastAny > quiet,
+    t0, tRun, tIdle,
+    firstPaint: first(mine), lastPaintMine: last(mine),
+    lastPaintAny: last((e) => e.kind.endsWith(':paint')),
+    draws: calls.map((e) => e.v),
+    tSent: sent ? sent[0] : null,
+    tLastRecv: recvBeforeIdle.length ? recvBeforeIdle[recvBeforeIdle.length - 1][0] : null,
+    wsBytesInPage: ws.filter((w) => w[1] === 'r').reduce((a, w) => a + w[2], 0),
+  };
+  function now_() { return performance.now(); }
+}"""
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    i = q * (len(xs) - 1)
+    lo, hi = int(i), min(int(i) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (i - lo)
+
+
+def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expand: str | None = None, warmup: int = 1) -> dict:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(WS_HOOK)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    received = {"bytes": 0, "frames": 0}
+
+    def on_ws(ws):
+        def on_frame(payload):
+            received["bytes"] += len(payload)
+            received["frames"] += 1
+
+        ws.on("framereceived", on_frame)
+
+    page.on("websocket", on_ws)
+    # Network-level frame times (Chromium's network stack, not the page's busy main thread).
+    net: list[tuple[float, str, int]] = []
+    cdp = context.new_cdp_session(page)
+    cdp.on("Network.webSocketFrameSent", lambda e: net.append((e["timestamp"], "s", len(e["response"]["payloadData"]))))
+    cdp.on("Network.webSocketFrameReceived", lambda e: net.append((e["timestamp"], "r", len(e["response"]["payloadData"]))))
+    cdp.send("Network.enable")
+    t = time.perf_counter()
+    open_app(page, url, chart_key=chart_key)
+    load_s = time.perf_counter() - t
+    load_bytes = received["bytes"]
+    page.wait_for_timeout(1000)
+    page.evaluate(PROBE)
+    if expand:
+        expander = page.locator("[data-testid=stExpander]").filter(has=page.locator("summary", has_text=expand))
+        if expander.locator("details").get_attribute("open") is None:
+            expander.locator("summary").click()
+        page.wait_for_timeout(500)
+        expanded = expander.locator("details").get_attribute("open") is not None
+    else:
+        expanded = None
+    slider = page.locator(slider_css)
+    slider.focus()
+    shown = page.locator(slider_css).locator("xpath=ancestor::*[@data-testid='stSlider']").locator("[data-testid=stSliderThumbValue]")
+    start_value = shown.inner_text()
+
+    rows = []
+    for i in range(warmup + moves):
+        page.wait_for_timeout(300)
+        b0, n0 = received["bytes"], len(net)
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"(a) => ({STATUS})(a).done", arg=[chart_key, 400], polling=50, timeout=120_000)
+        s = page.evaluate(STATUS, [chart_key, 400])
+        page.wait_for_timeout(100)  # let Playwright deliver the last frame events
+        rendered = max(s["firstPaint"], s["tIdle"] or 0.0) - s["t0"]
+        settled = max(s["lastPaintAny"] or 0.0, s["tIdle"] or 0.0) - s["t0"]
+        frames = net[n0:]
+        sent = [f[0] for f in frames if f[1] == "s"]
+        recv = [f[0] for f in frames if f[1] == "r" and sent and f[0] >= sent[0]]
+        server = (recv[-1] - sent[0]) * 1000 if sent and recv else float("nan")
+        in_page = (s["tLastRecv"] - s["tSent"]) if s["tSent"] is not None and s["tLastRecv"] is not None else float("nan")
+        row = {
+            "rendered_ms": rendered,
+            "settled_ms": settled,
+            "key_to_send_ms": (s["tSent"] - s["t0"]) if s["tSent"] is not None else float("nan"),
+            "server_ms": server,
+            "in_page_ms": in_page,
+            "idle_ms": (s["tIdle"] - s["t0"]) if s["tIdle"] is not None else float("nan"),
+            "bytes": received["bytes"] - b0,
+            "bytes_in_page": s["wsBytesInPage"],
+            "draws": s["draws"],
+            "timeline": [(round((f[0] - sent[0]) * 1000), f[1], f[2]) for f in frames] if sent else [],
+            "marks": {k: round(s[k] - s["t0"]) for k in ("tSent", "tRun", "tIdle", "firstPaint", "lastPaintAny") if s[k] is not None},
+            "value": shown.inner_text(),
+        }
+        if i >= warmup:
+            rows.append(row)
+    end_value = shown.inner_text()
+    context.close()
+    return {"expanded": expanded, "load_s": load_s, "load_bytes": load_bytes, "rows": rows, "errors": errors, "from": start_value, "to": end_value}
+
+
+def summarize(name: str, r: dict, show_timeline: bool = False) -> None:
+    rows = r["rows"]
+    col = lambda k: [x[k] for x in rows]  # noqa: E731
+    if r["expanded"] is not None:
+        print(f"\n(expander opened before moving: {r['expanded']})", end="")
+    print(f"\n{name}: first load {r['load_s']:.1f} s, {r['load_bytes'] / 1e6:.2f} MB; slider {r['from']} -> {r['to']} in {len(rows)} moves")
+    for k, label in [
+        ("rendered_ms", "rendered (idle + chart drawn)"),
+        ("settled_ms", "settled (all charts redrawn)"),
+        ("key_to_send_ms", "key -> rerun request sent"),
+        ("server_ms", "server: request -> last frame (net)"),
+        ("in_page_ms", "same, as the page's JS handled it"),
+        ("idle_ms", "key -> notRunning"),
+    ]:
+        xs = [x for x in col(k) if x == x]
+        print(f"  {label:34s} median {statistics.median(xs):7.0f} ms   p90 {pct(xs, 0.9):7.0f} ms   min {min(xs):6.0f}   max {max(xs):6.0f}")
+    b = col("bytes")
+    print(f"  {'websocket bytes per move':34s} median {statistics.median(b) / 1e3:7.1f} kB   p90 {pct(b, 0.9) / 1e3:7.1f} kB   (in-page count: median {statistics.median(col('bytes_in_page')) / 1e3:.1f} kB)")
+    draws = rows[len(rows) // 2]["draws"]
+    print(f"  chart draws per move: {len(draws)} ({', '.join(draws)})")
+    if show_timeline:
+        mid = rows[len(rows) // 2]
+        print(f"  timeline of move {len(rows) // 2 + 1} (page clock from key, ms): {mid['marks']}")
+        print("  websocket frames (ms after the request frame, direction, bytes): " + ", ".join(f"{t}{d}{n}" for t, d, n in mid["timeline"]))
+    if r["errors"]:
+        print(f"  page errors: {r['errors']}")
+
+
+def script_times(moves: int) -> dict[str, list[float]]:
+    """Server-side script time per rerun, without browser or websocket (AppTest), same moves."""
+    import sys
+    from urllib.parse import parse_qs
+
+    from streamlit.testing.v1 import AppTest
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from ui import settings as S
+
+    out = {}
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in parse_qs(BENCH_LINK[2:]).items():
+        at.query_params[k] = v if len(v) > 1 else v[0]
+    at.run()
+    i = S.LR_OPTIONS.index(at.select_slider(key="adam_lr").value)
+    times = []
+    for _ in range(moves + 1):
+        i = min(i + 1, len(S.LR_OPTIONS) - 1)
+        t = time.perf_counter()
+        at.select_slider(key="adam_lr").set_value(S.LR_OPTIONS[i]).run()
+        times.append((time.perf_counter() - t) * 1000)
+    out["app"] = times[1:]
+    at = AppTest.from_file(str(ROOT / "bench" / "bare_page.py"), default_timeout=60).run()
+    k, times = at.slider(key="k").value, []
+    for _ in range(moves + 1):
+        k = round(k + 0.1, 1)
+        t = time.perf_counter()
+        at.slider(key="k").set_value(k).run()
+        times.append((time.perf_counter() - t) * 1000)
+    out["bare"] = times[1:]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--moves", type=int, default=10)
+    ap.add_argument("--timeline", action="store_true", help="print one move's websocket frame timeline per page")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    print(f"load average at start: {loadavg()}  (cpus: {os.cpu_count()})")
+    with StreamlitServer("app.py", cwd=ROOT) as app, StreamlitServer("bench/bare_page.py", cwd=ROOT) as bare, sync_playwright() as p:
+        browser = launch_browser(p)
+        try:
+            res_bare = measure(browser, bare.url + "/", "bare_chart", ".st-key-k input[type=range]", args.moves)
+            res_app = measure(
+                browser, app.url + BENCH_LINK, "path_chart", ".st-key-adam_lr input[type=range]", args.moves, expand="Adam · Hyperparameters"
+            )
+        finally:
+            browser.close()
+    scripts = script_times(args.moves)
+    print(f"load average at end:   {loadavg()}")
+    summarize("bare page (bench/bare_page.py, 200x200 contour)", res_bare, args.timeline)
+    summarize("app, benchmark link (Adam lr)", res_app, args.timeline)
+
+    med = lambda r, k: statistics.median(x[k] for x in r["rows"])  # noqa: E731
+    print("\nscript time per rerun (AppTest, no browser, no websocket):")
+    for name in ("bare", "app"):
+        xs = scripts[name]
+        print(f"  {name:5s} median {statistics.median(xs):6.0f} ms   p90 {pct(xs, 0.9):6.0f} ms")
+    ratio = med(res_app, "rendered_ms") / med(res_bare, "rendered_ms")
+    ratio_settled = med(res_app, "settled_ms") / med(res_bare, "settled_ms")
+    mb = med(res_app, "bytes") / 1e6
+    print("\nbars")
+    print(f"  app / bare median rendered latency: {ratio:.2f}x  (bar <= 1.5x: {'PASS' if ratio <= 1.5 else 'FAIL'})")
+    print(f"  app / bare median settled latency:  {ratio_settled:.2f}x")
+    print(f"  app median websocket bytes per move: {mb:.3f} MB  (bar <= 1 MB: {'PASS' if mb <= 1.0 else 'FAIL'})")
+
+
+if __name__ == "__main__":
+    main()
