@@ -92,6 +92,7 @@ def _save_failure(request, page, server=None) -> None:
 
 def _new_page(browser, log: BrowserLog, **context_args):
     context = browser.new_context(**context_args)
+    context.add_init_script(harness.PLOTLY_PROBE)
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.on("console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None)

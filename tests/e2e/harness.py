@@ -111,11 +111,54 @@ def launch_browser(playwright, **kwargs):
 # -- waiting ----------------------------------------------------------------------
 
 
-def wait_idle(page, timeout: int = RERUN_TIMEOUT_MS, settle: float = 0.3) -> None:
-    """Wait until the script is not running, then a short settle for the frontend to draw."""
-    page.wait_for_selector(IDLE, timeout=timeout)
-    time.sleep(settle)
-    page.wait_for_selector(IDLE, timeout=timeout)
+# Add to a browser context (``context.add_init_script``): counts Plotly draws. Streamlit
+# loads Plotly lazily and assigns ``window.Plotly``; the setter wraps newPlot/react.
+# After a rerun Streamlit remounts each chart (purge, then a fresh draw) right as the
+# script state turns notRunning, so "idle" alone can catch a chart mid-redraw.
+PLOTLY_PROBE = """
+(() => {
+  let P;
+  window.__plotly = {pending: 0, calls: 0};
+  const wrap = (v) => {
+    if (!v || v.__e2eWrapped) return v;
+    for (const f of ['newPlot', 'react']) {
+      const orig = v[f];
+      if (typeof orig !== 'function') continue;
+      v[f] = function (...args) {
+        window.__plotly.pending++;
+        window.__plotly.calls++;
+        let r;
+        try { r = orig.apply(this, args); } catch (e) { window.__plotly.pending--; throw e; }
+        Promise.resolve(r).finally(() => requestAnimationFrame(() => { window.__plotly.pending--; }));
+        return r;
+      };
+    }
+    v.__e2eWrapped = true;
+    return v;
+  };
+  Object.defineProperty(window, 'Plotly', {configurable: true, enumerable: true, get: () => P, set: (v) => { P = wrap(v); }});
+})();
+"""
+
+_QUIET = """() => [document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') ?? null,
+  window.__plotly ? window.__plotly.calls : -1, window.__plotly ? window.__plotly.pending : 0]"""
+
+
+def wait_idle(page, timeout: int = RERUN_TIMEOUT_MS, settle: float = 0.5) -> None:
+    """Wait until the script is not running and no Plotly draw started for ``settle`` seconds.
+
+    Without ``PLOTLY_PROBE`` in the page this is: notRunning, a ``settle`` pause, notRunning.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        page.wait_for_selector(IDLE, timeout=max(1, int((deadline - time.monotonic()) * 1000)))
+        before = page.evaluate(_QUIET)
+        time.sleep(settle)
+        after = page.evaluate(_QUIET)
+        if after[0] == "notRunning" and after[1] == before[1] and after[2] == 0:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"page never settled within {timeout / 1000:.0f} s: {after}")
 
 
 def open_app(page, url: str, chart_key: str = "path_chart", timeout: int = LOAD_TIMEOUT_MS) -> None:
