@@ -134,7 +134,17 @@ def pct(xs: list[float], q: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (i - lo)
 
 
-def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expand: str | None = None, warmup: int = 1) -> dict:
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of process ``pid`` (Linux /proc), NaN elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, TypeError):
+        return float("nan")
+
+
+def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expand: str | None = None, warmup: int = 1, server_pid: int | None = None) -> dict:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.add_init_script(WS_HOOK)
     page = context.new_page()
@@ -178,7 +188,7 @@ def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expa
     rows = []
     for i in range(warmup + moves):
         page.wait_for_timeout(300)
-        b0, n0 = received["bytes"], len(net)
+        b0, n0, c0 = received["bytes"], len(net), cpu_seconds(server_pid)
         page.keyboard.press("ArrowRight")
         page.wait_for_function(f"(a) => ({STATUS})(a).done", arg=[chart_key, 400], polling=50, timeout=120_000)
         s = page.evaluate(STATUS, [chart_key, 400])
@@ -196,6 +206,7 @@ def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expa
             "key_to_send_ms": (s["tSent"] - s["t0"]) if s["tSent"] is not None else float("nan"),
             "server_ms": server,
             "in_page_ms": in_page,
+            "server_cpu_ms": (cpu_seconds(server_pid) - c0) * 1000,
             "idle_ms": (s["tIdle"] - s["t0"]) if s["tIdle"] is not None else float("nan"),
             "bytes": received["bytes"] - b0,
             "bytes_in_page": s["wsBytesInPage"],
@@ -223,9 +234,12 @@ def summarize(name: str, r: dict, show_timeline: bool = False) -> None:
         ("key_to_send_ms", "key -> rerun request sent"),
         ("server_ms", "server: request -> last frame (net)"),
         ("in_page_ms", "same, as the page's JS handled it"),
+        ("server_cpu_ms", "server process CPU per move"),
         ("idle_ms", "key -> notRunning"),
     ]:
         xs = [x for x in col(k) if x == x]
+        if not xs:
+            continue
         print(f"  {label:34s} median {statistics.median(xs):7.0f} ms   p90 {pct(xs, 0.9):7.0f} ms   min {min(xs):6.0f}   max {max(xs):6.0f}")
     b = col("bytes")
     print(f"  {'websocket bytes per move':34s} median {statistics.median(b) / 1e3:7.1f} kB   p90 {pct(b, 0.9) / 1e3:7.1f} kB   (in-page count: median {statistics.median(col('bytes_in_page')) / 1e3:.1f} kB)")
@@ -285,9 +299,15 @@ def main() -> None:
     with StreamlitServer("app.py", cwd=ROOT) as app, StreamlitServer("bench/bare_page.py", cwd=ROOT) as bare, sync_playwright() as p:
         browser = launch_browser(p)
         try:
-            res_bare = measure(browser, bare.url + "/", "bare_chart", ".st-key-k input[type=range]", args.moves)
+            res_bare = measure(browser, bare.url + "/", "bare_chart", ".st-key-k input[type=range]", args.moves, server_pid=bare.proc.pid)
             res_app = measure(
-                browser, app.url + BENCH_LINK, "path_chart", ".st-key-adam_lr input[type=range]", args.moves, expand="Adam · Hyperparameters"
+                browser,
+                app.url + BENCH_LINK,
+                "path_chart",
+                ".st-key-adam_lr input[type=range]",
+                args.moves,
+                expand="Adam · Hyperparameters",
+                server_pid=app.proc.pid,
             )
         finally:
             browser.close()
