@@ -202,11 +202,9 @@ def test_click_on_contour_sets_start(page, base_url, browser_log, server, server
     m = re.fullmatch(r"\((-?[\d.]+), (-?[\d.]+)\)", hover or "")
     assert m, f"hover label {hover!r} is not a click-grid point"
     hx, hy = float(m.group(1)), float(m.group(2))
-    # The grid's markers (14 px) are wider than its spacing, so Plotly may pick a
-    # neighbour of the node under the cursor: allow one grid step, no more.
+    # Once the (throttled) hover has caught up with the mouse, it names the node under it.
+    assert (hx, hy) == (round(tx, 2), round(ty, 2)), ((hx, hy), (tx, ty))
     (wx0, wx1), (wy0, wy1) = fig["xrange"], fig["yrange"]
-    gx, gy = (wx1 - wx0) / 40, (wy1 - wy0) / 40
-    assert abs(hx - tx) <= gx * 1.01 + 0.005 and abs(hy - ty) <= gy * 1.01 + 0.005, ((hx, hy), (tx, ty))
     before = signature(figure_traces(page))
     page.mouse.click(px, py)
 
@@ -218,9 +216,8 @@ def test_click_on_contour_sets_start(page, base_url, browser_log, server, server
     after = wait_for_figure_change(page, before)
     x0 = float(page.locator(".st-key-x0 input").input_value())
     y0 = float(page.locator(".st-key-y0 input").input_value())
-    # The start is the hovered grid node (label rounded to 2 decimals; the callback keeps 3).
-    assert abs(x0 - hx) <= 0.006 and abs(y0 - hy) <= 0.006, ((x0, y0), (hx, hy))
-    assert abs(x0 - tx) <= gx * 1.01 + 0.005 and abs(y0 - ty) <= gy * 1.01 + 0.005, ((x0, y0), (tx, ty))
+    # The start is the clicked grid node (the callback rounds to 3 decimals).
+    assert abs(x0 - tx) <= 6e-4 and abs(y0 - ty) <= 6e-4, ((x0, y0), (tx, ty))
     assert wx0 <= x0 <= wx1 and wy0 <= y0 <= wy1
     q = query(page)
     assert float(q["x0"][0]) == x0 and float(q["y0"][0]) == y0, page.url
