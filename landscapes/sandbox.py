@@ -34,8 +34,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
+import types
 
 SPARES = 1  # started, idle workers kept ready beyond those at work
 MAX_IDLE = 2  # idle workers kept after finishing a job
@@ -250,6 +252,25 @@ def _worker_main(conn) -> None:
 # -- the pool (server side) -------------------------------------------------------------------
 
 
+# A spawned child first re-runs the parent's __main__ module. Under Streamlit
+# that is the app script itself, which would run the whole page, headless, in
+# every worker. While a worker starts, __main__ is a bare module, so the child
+# imports only what its target needs.
+_BARE_MAIN = types.ModuleType("__main__")
+_START_LOCK = threading.Lock()
+
+
+def _start_without_main(process) -> None:
+    with _START_LOCK:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = _BARE_MAIN
+        try:
+            process.start()
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
+
+
 class _Worker:
     def __init__(self) -> None:
         self.conn, child = _context.Pipe(duplex=True)
@@ -257,7 +278,7 @@ class _Worker:
             target=_worker_main, args=(child,), daemon=True, name="descent-lab-expression-worker"
         )
         self.started = time.monotonic()
-        self.process.start()
+        _start_without_main(self.process)
         child.close()
         self.ready = False
         self.jobs = 0

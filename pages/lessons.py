@@ -4,10 +4,11 @@ import streamlit as st
 
 import lessons
 from i18n import t
-from ui import controls, lessons_view
+from ui import controls, lessons_view, routing
 
 
 def lessons_page() -> None:
+    routing.ensure_router()
     lg = controls.lang()
     st.title(t("ls.title", lg))
     st.caption(t("ls.intro", lg))
@@ -27,7 +28,7 @@ def lessons_page() -> None:
             st.switch_page("pages/sweep.py")
     elif c1.button(t("ls.open", lg), type="primary", key="open_lesson"):
         lessons_view.open_in_playground(state)
-    c2.markdown(f"[{t('ls.share', lg)}](/playground?{lessons_view.link_query(state)})")
+    c2.markdown(f"[{t('ls.share', lg)}](/?{lessons_view.link_query(state)})")
     if len({r.optimizer for r in lesson.panels[0].runs}) < len(lesson.panels[0].runs):
         st.caption(t("ls.variants_note", lg))
 

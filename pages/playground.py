@@ -3,10 +3,11 @@
 import streamlit as st
 
 from i18n import t
-from ui import controls, views
+from ui import controls, routing, views
 
 
 def playground() -> None:
+    routing.ensure_router()
     lg = controls.lang()
     sc = controls.scenario()
     st.title(t("nav.playground", lg))

@@ -3,10 +3,11 @@
 import streamlit as st
 
 from i18n import t
-from ui import controls, sweep_view
+from ui import controls, routing, sweep_view
 
 
 def sweep_page() -> None:
+    routing.ensure_router()
     lg = controls.lang()
     st.title(t("sw.title", lg))
     st.caption(t("sw.intro", lg))
