@@ -15,9 +15,12 @@ Per move, all in the page's own clock (``performance.now``):
 - settled: key press -> every chart re-render finished (Streamlit also remounts
   charts at the end of a run: a second full draw);
 - websocket bytes received per move (Playwright ``framereceived``, summed);
-- server: first frame the browser sent after the key -> last frame received
-  before ``notRunning`` (the rerun as the browser sees it: request, script,
-  serialization, transfer).
+- server: the rerun request frame -> the move's last frame received, timed in
+  Chromium's network stack (CDP), so a busy page main thread does not stretch it;
+  plus the server process's CPU time per move (/proc) and, without any browser,
+  the script time per rerun under AppTest. On a shared 2-core machine the wall
+  time can be several times the CPU time: the server waits for a core while
+  Chromium draws the charts that already arrived.
 
 Prints figures, asserts nothing. Bars: app median rendered <= 1.5 x bare; app
 median bytes per move <= 1 MB. The machine may be shared: load averages are printed.
