@@ -41,7 +41,9 @@ def contour(name: str, params: Params, expression: str = "", n: int = 150) -> fi
         return figures.grid(surface(name, params, expression), n)
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+# A resource, not data: sessions share the same immutable Trajectory instead
+# of each unpickling its own copy on every rerun (nobody mutates it).
+@st.cache_resource(max_entries=512, show_spinner=False)
 def trajectory(
     key: tuple[str, Params, str],
     optimizer: str,

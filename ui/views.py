@@ -149,7 +149,11 @@ def readouts(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> Non
         )
     with st.container(key="readouts_group"):
         st.markdown(f"**{t('pg.readouts', lg)}**")
-        st.dataframe(rows, hide_index=True, width="stretch")
+        # A Markdown table: a dataframe's Arrow round trip cost more than the rest of this panel.
+        head = list(rows[0])
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(str(r[h]).replace("|", "/") for h in head) + " |" for r in rows]
+        st.markdown("\n".join(lines))
 
 
 def surface_panel(sc: Scenario, runs: dict, lg: str) -> None:
