@@ -52,15 +52,14 @@ def grid(landscape, n: int = 150, window=None) -> Grid:
 
 
 def contour_trace(g: Grid, colorbar_title: str, show_scale: bool = True) -> dict:
+    """The surface's colors as a heatmap: Plotly draws it several times faster than a filled contour."""
     return {
-        "type": "contour",
+        "type": "heatmap",
         "x": packed(g.xs),
         "y": packed(g.ys),
         "z": packed(g.color),
         "colorscale": CONTOUR_SCALE,
-        "ncontours": 30,
-        "contours": {"coloring": "heatmap", "showlines": True},
-        "line": {"width": 0.5, "color": "rgba(60,60,60,0.35)"},
+        "zsmooth": "fast",
         "colorbar": {"title": {"text": colorbar_title, "side": "right"}, "thickness": 14},
         "showscale": show_scale,
         "hoverinfo": "skip",
@@ -68,7 +67,28 @@ def contour_trace(g: Grid, colorbar_title: str, show_scale: bool = True) -> dict
     }
 
 
-def click_grid_trace(window, n: int = 41) -> dict:
+def level_lines_trace(g: Grid, n: int = 60, levels: int = 24) -> dict:
+    """Level sets of f as thin lines, traced on a coarser grid (the lines, not the colors, show the shape)."""
+    step = max(1, len(g.xs) // n)
+    return {
+        "type": "contour",
+        "x": packed(g.xs[::step]),
+        "y": packed(g.ys[::step]),
+        "z": packed(g.color[::step, ::step]),
+        "ncontours": levels,
+        "contours": {"coloring": "none"},
+        "line": {"width": 0.6, "color": "rgba(60,60,60,0.35)"},
+        "showscale": False,
+        "hoverinfo": "skip",
+        "name": "levels",
+        "showlegend": False,
+    }
+
+
+CLICK_GRID = 25  # markers per side of the invisible click lattice
+
+
+def click_grid_trace(window, n: int = CLICK_GRID) -> dict:
     """An almost invisible lattice of markers: clicks on a contour return nothing, clicks on these do."""
     (x0, x1), (y0, y1) = window
     gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
@@ -77,7 +97,7 @@ def click_grid_trace(window, n: int = 41) -> dict:
         "mode": "markers",
         "x": packed(gx.ravel()),
         "y": packed(gy.ravel()),
-        "marker": {"size": 14, "color": "rgba(0,0,0,0.01)"},
+        "marker": {"size": 22, "color": "rgba(0,0,0,0.01)"},
         "hovertemplate": "(%{x:.2f}, %{y:.2f})<extra></extra>",
         "showlegend": False,
         "name": "click",

@@ -66,7 +66,7 @@ def path_figure(
     ``labels`` holds the translated words: colorbar, start, play, pause,
     step, minimum, saddle, maximum, speed names.
     """
-    data: list[dict] = [lf.contour_trace(grid, labels["colorbar"]), lf.click_grid_trace(surface.window)]
+    data: list[dict] = [lf.contour_trace(grid, labels["colorbar"]), lf.level_lines_trace(grid), lf.click_grid_trace(surface.window)]
     data += lf.critical_traces(surface, labels)
     data += overlays or []
     if start is not None:
