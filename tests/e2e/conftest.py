@@ -26,7 +26,7 @@ __all__ = ["wait_idle", "figure_data", "figure_traces"]
 def server():
     """The running app server (a ``harness.StreamlitServer``); ``server.url`` is the base URL."""
     if not os.path.exists(harness.CHROMIUM):
-        pytest.skip(f"no Chromium at {harness.CHROMIUM} (set E2E_CHROMIUM)")
+        pytest.fail(f"no Chromium at {harness.CHROMIUM}: apt-get install -y chromium (or set E2E_CHROMIUM)")
     srv = StreamlitServer("app.py", cwd=ROOT).start()
     try:
         yield srv
@@ -42,7 +42,7 @@ def base_url(server) -> str:
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(harness.CHROMIUM):
-        pytest.skip(f"no Chromium at {harness.CHROMIUM} (set E2E_CHROMIUM)")
+        pytest.fail(f"no Chromium at {harness.CHROMIUM}: apt-get install -y chromium (or set E2E_CHROMIUM)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
