@@ -18,27 +18,18 @@ def sweep_page() -> None:
     setup = (surface, optimizer, x, y, random)
     box = sweep_view.current_box(setup)
     result, seconds = sweep_view.grid(surface, optimizer, x, y, box, n, steps, random)
-    selected = sweep_view.selection_box(result)
-    if selected is not None and selected != box:
-        sweep_view.refine_to(setup, selected)
-        st.rerun()
     bx, by, loss = result.best()
     if loss == loss:  # not NaN
         st.info(t("sw.best_line", lg, x=t(f"hp.{x}", lg), xv=bx, y=t(f"hp.{y}", lg), yv=by, loss=loss, runs=result.final_loss.size, ms=seconds * 1e3))
     else:
         st.warning(t("sw.no_best", lg))
-    sweep_view.heatmap(result, metric, lg)
+    sweep_view.heatmap(result, metric, lg, setup)
     st.caption(t("sw.refine_selection", lg) + " " + t("sw.blank", lg))
     c1, c2, c3, c4 = st.columns(4)
-    if c1.button(t("sw.refine", lg), key="sw_refine", disabled=loss != loss):
-        sweep_view.refine_to(setup, sweep_view.sweep.refine_box(result))
-        st.rerun()
-    if c2.button(t("sw.back", lg), key="sw_back", disabled=not sweep_view.history()):
-        sweep_view.history().pop()
-        st.rerun()
-    if c3.button(t("sw.reset", lg), key="sw_reset"):
-        sweep_view.history().clear()
-        st.rerun()
+    # Callbacks run before the rerun, so one run draws the new grid.
+    c1.button(t("sw.refine", lg), key="sw_refine", disabled=loss != loss, on_click=sweep_view.refine_to, args=(setup, sweep_view.sweep.refine_box(result)) if loss == loss else None)
+    c2.button(t("sw.back", lg), key="sw_back", disabled=not sweep_view.history(), on_click=sweep_view.back)
+    c3.button(t("sw.reset", lg), key="sw_reset", on_click=sweep_view.reset)
     if c4.button(t("sw.open", lg), key="sw_open", type="primary", disabled=loss != loss):
         sweep_view.open_best(surface, optimizer, x, bx, y, by, steps)
     st.caption(t("sw.rounded", lg))

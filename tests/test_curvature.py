@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import landscapes
-from conftest import bowl_f, bowl_grad, bowl_hess, rosen_f, rosen_grad, rosen_hess
+from reference import bowl_f, bowl_grad, bowl_hess, rosen_f, rosen_grad, rosen_hess
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 

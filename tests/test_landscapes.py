@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 import landscapes
-from conftest import bowl_f, rosen_f, rosen_grad, rosen_hess
+from reference import bowl_f, rosen_f, rosen_grad, rosen_hess
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 

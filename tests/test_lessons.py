@@ -135,3 +135,18 @@ def test_refine_box_shrinks_around_the_best_and_stays_in_range():
 def test_random_search_samples_inside_the_box():
     s = sweep.run("bowl", "sgd" if len(sweep.sweepable("sgd")) > 1 else "adam", "lr", "beta1", (1e-3, 0.1, 0.5, 0.9), n=4, steps=20, start=(1, 1), random=True)
     assert s.x.shape == (16,) and np.all((s.x >= 1e-3) & (s.x <= 0.1)) and np.all((s.y >= 0.5) & (s.y <= 0.9))
+
+
+def test_a_dragged_box_on_the_heatmap_becomes_the_next_grid():
+    from ui import sweep_view
+
+    s = sweep.run("rosenbrock", "adam", "lr", "beta1", (1e-4, 1.0, 0.0, 0.99), n=8, steps=20)
+    setup = ("rosenbrock", "adam", "lr", "beta1", False)
+    state = {sweep_view.CHART: {"selection": {"box": [{"x": [-3.0, -1.0], "y": [0.2, 0.6]}], "points": []}}}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sweep_view.st, "session_state", state)
+        sweep_view.refine_to_selection(setup, s)
+    (got_setup, box) = state["sw_history"][-1]
+    assert got_setup == setup
+    # lr is on a log axis: the box's -3 .. -1 is 1e-3 .. 1e-1.
+    assert box == pytest.approx((1e-3, 1e-1, 0.2, 0.6))

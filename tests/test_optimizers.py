@@ -16,7 +16,7 @@ import scipy.optimize
 
 import landscapes
 import optimizers
-from conftest import bowl_grad, rosen_f, rosen_grad, rosen_hess
+from reference import bowl_grad, rosen_f, rosen_grad, rosen_hess
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 

@@ -18,7 +18,7 @@ import landscapes
 from landscapes import parser, sandbox
 from landscapes.parser import ExpressionError, from_expression, parameters, validate
 
-from conftest import rosen_f, rosen_grad, rosen_hess
+from reference import rosen_f, rosen_grad, rosen_hess
 
 ROSENBROCK = "(1-x)^2 + 100*(y-x^2)^2"
 HIMMELBLAU = "(x^2 + y - 11)^2 + (x + y^2 - 7)^2"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import landscapes
 import optimizers
-from conftest import bowl_grad, rosen_f, rosen_grad
+from reference import bowl_grad, rosen_f, rosen_grad
 from optimizers import schedules
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")

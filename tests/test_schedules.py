@@ -9,7 +9,7 @@ import pytest
 
 import landscapes
 import optimizers
-from conftest import bowl_grad
+from reference import bowl_grad
 from optimizers import schedules
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")

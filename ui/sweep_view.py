@@ -61,19 +61,41 @@ def refine_to(setup: tuple, box: tuple) -> None:
     history().append((setup, tuple(float(v) for v in box)))
 
 
+def refine_to_selection(setup: tuple, result: sweep.Sweep) -> None:
+    """on_select callback: refine into the box the user dragged (runs before the rerun, so one run draws it)."""
+    box = selection_box(result)
+    if box is not None and box != result.box:
+        refine_to(setup, box)
+
+
+def back() -> None:
+    if history():
+        history().pop()
+
+
+def reset() -> None:
+    history().clear()
+
+
 def selection_box(result: sweep.Sweep) -> tuple | None:
     """The box spanned by the cells the user selected on the heatmap, on the hyperparameters' own scale."""
     event = st.session_state.get(CHART) or {}
-    points = (event.get("selection") or {}).get("points") or []
-    if len(points) < 2:
-        return None
-    xs = np.array([p["x"] for p in points], dtype=float)
-    ys = np.array([p["y"] for p in points], dtype=float)
+    selection = event.get("selection") or {}
+    boxes = selection.get("box") or []
+    if boxes and len(boxes[0].get("x", [])) == 2 and len(boxes[0].get("y", [])) == 2:
+        xs = np.array(boxes[0]["x"], dtype=float)  # the dragged box itself, in axis units
+        ys = np.array(boxes[0]["y"], dtype=float)
+    else:
+        points = selection.get("points") or []
+        if len(points) < 2:
+            return None
+        xs = np.array([p["x"] for p in points], dtype=float)
+        ys = np.array([p["y"] for p in points], dtype=float)
     back = lambda name, v: 10**v if name in figures.sweep.LOG_AXES else v  # noqa: E731
     return (back(result.x_name, xs.min()), back(result.x_name, xs.max()), back(result.y_name, ys.min()), back(result.y_name, ys.max()))
 
 
-def heatmap(result: sweep.Sweep, metric: str, lg: str) -> None:
+def heatmap(result: sweep.Sweep, metric: str, lg: str, setup: tuple) -> None:
     labels = {
         "metric": t(f"sw.metric.{metric}", lg),
         "best": t("sw.best", lg),
@@ -81,7 +103,12 @@ def heatmap(result: sweep.Sweep, metric: str, lg: str) -> None:
         "y": figures.axis_title(result.y_name, t(f"hp.{result.y_name}", lg)),
         "log_metric": metric == "final_loss",
     }
-    show(figures.sweep_figure(result, result.metric(metric), labels), CHART, on_select="rerun", selection_mode=("box", "points"))
+    show(
+        figures.sweep_figure(result, result.metric(metric), labels),
+        CHART,
+        on_select=lambda: refine_to_selection(setup, result),
+        selection_mode=("box", "points"),
+    )
 
 
 def open_best(surface: str, optimizer: str, x: str, xv: float, y: str, yv: float, steps: int) -> None:
