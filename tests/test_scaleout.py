@@ -34,6 +34,15 @@ CLIENTS = ["127.0.1.1", "127.0.2.1", "127.0.3.1", "127.0.4.1"]
 pytestmark = pytest.mark.timeout(150)
 
 
+def run_async(coro):
+    """asyncio.run in a thread of its own: in a full test run the browser tests'
+    Playwright keeps an event loop running in the main thread."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def request(port: int, path: str, source: str = "127.0.0.1", headers: dict | None = None) -> tuple[int, bytes, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
     try:
@@ -121,7 +130,7 @@ def test_sessions_work_through_nginx_and_stick_to_one_replica(stack):
         return await asyncio.gather(*(_client_visit(port, c) for c in CLIENTS))
 
     t0 = time.monotonic()
-    visits = asyncio.run(all_clients())
+    visits = run_async(all_clients())
     assert time.monotonic() - t0 < 90
 
     for v in visits:
@@ -170,7 +179,7 @@ def test_a_session_cannot_resume_on_the_other_replica(stack):
             checked(await same.open())
         return held, other.session_id, same.session_id
 
-    held, elsewhere, again = asyncio.run(go())
+    held, elsewhere, again = run_async(go())
     assert elsewhere and elsewhere != held
     assert again == held
 
@@ -199,7 +208,7 @@ def test_one_nat_address_many_browsers_spread_by_cookie_and_stick(cookie_stack):
     async def visits():
         return await asyncio.gather(*(_client_visit(port, nat, c) for c in cookies[:4]))
 
-    for v in asyncio.run(visits()):
+    for v in run_async(visits()):
         assert v["lr"] == "0.07", v
         assert v["resumed"] == v["first"], f"{v['cookie']} lost its session on reconnect: {v}"
 

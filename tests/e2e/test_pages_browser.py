@@ -13,10 +13,6 @@ from i18n import t
 import lessons
 
 
-# The Playground is the default page: its URL is the root (or /playground).
-PLAYGROUND_URL = re.compile(r"^https?://[^/]+/(playground)?(\?.*)?$")
-
-
 def query(page) -> dict[str, list[str]]:
     return parse_qs(urlparse(page.url).query)
 
@@ -51,10 +47,11 @@ def test_lesson_opens_its_preset_in_the_playground(page, base_url, browser_log, 
     open_app(page, f"{base_url}/lessons?lesson={lesson.key}", chart_key=f"lesson_chart_{lesson.key}_0")
     notice = page.locator("[data-testid=stAlertContentSuccess]").first.inner_text()
     assert "AdaGrad" in notice and any(ch.isdigit() for ch in notice)
-    page.get_by_role("button", name=t("ls.open", "en")).click()
-    page.wait_for_url(PLAYGROUND_URL, timeout=LOAD_TIMEOUT_MS)
-    open_app(page, page.url)
     preset = lessons.preset(lesson)
+    page.get_by_role("button", name=t("ls.open", "en")).click()
+    # The Playground's URL carries the preset (its surface is not the default one).
+    page.wait_for_url(re.compile(rf"^https?://[^/]+/(playground)?\?.*landscape={preset['landscape']}"), timeout=LOAD_TIMEOUT_MS)
+    open_app(page, page.url)
     q = query(page)
     assert q["landscape"] == [preset["landscape"]]
     assert q["optimizers"] == preset["optimizers"]
@@ -83,7 +80,7 @@ def test_sweep_refines_and_opens_the_best_point(page, base_url, browser_log, bad
     assert page.locator(".st-key-sweep_chart .js-plotly-plot").is_visible()
     assert refined_seconds < 30  # generous: the bench measures the 1 s bar
     page.get_by_role("button", name=t("sw.open", "en")).click()
-    page.wait_for_url(PLAYGROUND_URL, timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_url(re.compile(r"^https?://[^/]+/(playground)?\?.*landscape=rosenbrock"), timeout=LOAD_TIMEOUT_MS)
     open_app(page, page.url)
     assert query(page)["landscape"] == ["rosenbrock"]
     assert [tr["name"] for tr in path_traces(figure_data(page)["traces"])] == [t("opt.adam", "en")]
@@ -174,3 +171,24 @@ def test_a_fresh_server_serves_a_deep_link_through_the_router(browser, browser_l
             no_errors(page, browser_log)
         finally:
             context.close()
+
+
+TYPED = {
+    "rosenbrock": "(1-x)^2 + 100*(y-x^2)^2",
+    "ackley": "-20*exp(-0.2*sqrt(0.5*(x^2+y^2))) - exp(0.5*(cos(2*pi*x)+cos(2*pi*y))) + e + 20",
+    "sincos": "sin(x)*cos(y)",
+    "abs": "abs(x)+abs(y)",
+    "constant": "3",
+}
+
+
+@pytest.mark.parametrize("name", list(TYPED))
+def test_each_typed_function_works_from_a_link(name, page, base_url, browser_log, bad_responses):
+    from urllib.parse import quote
+
+    open_app(page, f"{base_url}/?landscape=custom&optimizers=sgd&optimizers=lbfgs&fx={quote(TYPED[name])}")
+    assert page.locator(".st-key-fx input").input_value() == TYPED[name]
+    assert page.locator("[data-testid=stAlertContentError]").count() == 0
+    names = [tr["name"] for tr in path_traces(figure_data(page)["traces"])]
+    assert names == [t("opt.sgd", "en"), t("opt.lbfgs", "en")]
+    no_errors(page, browser_log, bad_responses)
