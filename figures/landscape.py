@@ -88,20 +88,33 @@ def level_lines_trace(g: Grid, n: int = 60, levels: int = 24) -> dict:
 CLICK_GRID = 25  # markers per side of the invisible click lattice
 
 
-def click_grid_trace(window, n: int = CLICK_GRID) -> dict:
-    """An almost invisible lattice of markers: clicks on a contour return nothing, clicks on these do."""
-    (x0, x1), (y0, y1) = window
-    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
-    return {
+def selectable_lattice(xs, ys, name: str, size: float, hover: bool = True) -> dict:
+    """An almost invisible lattice of markers over the grid ``xs`` x ``ys``.
+
+    Streamlit reports no points for clicks or box selections on contour and
+    heatmap traces; on these markers it does.
+    """
+    gx, gy = np.meshgrid(xs, ys)
+    trace = {
         "type": "scatter",
         "mode": "markers",
         "x": packed(gx.ravel()),
         "y": packed(gy.ravel()),
-        "marker": {"size": 22, "color": "rgba(0,0,0,0.01)"},
-        "hovertemplate": "(%{x:.2f}, %{y:.2f})<extra></extra>",
+        "marker": {"size": size, "color": "rgba(0,0,0,0.01)"},
         "showlegend": False,
-        "name": "click",
+        "name": name,
     }
+    if hover:
+        trace["hovertemplate"] = "(%{x:.2f}, %{y:.2f})<extra></extra>"
+    else:
+        trace["hoverinfo"] = "skip"
+    return trace
+
+
+def click_grid_trace(window, n: int = CLICK_GRID) -> dict:
+    """Where a click on the chart lands: the start point is set to the nearest lattice node."""
+    (x0, x1), (y0, y1) = window
+    return selectable_lattice(np.linspace(x0, x1, n), np.linspace(y0, y1, n), "click", size=22)
 
 
 def critical_traces(landscape, labels: dict[str, str]) -> list[dict]:

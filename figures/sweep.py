@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .landscape import selectable_lattice
 from .style import layout_base, packed
 
 LOG_AXES = {"lr", "eps"}
@@ -60,19 +61,7 @@ def sweep_figure(sweep, metric: np.ndarray, labels: dict[str, str], height: int 
         # A sparse lattice is enough for box selection (the box's own range is
         # what refines): thousands of invisible markers would cost more to draw than the heatmap.
         stride = max(1, len(xs) // 16)
-        gx, gy = np.meshgrid(xs[::stride], ys[::stride])
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "x": packed(gx.ravel()),
-                "y": packed(gy.ravel()),
-                "marker": {"size": 10, "color": "rgba(0,0,0,0.01)"},
-                "hoverinfo": "skip",
-                "showlegend": False,
-                "name": "cells",
-            }
-        )
+        data.append(selectable_lattice(xs[::stride], ys[::stride], "cells", size=10, hover=False))
     if np.isfinite(bx):
         data.append(
             {
