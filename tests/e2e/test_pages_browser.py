@@ -17,6 +17,16 @@ def query(page) -> dict[str, list[str]]:
     return parse_qs(urlparse(page.url).query)
 
 
+def settle_on_playground(page) -> None:
+    """In the same session (no reload: the URL is still being written while the run goes on),
+    wait until the Playground's chart is drawn and the run has finished."""
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('.st-key-path_chart .js-plotly-plot'); return !!(gd && gd._fullData && gd._fullData.length); }",
+        timeout=LOAD_TIMEOUT_MS,
+    )
+    wait_idle(page)
+
+
 def close_to(a: float, b: float) -> bool:
     return abs(a - b) < 1e-6
 
@@ -51,7 +61,7 @@ def test_lesson_opens_its_preset_in_the_playground(page, base_url, browser_log, 
     page.get_by_role("button", name=t("ls.open", "en")).click()
     # The Playground's URL carries the preset (its surface is not the default one).
     page.wait_for_url(re.compile(rf"^https?://[^/]+/(playground)?\?.*landscape={preset['landscape']}"), timeout=LOAD_TIMEOUT_MS)
-    open_app(page, page.url)
+    settle_on_playground(page)
     q = query(page)
     assert q["landscape"] == [preset["landscape"]]
     assert q["optimizers"] == preset["optimizers"]
@@ -81,7 +91,7 @@ def test_sweep_refines_and_opens_the_best_point(page, base_url, browser_log, bad
     assert refined_seconds < 30  # generous: the bench measures the 1 s bar
     page.get_by_role("button", name=t("sw.open", "en")).click()
     page.wait_for_url(re.compile(r"^https?://[^/]+/(playground)?\?.*landscape=rosenbrock"), timeout=LOAD_TIMEOUT_MS)
-    open_app(page, page.url)
+    settle_on_playground(page)
     assert query(page)["landscape"] == ["rosenbrock"]
     assert [tr["name"] for tr in path_traces(figure_data(page)["traces"])] == [t("opt.adam", "en")]
     no_errors(page, browser_log, bad_responses)
