@@ -162,7 +162,7 @@ def custom_controls(lg: str) -> tuple[str, tuple[tuple[str, float], ...]]:
     except landscapes.ExpressionError as err:
         box.error(t("pg.custom_error", lg, message=err.message), icon="⚠️")
         if text == good:
-            raise
+            st.stop()  # nothing that works to fall back on (e.g. the checker is busy): the message says why
         box.caption(t("pg.custom_fallback", lg, text=good))
         return custom_controls_fallback(good)
     st.session_state["fx_good"] = text
