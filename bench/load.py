@@ -59,6 +59,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_process(proc: subprocess.Popen | None) -> None:
+    """TERM, then KILL if it has not exited within 10 s (servers here shut down fast on TERM)."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
 def wait_http_ok(url: str, timeout: float) -> str:
     """GET ``url`` until it answers 200; return the body."""
     deadline = time.monotonic() + timeout
@@ -142,13 +153,7 @@ class StreamlitServer:
 
     def stop(self) -> None:
         self._sampling = False
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
         if self._log:
             self._log.close()
             self._log = None

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.load import free_port, wait_http_ok
+from bench.load import free_port, stop_process, wait_http_ok
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "deploy" / "nginx.conf"
@@ -80,13 +80,7 @@ class Nginx:
         return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()  # TERM: fast shutdown of the master and its workers
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)  # TERM: fast shutdown of nginx's master and its workers
 
     def _read(self, name: str) -> str:
         try:
