@@ -36,7 +36,6 @@ class Optimizer(NamedTuple):
     # once to the whole recorded history. None where the rule is not
     # per-coordinate (the runner then reports the ratio -update / grad).
     effective_lr: Callable | None = None
-    uses_lr: bool = True
 
 
 def _check(name: str, value, lo: float, hi: float, lo_open: bool, hi_open: bool) -> np.ndarray:

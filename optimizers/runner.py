@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from types import SimpleNamespace
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import numpy as np
@@ -128,7 +128,6 @@ class Batch:
     tol: float
     history: Mapping[str, np.ndarray] | None = None  # field -> (*batch, steps(+1), ...)
     state_fields: tuple[str, ...] = ()
-    extras: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -290,7 +289,6 @@ def run_batch(
         tol=tol,
         history=history_out,
         state_fields=state_fields,
-        extras={"noise": noise, "seed": seed, "average": average},
     )
 
 

@@ -37,8 +37,7 @@ def surface(name: str, params: Params, expression: str = "") -> landscapes.Lands
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def contour(name: str, params: Params, expression: str = "", n: int = 150) -> figures.Grid:
-    with np.errstate(all="ignore"):  # outside a typed function's domain: masked, not warned
-        return figures.grid(surface(name, params, expression), n)
+    return figures.grid(surface(name, params, expression), n)  # grid() masks points outside the domain
 
 
 # A resource, not data: sessions share the same immutable Trajectory instead

@@ -12,8 +12,6 @@ import numpy as np
 import optimizers
 from landscapes.catalog import CATALOG
 
-FIRST_ORDER = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-
 # The typed-function surface: its name in the landscape list, the text box's
 # default and length limit (the parser checks the length on the server too),
 # and examples a student can click.
