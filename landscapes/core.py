@@ -25,6 +25,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 
 X, Y = sp.symbols("x y", real=True)
 
@@ -56,6 +57,32 @@ class Compiled:
     value_and_grad: Callable  # -> [f, df/dx, df/dy]
 
 
+class _Printer(NumPyPrinter):
+    """NumPy code that gives bit-identical results on arrays and on Python floats.
+
+    The runner steps a single run on plain floats (see ``optimizers.runner``) and a
+    batch on arrays, through the same generated code, and the two must agree to the
+    last bit. ``+ - * /`` are IEEE-exact either way, and a NumPy function called on a
+    float runs the same loop as on an array. Only ``**`` differs: on an array,
+    ``x**2`` is ``x*x``, but on a float it is C's ``pow``, which rounds differently
+    about once in a thousand squares. So squares are printed as products or
+    ``numpy.square``, and other powers as ``numpy.power``.
+    """
+
+    def _print_Pow(self, expr, rational=False):
+        base, exp = expr.base, expr.exp
+        if exp == 2:
+            if base.is_Atom:
+                b = self._print(base)
+                return f"({b}*{b})"
+            return f"{self._module}.square({self._print(base)})"
+        if exp in (sp.S.Half, -sp.S.Half):
+            return super()._print_Pow(expr, rational=rational)
+        if exp.is_integer and exp.is_negative:
+            exp = exp.evalf()  # NumPy refuses integers to negative integer powers
+        return f"{self._module}.power({self._print(base)}, {self._print(exp)})"
+
+
 @functools.lru_cache(maxsize=256)
 def compile_expression(expr: sp.Expr, params: tuple[str, ...] = ()) -> Compiled:
     """Differentiate ``expr`` and lambdify f, its gradient and its Hessian (cached).
@@ -69,7 +96,7 @@ def compile_expression(expr: sp.Expr, params: tuple[str, ...] = ()) -> Compiled:
     fxx = _without_distributions(sp.diff(fx, X))
     fxy = _without_distributions(sp.diff(fx, Y))
     fyy = _without_distributions(sp.diff(fy, Y))
-    compile_ = functools.partial(sp.lambdify, args, modules="numpy", cse=True)
+    compile_ = functools.partial(sp.lambdify, args, modules="numpy", cse=True, printer=_Printer)
     return Compiled(
         expr=expr,
         params=params,
@@ -159,6 +186,19 @@ class Landscape:
         out = np.empty(shape + (2,))
         out[..., 0], out[..., 1] = gx, gy
         return self._values(v, shape), out
+
+    def value_and_grad_at(self, x: float, y: float) -> tuple[float, float, float]:
+        """f, df/dx, df/dy at one point given as two floats: the runner's single-run path.
+
+        Bit-identical to :meth:`value_and_grad` at that point (see ``_Printer``) and
+        about ten times faster than a call on a (1, 2) array. May raise
+        ZeroDivisionError where the array version returns inf or NaN.
+        """
+        return self.compiled.value_and_grad(x, y, *self._param_values)
+
+    def grad_at(self, x: float, y: float) -> tuple[float, float]:
+        """df/dx, df/dy at one point, bit-identical to :meth:`grad` there (its own shared subexpressions)."""
+        return self.compiled.grad(x, y, *self._param_values)
 
     def hessian(self, points) -> np.ndarray:
         """The symmetric Hessian at ``points`` (..., 2) -> (..., 2, 2)."""

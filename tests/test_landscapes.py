@@ -93,6 +93,31 @@ def test_value_and_grad_agree_with_f_and_grad(case):
     np.testing.assert_allclose(g, surface.grad(pts), rtol=1e-13, atol=1e-13)
 
 
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_single_point_functions_are_bit_identical_to_the_array_ones(case):
+    # The runner's single-run path evaluates on floats; its runs must equal the
+    # batched ones exactly, so every value must match to the last bit.
+    name, params = case
+    surface = landscapes.get(name, **params)
+    pts = _random_points(surface.window, 400, seed=11)
+    v, g = surface.value_and_grad(pts)
+    g_only = surface.grad(pts)
+    for i, (x, y) in enumerate(pts.tolist()):
+        fv, fx, fy = surface.value_and_grad_at(x, y)
+        assert (float(fv), float(fx), float(fy)) == (v[i], g[i, 0], g[i, 1]), (name, x, y)
+        gx, gy = surface.grad_at(x, y)
+        assert (float(gx), float(gy)) == (g_only[i, 0], g_only[i, 1]), (name, x, y)
+
+
+@pytest.mark.parametrize("text", ["x^2 + 3*y^2", "x^3 - 3*x*y^2", "sin(3*x)*cos(y) + 0.1*(x^2 + y^2)", "exp(-x^2 - y^2)", "sqrt(x^2 + y^2 + 1)", "tanh(x)*y^4 + x^(-2)"])
+def test_single_point_functions_of_typed_surfaces_are_bit_identical(text):
+    surface = landscapes.from_expression(text)
+    pts = _random_points(((0.1, 2.0), (-2.0, 2.0)), 200, seed=5)
+    v, g = surface.value_and_grad(pts)
+    for i, (x, y) in enumerate(pts.tolist()):
+        assert tuple(map(float, surface.value_and_grad_at(x, y))) == (v[i], g[i, 0], g[i, 1]), (text, x, y)
+
+
 @pytest.mark.parametrize("name", landscapes.names())
 @pytest.mark.parametrize("lead", [(), (5,), (3, 4)], ids=["single", "5", "3x4"])
 def test_shapes_and_dtype(name, lead):

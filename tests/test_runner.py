@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import landscapes
 import optimizers
 from reference import bowl_grad, rosen_f, rosen_grad
-from optimizers import schedules
+from optimizers import runner, schedules
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -316,6 +316,66 @@ def test_every_optimizer_batched_equals_single(name):
             assert traj.status == single.status
             np.testing.assert_array_equal(finals.final_points[i, j], single.final_point)
             assert finals.status[i, j] == single.status
+
+
+def _batched_loop_only(monkeypatch):
+    # The runner steps a lone run of an elementwise rule on floats; without
+    # that path it takes the batched loop, the reference the float path must match.
+    monkeypatch.setattr(runner, "_single_loop", lambda *args: None)
+
+
+ELEMENTWISE = [
+    ("sgd", {}),
+    ("momentum", {"momentum": 0.8}),
+    ("nesterov", {"momentum": 0.7}),
+    ("adagrad", {"eps": 1e-8}),
+    ("rmsprop", {"alpha": 0.9}),
+    ("adam", {}),
+    ("adam", {"beta1": 0.8, "beta2": 0.99, "bias_correction": False}),
+]
+
+
+@pytest.mark.parametrize("surface", ["rosenbrock", "rastrigin", "six_hump_camel", "beale", "cliff_valley"])
+@pytest.mark.parametrize("name, hyper", ELEMENTWISE, ids=[f"{n}{'-' + '-'.join(h) if h else ''}" for n, h in ELEMENTWISE])
+def test_single_run_path_is_bit_identical_to_the_batched_loop(monkeypatch, surface, name, hyper):
+    land = landscapes.get(surface)
+    start = land.hints.get("start", (0.3, -0.4))
+    cases = [
+        dict(lr=1e-3),
+        dict(lr=0.05, noise=0.5, seed=3, average="polyak"),
+        dict(lr=3.0),  # diverges on most of these surfaces
+        dict(lr=0.02, schedule=schedules.make("cosine", warmup_steps=10), average="ema"),
+    ]
+    fast = [optimizers.run(land, name, start=start, steps=200, **hyper, **c) for c in cases]
+    _batched_loop_only(monkeypatch)
+    for c, a in zip(cases, fast):
+        b = optimizers.run(land, name, start=start, steps=200, **hyper, **c)
+        for field in ("points", "losses", "gradients", "lrs", "updates", "effective_lr", "averaged"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=f"{field} {c}")
+        assert a.state.keys() == b.state.keys()
+        for k in a.state:
+            np.testing.assert_array_equal(a.state[k], b.state[k], err_msg=k)
+        assert (a.status, a.message) == (b.status, b.message)
+
+
+def test_lone_runs_of_elementwise_rules_take_the_float_path(monkeypatch):
+    calls = []
+    original = runner._single_loop
+    monkeypatch.setattr(runner, "_single_loop", lambda *args: calls.append(args[1]) or original(*args))
+    optimizers.run(ROSEN, "adam", start=(-1.5, 2.0), steps=5, lr=0.01)
+    optimizers.run_batch(ROSEN, "adam", np.zeros((2, 2)), 5, lr=0.01)  # a batch: arrays
+    optimizers.run(ROSEN, "newton", start=(-1.5, 2.0), steps=5, lr=1.0)  # not elementwise
+    assert len(calls) == 1 and calls[0].elementwise
+
+
+def test_a_division_by_zero_on_floats_falls_back_to_the_batched_loop(monkeypatch):
+    # 1/x at x = 0: a float division raises where an array gives inf.
+    surface = landscapes.from_expression("1/x + y^2")
+    fast = optimizers.run(surface, "sgd", start=(0.0, 1.0), steps=10, lr=0.1)
+    assert fast.status == "diverged" and fast.steps == 0
+    _batched_loop_only(monkeypatch)
+    slow = optimizers.run(surface, "sgd", start=(0.0, 1.0), steps=10, lr=0.1)
+    assert (slow.status, slow.steps) == (fast.status, fast.steps)
 
 
 def test_bias_correction_flag_in_a_batch():
