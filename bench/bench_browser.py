@@ -14,9 +14,10 @@ Per move, all in the page's own clock (``performance.now``):
   ``Plotly.react`` of the measured chart (plus one animation frame for paint);
 - settled: key press -> every chart re-render finished (Streamlit also remounts
   charts at the end of a run: a second full draw);
-- websocket bytes received per move (Playwright ``framereceived``, summed);
-- server: the rerun request frame -> the move's last frame received, timed in
-  Chromium's network stack (CDP), so a busy page main thread does not stretch it;
+- websocket bytes received per move (counted in the page by a WebSocket hook);
+- with ``--net`` only: server, the rerun request frame -> the move's last frame
+  received, timed in Chromium's network stack (CDP), so a busy page main thread
+  does not stretch it (off by default: relaying every payload costs CPU);
   plus the server process's CPU time per move (/proc) and, without any browser,
   the script time per rerun under AppTest. On a shared 2-core machine the wall
   time can be several times the CPU time: the server waits for a core while
@@ -147,32 +148,26 @@ def cpu_seconds(pid: int | None) -> float:
         return float("nan")
 
 
-def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expand: str | None = None, warmup: int = 1, server_pid: int | None = None) -> dict:
+def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expand: str | None = None, warmup: int = 1, server_pid: int | None = None, with_net: bool = False) -> dict:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.add_init_script(WS_HOOK)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    received = {"bytes": 0, "frames": 0}
-
-    def on_ws(ws):
-        def on_frame(payload):
-            received["bytes"] += len(payload)
-            received["frames"] += 1
-
-        ws.on("framereceived", on_frame)
-
-    page.on("websocket", on_ws)
-    # Network-level frame times (Chromium's network stack, not the page's busy main thread).
+    # Network-level frame times (Chromium's network stack, not the page's busy main thread),
+    # only with --net: the events carry every payload (base64, through the DevTools
+    # protocol to Playwright and Python), which costs the shared 2 cores CPU in
+    # proportion to the bytes and so slows the heavier page more than the bare one.
     net: list[tuple[float, str, int]] = []
-    cdp = context.new_cdp_session(page)
-    cdp.on("Network.webSocketFrameSent", lambda e: net.append((e["timestamp"], "s", len(e["response"]["payloadData"]))))
-    cdp.on("Network.webSocketFrameReceived", lambda e: net.append((e["timestamp"], "r", len(e["response"]["payloadData"]))))
-    cdp.send("Network.enable")
+    if with_net:
+        cdp = context.new_cdp_session(page)
+        cdp.on("Network.webSocketFrameSent", lambda e: net.append((e["timestamp"], "s", len(e["response"]["payloadData"]))))
+        cdp.on("Network.webSocketFrameReceived", lambda e: net.append((e["timestamp"], "r", len(e["response"]["payloadData"]))))
+        cdp.send("Network.enable")
     t = time.perf_counter()
     open_app(page, url, chart_key=chart_key)
     load_s = time.perf_counter() - t
-    load_bytes = received["bytes"]
+    load_bytes = page.evaluate("() => window.__ws.filter((w) => w[1] === 'r').reduce((a, w) => a + w[2], 0)")
     page.wait_for_timeout(1000)
     page.evaluate(PROBE)
     if expand:
@@ -191,7 +186,7 @@ def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expa
     rows = []
     for i in range(warmup + moves):
         page.wait_for_timeout(300)
-        b0, n0, c0 = received["bytes"], len(net), cpu_seconds(server_pid)
+        n0, c0 = len(net), cpu_seconds(server_pid)
         page.keyboard.press("ArrowRight")
         page.wait_for_function(f"(a) => ({STATUS})(a).done", arg=[chart_key, 400], polling=50, timeout=120_000)
         s = page.evaluate(STATUS, [chart_key, 400])
@@ -211,8 +206,7 @@ def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expa
             "in_page_ms": in_page,
             "server_cpu_ms": (cpu_seconds(server_pid) - c0) * 1000,
             "idle_ms": (s["tIdle"] - s["t0"]) if s["tIdle"] is not None else float("nan"),
-            "bytes": received["bytes"] - b0,
-            "bytes_in_page": s["wsBytesInPage"],
+            "bytes": s["wsBytesInPage"],
             "draws": s["draws"],
             "timeline": [(round((f[0] - sent[0]) * 1000), f[1], f[2]) for f in frames] if sent else [],
             "marks": {k: round(s[k] - s["t0"]) for k in ("tSent", "tRun", "tIdle", "firstPaint", "lastPaintAny") if s[k] is not None},
@@ -245,7 +239,7 @@ def summarize(name: str, r: dict, show_timeline: bool = False) -> None:
             continue
         print(f"  {label:34s} median {statistics.median(xs):7.0f} ms   p90 {pct(xs, 0.9):7.0f} ms   min {min(xs):6.0f}   max {max(xs):6.0f}")
     b = col("bytes")
-    print(f"  {'websocket bytes per move':34s} median {statistics.median(b) / 1e3:7.1f} kB   p90 {pct(b, 0.9) / 1e3:7.1f} kB   (in-page count: median {statistics.median(col('bytes_in_page')) / 1e3:.1f} kB)")
+    print(f"  {'websocket bytes per move':34s} median {statistics.median(b) / 1e3:7.1f} kB   p90 {pct(b, 0.9) / 1e3:7.1f} kB")
     draws = rows[len(rows) // 2]["draws"]
     print(f"  chart draws per move: {len(draws)} ({', '.join(draws)})")
     if show_timeline:
@@ -294,7 +288,8 @@ def script_times(moves: int) -> dict[str, list[float]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--moves", type=int, default=10)
-    ap.add_argument("--timeline", action="store_true", help="print one move's websocket frame timeline per page")
+    ap.add_argument("--timeline", action="store_true", help="print one move's websocket frame timeline per page (implies --net)")
+    ap.add_argument("--net", action="store_true", help="also time frames in Chromium's network stack (adds CPU load)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -302,7 +297,7 @@ def main() -> None:
     with StreamlitServer("app.py", cwd=ROOT) as app, StreamlitServer("bench/bare_page.py", cwd=ROOT) as bare, sync_playwright() as p:
         browser = launch_browser(p)
         try:
-            res_bare = measure(browser, bare.url + "/", "bare_chart", ".st-key-k input[type=range]", args.moves, server_pid=bare.proc.pid)
+            res_bare = measure(browser, bare.url + "/", "bare_chart", ".st-key-k input[type=range]", args.moves, server_pid=bare.proc.pid, with_net=args.net or args.timeline)
             res_app = measure(
                 browser,
                 app.url + BENCH_LINK,
@@ -311,6 +306,7 @@ def main() -> None:
                 args.moves,
                 expand="Adam · Hyperparameters",
                 server_pid=app.proc.pid,
+                with_net=args.net or args.timeline,
             )
         finally:
             browser.close()

@@ -5,52 +5,38 @@ from __future__ import annotations
 import numpy as np
 
 from .landscape import Grid, arrows_trace
-from .paths import Run, thin
+from .paths import Run, loss_traces, thin
 from .style import CONTOUR_SCALE, layout_base, packed, style
 
 
 def loss_figure(runs: list[Run], labels: dict[str, str], height: int = 300, font_size: int = 14) -> dict:
     """f at each step for every run; log scale when every loss is positive."""
-    data = []
-    positive = True
-    for run in runs:
-        s = style(run.key)
-        idx = thin(len(run.losses), 600)
-        y = run.losses[idx]
-        positive &= bool(np.all(y > 0))
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "x": packed(idx, "i4"),
-                "y": packed(y),
-                "name": run.label,
-                "line": {"color": s["color"], "dash": s["dash"], "width": 2.5},
-            }
-        )
+    data, log = loss_traces(runs)
     layout = {
         **layout_base(font_size),
         "height": height,
         "xaxis": {"title": {"text": labels["step"]}},
-        "yaxis": {"title": {"text": labels["loss"]}, "type": "log" if positive and data else "linear"},
+        "yaxis": {"title": {"text": labels["loss"]}, "type": "log" if log else "linear"},
     }
     return {"data": data, "layout": layout}
 
 
-def schedule_figure(lrs: dict[str, np.ndarray], labels: dict[str, str], height: int = 160) -> dict:
-    """The learning rate each optimizer used at each step."""
-    data = []
-    for key, (label, values) in lrs.items():
-        s = style(key)
-        idx = thin(len(values), 400)
-        data.append({"type": "scatter", "mode": "lines", "x": packed(idx, "i4"), "y": packed(values[idx]), "name": label, "line": {"color": s["color"], "dash": s["dash"]}})
+def schedule_figure(factors: np.ndarray, labels: dict[str, str], height: int = 160) -> dict:
+    """The schedule's factor at each step: every optimizer's learning rate is its own lr times this.
+
+    One line, independent of the optimizers' learning rates, so moving an lr
+    slider leaves this chart as it is and the browser does not redraw it.
+    """
+    idx = thin(len(factors), 400)
+    data = [{"type": "scatter", "mode": "lines", "x": packed(idx, "i4"), "y": packed(factors[idx]), "line": {"color": "#444444", "width": 2}, "hovertemplate": "%{x}: ×%{y:.3g}<extra></extra>"}]
+    top = float(np.max(factors)) if len(factors) else 1.0
     layout = {
         **layout_base(11),
         "height": height,
         "margin": {"l": 40, "r": 10, "t": 10, "b": 30},
         "showlegend": False,
         "xaxis": {"title": {"text": labels["step"]}},
-        "yaxis": {"title": {"text": labels["lr"]}, "type": "log"},
+        "yaxis": {"title": {"text": labels["lr_factor"]}, "range": [0, 1.05 * max(top, 1e-12)]},
     }
     return {"data": data, "layout": layout}
 

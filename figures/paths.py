@@ -60,11 +60,15 @@ def path_figure(
     height: int = 560,
     font_size: int = 14,
     line_width: float = 3,
+    loss_height: int = 0,
 ) -> dict:
     """The animated contour figure as a plain dict (Plotly figure JSON).
 
     ``labels`` holds the translated words: colorbar, start, play, pause,
-    step, minimum, saddle, maximum, speed names.
+    step, minimum, saddle, maximum, speed names. ``loss_height`` > 0 adds a
+    panel of that height below the contour with f per step for every run, in
+    the same figure: one chart for the browser to draw instead of two, and one
+    legend that hides an optimizer's path and loss together.
     """
     data: list[dict] = [lf.contour_trace(grid, labels["colorbar"]), lf.level_lines_trace(grid), lf.click_grid_trace(surface.window)]
     data += lf.critical_traces(surface, labels)
@@ -123,12 +127,53 @@ def path_figure(
         "hovermode": "closest",
         "uirevision": "paths",
     }
+    if loss_height > 0 and runs:
+        traces, log = loss_traces(runs, line_width=line_width * 0.8, axes=("x2", "y2"), showlegend=False)
+        data += traces
+        gap = 70  # room for the loss panel's title and the contour's x-axis title
+        total = height + gap + loss_height
+        layout["yaxis"]["domain"] = [(loss_height + gap) / total, 1.0]
+        # The colorbar belongs to the contour: as tall as its panel, not the whole figure.
+        data[0]["colorbar"] = {**data[0].get("colorbar", {}), "len": 1 - (loss_height + gap) / total, "y": 1.0, "yanchor": "top"}
+        layout["xaxis2"] = {"anchor": "y2", "title": {"text": labels["step"]}}
+        layout["yaxis2"] = {"anchor": "x2", "domain": [0.0, loss_height / total], "type": "log" if log else "linear", "title": {"text": labels["loss"]}}
+        title = labels.get("loss_title", "")
+        layout["annotations"] = [
+            {"text": f"<b>{title}</b>", "xref": "paper", "yref": "paper", "x": 0.0, "y": loss_height / total, "xanchor": "left", "yanchor": "bottom", "showarrow": False}
+        ] if title else []
+        height = total
     layout["margin"] = {"l": 50, "r": 20, "t": 40, "b": 180 if frames else 40}
     layout["height"] = height + (140 if frames else 0)
     if frames:
         layout["updatemenus"] = [_play_menu(labels, frame_ms)]
         layout["sliders"] = [_scrub_slider(frames, labels)]
     return {"data": data, "layout": layout, "frames": frames}
+
+
+def loss_traces(runs: list[Run], line_width: float = 2.5, axes: tuple[str, str] = ("x", "y"), showlegend: bool = True, most: int = 600) -> tuple[list[dict], bool]:
+    """f at each step for every run, thinned to ``most`` points, and whether every value is positive (log scale)."""
+    data, positive = [], True
+    for run in runs:
+        s = style(run.key)
+        idx = thin(len(run.losses), most)
+        y = run.losses[idx]
+        positive &= bool(np.all(y > 0))
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": packed(idx, "i4"),
+                "y": packed(y, "f8"),  # float32 would flush losses below 1e-38 to 0 on a log axis
+                "xaxis": axes[0],
+                "yaxis": axes[1],
+                "name": run.label,
+                "legendgroup": run.key,
+                "showlegend": showlegend,
+                "line": {"color": s["color"], "dash": s["dash"], "width": line_width},
+                "hovertemplate": run.label + " · %{x}: %{y:.4g}<extra></extra>",
+            }
+        )
+    return data, positive and bool(data)
 
 
 def _frames(runs: list[Run], moving: list[int], max_frames: int, trail_points: int, path_points: int) -> list[dict]:

@@ -8,6 +8,7 @@ rectangular; :meth:`Batch.trajectory` cuts a single run at its stop.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from types import SimpleNamespace
 from dataclasses import dataclass
@@ -53,8 +54,14 @@ def names() -> list[str]:
 
 def defaults(name: str) -> dict[str, object]:
     """Default hyperparameters of optimizer ``name`` (from its factory's signature)."""
+    return dict(_defaults(name))
+
+
+@functools.lru_cache(maxsize=None)
+def _defaults(name: str) -> tuple[tuple[str, object], ...]:
+    # inspect.signature costs ~0.1 ms, and the app asks on every rerun.
     factory = _factory(name)
-    return {k: p.default for k, p in inspect.signature(factory).parameters.items()}
+    return tuple((k, p.default) for k, p in inspect.signature(factory).parameters.items())
 
 
 def make(name: str, **hyperparameters) -> rules.Optimizer:

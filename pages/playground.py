@@ -15,7 +15,7 @@ def playground() -> None:
         st.info(t("pg.no_optimizer", lg))
         return
     runs = views.compute(sc)
-    views.schedule_panel(runs, lg)
+    views.schedule_panel(sc, lg)
     keys = ["paths", "surface", "inside", "formulas"]
     tabs = st.tabs([t(f"pg.view.{k}", lg) for k in keys], key="view", on_change="rerun", bind="query-params")
     paths, surface, inside, formulas = tabs
@@ -34,7 +34,6 @@ def playground() -> None:
             with chart:
                 spec = views.paths_panel(sc, runs, lg, overlays, step)
                 views.status_lines(runs, lg)
-            views.loss_panel(runs, lg)
             views.readouts(sc, runs, lg, step)
             views.export_panel(spec, runs, lg)
     if surface.open:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import figures
 import landscapes
 import optimizers
 
@@ -20,6 +22,13 @@ def fresh(query: dict | None = None) -> AppTest:
     for k, v in (query or {}).items():
         at.query_params[k] = v
     return at.run()
+
+
+def unpack(arr) -> np.ndarray:
+    if isinstance(arr, dict):  # plotly.js typed array: base64 bytes
+        dtype = {"f4": np.float32, "f8": np.float64, "i4": np.int32}[arr["dtype"]]
+        return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=dtype)
+    return np.asarray(arr, dtype=float)
 
 
 def charts(at: AppTest) -> list[dict]:
@@ -65,7 +74,9 @@ def test_every_optimizer_at_once_reports_a_status_each():
     text = status_text(at)
     for name in ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam", "Newton", "Saddle-free Newton", "L-BFGS"]:
         assert name in text
-    assert len([d for d in path_chart(at)["data"] if d.get("legendgroup")]) == 2 * len(optimizers.names())
+    # Per optimizer: its path and its head on the contour, its loss in the panel below.
+    groups = [d["legendgroup"] for d in path_chart(at)["data"] if d.get("legendgroup")]
+    assert sorted(groups) == sorted(optimizers.names() * 3)
 
 
 @pytest.mark.parametrize("schedule", optimizers.schedules.names())
@@ -74,8 +85,13 @@ def test_every_schedule_runs_and_is_plotted(schedule):
     at.selectbox(key="schedule").set_value(schedule).run()
     at.slider(key="warmup").set_value(20).run()
     assert not at.exception
-    small = [s for s in charts(at) if s["layout"].get("yaxis", {}).get("type") == "log" and s["layout"].get("height") == 160]
-    assert small, "the learning-rate plot is missing"
+    small = [s for s in charts(at) if s["layout"].get("height") == 160]
+    assert len(small) == 1, "the learning-rate plot is missing"
+    factors = unpack(small[0]["data"][0]["y"])
+    steps = int(at.slider(key="steps").value)
+    assert len(factors) == min(400, steps)
+    expected = optimizers.schedules.make(schedule, warmup_steps=20)(np.arange(steps))[figures.thin(steps, 400)]
+    np.testing.assert_allclose(factors, expected, rtol=1e-6)
 
 
 def test_noise_and_averaging_add_an_averaged_path():
@@ -176,7 +192,8 @@ def test_default_view_shows_sgd_zigzag_and_momentum_smoothing_it():
 
     at = fresh()
     spec = path_chart(at)
-    lines = {d["name"]: d for d in spec["data"] if d.get("legendgroup") and d.get("mode") == "lines"}
+    # The paths on the contour (the loss panel's lines sit on the y2 axis).
+    lines = {d["name"]: d for d in spec["data"] if d.get("legendgroup") and d.get("mode") == "lines" and d.get("yaxis", "y") == "y"}
 
     def ys(trace):
         return np.frombuffer(base64.b64decode(trace["y"]["bdata"]), dtype=np.float32)[:30]

@@ -17,7 +17,7 @@ import optimizers
 LABELS = {
     "colorbar": "f", "start": "start", "play": "play", "pause": "pause", "step": "step", "loss": "f", "lr": "lr",
     "minimum": "minimum", "saddle": "saddle", "maximum": "maximum", "eigen": "eigenvector", "effective_lr": "e",
-    "second": "s", "first": "v", "gradient_step": "g", "actual_step": "a",
+    "second": "s", "first": "v", "gradient_step": "g", "actual_step": "a", "lr_factor": "x lr", "loss_title": "Loss per step",
 }
 BENCH = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
 
@@ -40,6 +40,35 @@ def test_path_figure_is_valid_plotly(bench_runs):
     s, g, runs = bench_runs
     spec = figures.path_figure(s, g, runs, LABELS, start=(-1.5, 2))
     go.Figure(spec)  # raises on any invalid property
+    go.Figure(figures.path_figure(s, g, runs, LABELS, start=(-1.5, 2), loss_height=240))
+
+
+def test_loss_panel_below_the_contour_shares_the_legend(bench_runs):
+    s, g, runs = bench_runs
+    plain = figures.path_figure(s, g, runs, LABELS, start=(-1.5, 2))
+    spec = figures.path_figure(s, g, runs, LABELS, start=(-1.5, 2), loss_height=240)
+    loss = [d for d in spec["data"] if d.get("yaxis") == "y2"]
+    assert [d["legendgroup"] for d in loss] == BENCH
+    assert not any(d["showlegend"] for d in loss)  # the path's legend entry toggles both
+    for d, run in zip(loss, runs):
+        x, y = unpack(d["x"]), unpack(d["y"])
+        assert x[0] == 0 and x[-1] == len(run.losses) - 1 and len(x) <= 600
+        np.testing.assert_array_equal(y, run.losses[x.astype(int)])
+    lay = spec["layout"]
+    assert lay["yaxis2"]["type"] == "log"  # Rosenbrock's losses are all positive
+    lo, hi = lay["yaxis"]["domain"]
+    assert hi == 1.0 and lay["yaxis2"]["domain"][1] < lo  # below the contour, not overlapping
+    assert lay["height"] == plain["layout"]["height"] + 240 + 70
+    # Frames still move only the paths: the loss panel is drawn once.
+    assert spec["frames"][0]["traces"] == plain["frames"][0]["traces"]
+    assert "Loss per step" in lay["annotations"][0]["text"]
+
+
+def test_loss_panel_is_linear_when_a_loss_is_not_positive():
+    s = landscapes.get("saddle")
+    runs = [figures.Run("sgd", "SGD", *(lambda t: (t.points, t.losses))(optimizers.run(s, "sgd", start=(0.5, 0.1), steps=30, lr=0.1)))]
+    spec = figures.path_figure(s, figures.grid(s, 40), runs, LABELS, loss_height=200)
+    assert runs[0].losses.min() < 0 and spec["layout"]["yaxis2"]["type"] == "linear"
 
 
 def test_benchmark_figure_is_under_a_megabyte_with_at_most_60_frames(bench_runs):
@@ -109,7 +138,7 @@ def test_other_figures_are_valid_plotly(bench_runs):
     go.Figure(figures.surface_figure(g, runs, LABELS))
     t = optimizers.run(s, "adam", start=(-1.5, 2), steps=50, lr=0.01)
     go.Figure(figures.internals_figure([{"key": "adam", "label": "Adam", "effective_lr": t.effective_lr, "second": np.sqrt(t.state["exp_avg_sq"]), "first": t.state["exp_avg"]}], LABELS))
-    go.Figure(figures.schedule_figure({"adam": ("Adam", t.lrs)}, LABELS))
+    go.Figure(figures.schedule_figure(optimizers.schedules.make("cosine", warmup_steps=5)(np.arange(50)), LABELS))
     model = landscapes.taylor_model(s, (0.0, 0.0))
     curv = landscapes.analyze(s.hessian(np.zeros(2)))
     extra = [figures.gradient_field_trace(s, "field"), figures.taylor_trace(s, model, "q"), *figures.eigen_traces(s, (0.0, 0.0), curv, LABELS)]

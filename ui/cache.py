@@ -1,13 +1,26 @@
-"""Caching split by purpose: compiled surfaces are shared resources, derived arrays are data.
+"""Caching split by purpose: compiled surfaces, contour grids, runs and schedules, each its own memo.
 
-Keys are plain strings, numbers and tuples: sympy objects are not hashable by
-Streamlit, and lambdified functions cannot be pickled by ``st.cache_data``.
+Every value here is built once per process and shared by every session, and
+nobody mutates it (arrays, frozen dataclasses, compiled functions). Keys are
+plain strings, numbers and tuples: sympy objects are not hashed.
+
+Why not ``st.cache_resource`` / ``st.cache_data``: a rerun of the Playground
+looks these up about ten times, and Streamlit hashes each call's arguments
+with its own hasher (about a millisecond a lookup, profiled) and
+``st.cache_data`` unpickles a copy on every hit. With 30 students moving a
+slider at once that was a noticeable share of the server's only core. A
+dictionary keyed by the (hashable) arguments costs microseconds. As Streamlit's
+caches do, :func:`shared` computes each key once even when several sessions
+ask for it at the same moment.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections import OrderedDict
+
 import numpy as np
-import streamlit as st
 
 import figures
 import landscapes
@@ -16,7 +29,51 @@ import optimizers
 Params = tuple[tuple[str, float], ...]
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+def shared(max_entries: int):
+    """Memoize a function of hashable arguments for the whole process, least recently used out first.
+
+    A value is computed by one thread; others asking for the same key wait for
+    it. An exception is not cached (it reaches every caller that computed).
+    """
+
+    def decorate(fn):
+        values: OrderedDict = OrderedDict()
+        computing: dict = {}
+        lock = threading.Lock()
+
+        @functools.wraps(fn)
+        def cached(*args):
+            with lock:
+                if args in values:
+                    values.move_to_end(args)
+                    return values[args]
+                key_lock = computing.setdefault(args, threading.Lock())
+            with key_lock:
+                with lock:
+                    if args in values:  # computed by another session meanwhile
+                        return values[args]
+                try:
+                    value = fn(*args)
+                finally:
+                    with lock:
+                        computing.pop(args, None)
+                with lock:
+                    values[args] = value
+                    while len(values) > max_entries:
+                        values.popitem(last=False)
+                return value
+
+        def clear() -> None:
+            with lock:
+                values.clear()
+
+        cached.clear = clear
+        return cached
+
+    return decorate
+
+
+@shared(max_entries=64)
 def surface(name: str, params: Params, expression: str = "") -> landscapes.Landscape:
     """A catalog surface, or a typed function (name "custom"), compiled once and shared by every session.
 
@@ -35,14 +92,12 @@ def surface(name: str, params: Params, expression: str = "") -> landscapes.Lands
     return s
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared(max_entries=64)
 def contour(name: str, params: Params, expression: str = "", n: int = 150) -> figures.Grid:
     return figures.grid(surface(name, params, expression), n)  # grid() masks points outside the domain
 
 
-# A resource, not data: sessions share the same immutable Trajectory instead
-# of each unpickling its own copy on every rerun (nobody mutates it).
-@st.cache_resource(max_entries=512, show_spinner=False)
+@shared(max_entries=512)
 def trajectory(
     key: tuple[str, Params, str],
     optimizer: str,
@@ -67,3 +122,10 @@ def trajectory(
         average=None if average == "none" else average,
         **dict(hyper),
     )
+
+
+@shared(max_entries=64)
+def schedule_factors(schedule: tuple[str, int], steps: int) -> np.ndarray:
+    """The schedule's factor at steps 0 .. steps-1 (what the sidebar's small chart shows)."""
+    name, warmup = schedule
+    return optimizers.schedules.make(name, warmup_steps=warmup)(np.arange(steps))

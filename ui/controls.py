@@ -244,21 +244,23 @@ def hyper_controls(chosen: tuple[str, ...], surface: str) -> dict[str, tuple[tup
 def _hyper_widget(opt: str, hp: str, surface: str, lg: str):
     key = S.hyper_key(opt, hp)
     label = t(f"hp.{hp}", lg)
-    default = S.default_hyperparameter(opt, hp, surface)
+    # Only a new widget needs its default (later the value is in session state).
+    as_type = {"bias_correction": bool, "memory": int}.get(hp, float)
+    init = {} if key in st.session_state else {"value": as_type(S.default_hyperparameter(opt, hp, surface))}
     if hp == "lr":
-        return st.select_slider(label, S.LR_OPTIONS, key=key, bind=BIND, format_func=lambda v: f"{v:g}", **_initial(key, default))
+        return st.select_slider(label, S.LR_OPTIONS, key=key, bind=BIND, format_func=lambda v: f"{v:g}", **init)
     if hp in ("momentum", "beta1"):
-        return st.slider(label, 0.0, 0.99, step=0.01, key=key, bind=BIND, **_initial(key, float(default)))
+        return st.slider(label, 0.0, 0.99, step=0.01, key=key, bind=BIND, **init)
     if hp == "beta2":
-        return st.select_slider(label, S.BETA2_OPTIONS, key=key, bind=BIND, **_initial(key, float(default)))
+        return st.select_slider(label, S.BETA2_OPTIONS, key=key, bind=BIND, **init)
     if hp == "alpha":
-        return st.select_slider(label, S.ALPHA_OPTIONS, key=key, bind=BIND, **_initial(key, float(default)))
+        return st.select_slider(label, S.ALPHA_OPTIONS, key=key, bind=BIND, **init)
     if hp == "eps":
-        return st.select_slider(label, S.EPS_OPTIONS, key=key, bind=BIND, format_func=lambda v: f"{v:g}", **_initial(key, float(default)))
+        return st.select_slider(label, S.EPS_OPTIONS, key=key, bind=BIND, format_func=lambda v: f"{v:g}", **init)
     if hp == "bias_correction":
-        return st.toggle(label, key=key, bind=BIND, **_initial(key, bool(default)))
+        return st.toggle(label, key=key, bind=BIND, **init)
     if hp == "memory":
-        return int(st.slider(label, 1, 20, step=1, key=key, bind=BIND, **_initial(key, int(default))))
+        return int(st.slider(label, 1, 20, step=1, key=key, bind=BIND, **init))
     raise ValueError(f"No control for hyperparameter {hp}")
 
 

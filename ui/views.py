@@ -28,9 +28,10 @@ def compute(sc: Scenario) -> dict:
 
 
 def fig_labels(lg: str, log: bool = False) -> dict[str, str]:
-    keys = ["start", "step", "loss", "lr", "minimum", "saddle", "maximum", "eigen", "effective_lr", "second", "first", "gradient_step", "actual_step"]
+    keys = ["start", "step", "loss", "lr", "lr_factor", "minimum", "saddle", "maximum", "eigen", "effective_lr", "second", "first", "gradient_step", "actual_step"]
     labels = {k: t(f"fig.{k}", lg) for k in keys}
     labels["colorbar"] = t("fig.colorbar_log" if log else "fig.colorbar", lg)
+    labels["loss_title"] = t("pg.loss_title", lg)
     return labels
 
 
@@ -68,7 +69,7 @@ def presenting() -> bool:
 
 def size() -> dict:
     """Figure sizes for the screen, or for a projector in presenter mode."""
-    return {"font_size": 20, "height": 700, "line_width": 5} if presenting() else {}
+    return {"font_size": 20, "height": 700, "line_width": 5, "loss_height": 300} if presenting() else {"loss_height": 240}
 
 
 def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> dict:
@@ -85,6 +86,7 @@ def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], in
     if overlays.get("eigen"):
         curv = landscapes.analyze(surface.hessian(point))
         extra += figures.eigen_traces(surface, point, curv, labels)
+    # The loss per step is a panel of the same figure: one chart to draw per move.
     spec = figures.path_figure(surface, grid, as_runs(runs, lg, sc.average != "none"), labels, start=sc.start, overlays=extra, **size())
     show(spec, PATH_CHART, on_select=lambda: set_start_from_click(PATH_CHART))
     if grid.masked:
@@ -111,17 +113,10 @@ def _inspected_point(sc: Scenario, runs: dict, step: int | None) -> np.ndarray:
     return tr.points[min(step, tr.steps)]
 
 
-def loss_panel(runs: dict, lg: str) -> None:
-    st.markdown(f"**{t('pg.loss_title', lg)}**")
-    show(figures.loss_figure(as_runs(runs, lg), fig_labels(lg), font_size=20 if presenting() else 14), "loss_chart")
-
-
-def schedule_panel(runs: dict, lg: str) -> None:
-    lrs = {opt: (t(f"opt.{opt}", lg), tr.lrs) for opt, tr in runs.items() if len(tr.lrs)}
-    if lrs:
-        st.sidebar.caption(t("pg.schedule_title", lg))
-        with st.sidebar:
-            show(figures.schedule_figure(lrs, fig_labels(lg)), "schedule_chart")
+def schedule_panel(sc: Scenario, lg: str) -> None:
+    st.sidebar.caption(t("pg.schedule_title", lg))
+    with st.sidebar:
+        show(figures.schedule_figure(cache.schedule_factors(sc.schedule, sc.steps), fig_labels(lg)), "schedule_chart")
 
 
 def readouts(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> None:
