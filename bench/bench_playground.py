@@ -2,8 +2,8 @@
 
 Scenario: Rosenbrock, the six first-order optimizers, 1000 steps. A move of
 one optimizer's learning-rate slider reruns that optimizer (the other five
-are cache hits in the app) and rebuilds the Paths tab's figures; a move of
-the steps slider reruns all six. Prints milliseconds and the bytes of figure
+are cache hits in the app) and rebuilds the Paths tab's figure (paths and
+loss per step in one); a move of the steps slider reruns all six. Prints milliseconds and the bytes of figure
 JSON sent per interaction. Bars (issue 3): <= 80 ms to a built figure, <= 1 MB.
 Run: python -m bench.bench_playground
 """
@@ -28,12 +28,12 @@ START = (-1.5, 2.0)
 
 
 def build(surface, grid, runs, labels) -> int:
+    """What a rerun builds: the path figure with its loss panel, the readouts' curvature."""
     as_runs = [figures.Run(k, t(f"opt.{k}", "en"), r.points, r.losses) for k, r in runs.items()]
-    main = figures.path_figure(surface, grid, as_runs, labels, start=START)
-    loss = figures.loss_figure(as_runs, labels)
+    main = figures.path_figure(surface, grid, as_runs, labels, start=START, loss_height=240)
     pts = np.array([START] + [r.points[-1] for r in runs.values()])
     landscapes.analyze(surface.hessian(pts))
-    return len(pio.to_json(main, validate=False)) + len(pio.to_json(loss, validate=False))
+    return len(pio.to_json(main, validate=False))
 
 
 def main() -> None:

@@ -54,7 +54,7 @@ def path_figure(
     start=None,
     overlays: list[dict] | None = None,
     max_frames: int = 40,
-    trail_points: int = 60,
+    trail_points: int = 40,
     path_points: int = 300,
     frame_ms: int = 60,
     height: int = 560,
@@ -128,7 +128,8 @@ def path_figure(
         "uirevision": "paths",
     }
     if loss_height > 0 and runs:
-        traces, log = loss_traces(runs, line_width=line_width * 0.8, axes=("x2", "y2"), showlegend=False)
+        # 300 points a curve: finer than the panel's width in pixels can show.
+        traces, log = loss_traces(runs, line_width=line_width * 0.8, axes=("x2", "y2"), showlegend=False, most=300)
         data += traces
         gap = 70  # room for the loss panel's title and the contour's x-axis title
         total = height + gap + loss_height

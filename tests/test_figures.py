@@ -52,7 +52,7 @@ def test_loss_panel_below_the_contour_shares_the_legend(bench_runs):
     assert not any(d["showlegend"] for d in loss)  # the path's legend entry toggles both
     for d, run in zip(loss, runs):
         x, y = unpack(d["x"]), unpack(d["y"])
-        assert x[0] == 0 and x[-1] == len(run.losses) - 1 and len(x) <= 600
+        assert x[0] == 0 and x[-1] == len(run.losses) - 1 and len(x) <= 300
         np.testing.assert_array_equal(y, run.losses[x.astype(int)])
     lay = spec["layout"]
     assert lay["yaxis2"]["type"] == "log"  # Rosenbrock's losses are all positive

@@ -29,11 +29,13 @@ import optimizers
 Params = tuple[tuple[str, float], ...]
 
 
-def shared(max_entries: int):
+def shared(max_entries: int, key=None):
     """Memoize a function of hashable arguments for the whole process, least recently used out first.
 
-    A value is computed by one thread; others asking for the same key wait for
-    it. An exception is not cached (it reaches every caller that computed).
+    ``key(*args)``, when given, names the value instead of the arguments (some
+    of which may then be unhashable). A value is computed by one thread; others
+    asking for the same key wait for it. An exception is not cached (it
+    reaches every caller that computed).
     """
 
     def decorate(fn):
@@ -42,7 +44,8 @@ def shared(max_entries: int):
         lock = threading.Lock()
 
         @functools.wraps(fn)
-        def cached(*args):
+        def cached(*call_args):
+            args = call_args if key is None else key(*call_args)
             with lock:
                 if args in values:
                     values.move_to_end(args)
@@ -53,7 +56,7 @@ def shared(max_entries: int):
                     if args in values:  # computed by another session meanwhile
                         return values[args]
                 try:
-                    value = fn(*args)
+                    value = fn(*call_args)
                 finally:
                     with lock:
                         computing.pop(args, None)

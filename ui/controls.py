@@ -88,6 +88,11 @@ class Scenario:
     expression: str = ""  # the typed function, when landscape == "custom"
 
     @property
+    def key(self) -> tuple:
+        """Everything above as one hashable value (a cache key)."""
+        return (self.surface, self.optimizers, tuple(sorted(self.hyper.items())), self.start, self.steps, self.schedule, self.noise, self.seed, self.average)
+
+    @property
     def surface(self) -> tuple[str, tuple[tuple[str, float], ...], str]:
         """The cache key of the surface: (name, parameters, typed text)."""
         return (self.landscape, self.params, self.expression)

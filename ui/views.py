@@ -73,26 +73,35 @@ def size() -> dict:
 
 
 def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> dict:
-    surface = cache.surface(*sc.surface)
     grid = cache.contour(*sc.surface)
-    labels = fig_labels(lg, grid.log)
-    extra = []
-    if overlays.get("field"):
-        extra.append(figures.gradient_field_trace(surface, t("fig.field", lg)))
-    point = _inspected_point(sc, runs, inspect_step)
-    if overlays.get("taylor"):
-        model = landscapes.taylor_model(surface, point)
-        extra.append(figures.taylor_trace(surface, model, t("fig.taylor", lg)))
-    if overlays.get("eigen"):
-        curv = landscapes.analyze(surface.hessian(point))
-        extra += figures.eigen_traces(surface, point, curv, labels)
-    # The loss per step is a panel of the same figure: one chart to draw per move.
-    spec = figures.path_figure(surface, grid, as_runs(runs, lg, sc.average != "none"), labels, start=sc.start, overlays=extra, **size())
+    flags = tuple(sorted(k for k, on in overlays.items() if on))
+    # A class moving the same slider together asks for the same figure: build it once.
+    spec = _path_spec((sc.key, lg, flags, inspect_step if flags else None, presenting()), sc, runs, lg, flags, inspect_step)
     show(spec, PATH_CHART, on_select=lambda: set_start_from_click(PATH_CHART))
     if grid.masked:
         st.info(t("pg.domain_notice", lg))
     st.caption(t("pg.click_hint", lg))
     return spec
+
+
+@cache.shared(max_entries=256, key=lambda key, *rest: key)
+def _path_spec(key, sc: Scenario, runs: dict, lg: str, flags: tuple[str, ...], inspect_step: int | None) -> dict:
+    """The path figure for everything ``key`` names (shared; nobody mutates it)."""
+    surface = cache.surface(*sc.surface)
+    grid = cache.contour(*sc.surface)
+    labels = fig_labels(lg, grid.log)
+    extra = []
+    if "field" in flags:
+        extra.append(figures.gradient_field_trace(surface, t("fig.field", lg)))
+    point = _inspected_point(sc, runs, inspect_step)
+    if "taylor" in flags:
+        model = landscapes.taylor_model(surface, point)
+        extra.append(figures.taylor_trace(surface, model, t("fig.taylor", lg)))
+    if "eigen" in flags:
+        curv = landscapes.analyze(surface.hessian(point))
+        extra += figures.eigen_traces(surface, point, curv, labels)
+    # The loss per step is a panel of the same figure: one chart to draw per move.
+    return figures.path_figure(surface, grid, as_runs(runs, lg, sc.average != "none"), labels, start=sc.start, overlays=extra, **size())
 
 
 def export_panel(spec: dict, runs: dict, lg: str) -> None:
