@@ -246,6 +246,10 @@ def hyper_controls(chosen: tuple[str, ...], surface: str) -> dict[str, tuple[tup
     return out
 
 
+def _short(v: float) -> str:
+    return f"{v:g}"
+
+
 def _hyper_widget(opt: str, hp: str, surface: str, lg: str):
     key = S.hyper_key(opt, hp)
     label = t(f"hp.{hp}", lg)
@@ -253,7 +257,7 @@ def _hyper_widget(opt: str, hp: str, surface: str, lg: str):
     as_type = {"bias_correction": bool, "memory": int}.get(hp, float)
     init = {} if key in st.session_state else {"value": as_type(S.default_hyperparameter(opt, hp, surface))}
     if hp == "lr":
-        return st.select_slider(label, S.LR_OPTIONS, key=key, bind=BIND, format_func=lambda v: f"{v:g}", **init)
+        return st.select_slider(label, S.LR_OPTIONS, key=key, bind=BIND, format_func=_short, **init)
     if hp in ("momentum", "beta1"):
         return st.slider(label, 0.0, 0.99, step=0.01, key=key, bind=BIND, **init)
     if hp == "beta2":
@@ -261,7 +265,7 @@ def _hyper_widget(opt: str, hp: str, surface: str, lg: str):
     if hp == "alpha":
         return st.select_slider(label, S.ALPHA_OPTIONS, key=key, bind=BIND, **init)
     if hp == "eps":
-        return st.select_slider(label, S.EPS_OPTIONS, key=key, bind=BIND, format_func=lambda v: f"{v:g}", **init)
+        return st.select_slider(label, S.EPS_OPTIONS, key=key, bind=BIND, format_func=_short, **init)
     if hp == "bias_correction":
         return st.toggle(label, key=key, bind=BIND, **init)
     if hp == "memory":

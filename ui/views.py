@@ -51,16 +51,21 @@ def status_message(tr, lg: str) -> str:
 
 
 def status_lines(runs: dict, lg: str) -> None:
-    cols = st.columns(min(len(runs), 3) or 1)
-    for i, (opt, tr) in enumerate(runs.items()):
+    """One line per optimizer, in words, in a responsive grid: a single element, cheap to send and draw."""
+    cells = []
+    for opt, tr in runs.items():
         color = figures.style(opt)["color"]
         text = status_message(tr, lg)
-        body = f"**:{_badge(tr.status)}[{t(f'opt.{opt}', lg)}]** — {text} · f = {tr.final_loss:.4g}"
-        cols[i % len(cols)].markdown(f"<span style='color:{color}'>■</span> " + body, unsafe_allow_html=True)
+        cells.append(
+            f"<div><span style='color:{color}'>■</span> <b style='color:{_BADGE_COLORS[tr.status]}'>{t(f'opt.{opt}', lg)}</b>"
+            f" — {text} · f = {tr.final_loss:.4g}</div>"
+        )
+    grid = "display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:0.4rem 1.2rem"
+    st.markdown(f"<div class='status-lines' style='{grid}'>{''.join(cells)}</div>", unsafe_allow_html=True)
 
 
-def _badge(status: str) -> str:
-    return {"converged": "green", "max_steps": "blue", "diverged": "red", "singular_hessian": "orange"}[status]
+# Status word colors: dark enough to read on white, and each status its own hue.
+_BADGE_COLORS = {"converged": "#1b7a3a", "max_steps": "#1f4e99", "diverged": "#b3261e", "singular_hessian": "#a35a00"}
 
 
 def presenting() -> bool:
@@ -129,6 +134,13 @@ def schedule_panel(sc: Scenario, lg: str) -> None:
 
 
 def readouts(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> None:
+    with st.container(key="readouts_group"):
+        st.markdown(_readouts_table((sc.key, lg, inspect_step), sc, runs, lg, inspect_step))
+
+
+@cache.shared(max_entries=256, key=lambda key, *rest: key)
+def _readouts_table(key, sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> str:
+    """The curvature at the start, each end and the inspected step, as Markdown (shared, like the figure)."""
     surface = cache.surface(*sc.surface)
     places = [(t("pg.readout.start", lg), np.asarray(sc.start, dtype=float))]
     for opt, tr in runs.items():
@@ -138,26 +150,14 @@ def readouts(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> Non
             places.append((t("pg.readout.step", lg, name=t(f"opt.{opt}", lg), step=k), tr.points[k]))
     pts = np.array([p for _, p in places])
     curv = landscapes.analyze(surface.hessian(pts))
-    rows = []
+    head = [t(f"pg.readout.{k}", lg) for k in ("where", "point", "eigenvalues", "det", "cond", "kind")]
+    # A Markdown table: a dataframe's Arrow round trip cost more than the rest of this panel.
+    lines = [f"**{t('pg.readouts', lg)}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for i, (where, p) in enumerate(places):
         lo, hi = curv.eigenvalues[i]
-        rows.append(
-            {
-                t("pg.readout.where", lg): where,
-                t("pg.readout.point", lg): f"({p[0]:.4g}, {p[1]:.4g})",
-                t("pg.readout.eigenvalues", lg): f"{lo:.4g}, {hi:.4g}",
-                t("pg.readout.det", lg): f"{curv.determinant[i]:.4g}",
-                t("pg.readout.cond", lg): f"{curv.condition[i]:.4g}",
-                t("pg.readout.kind", lg): t(f"kind.{curv.kind[i]}", lg),
-            }
-        )
-    with st.container(key="readouts_group"):
-        st.markdown(f"**{t('pg.readouts', lg)}**")
-        # A Markdown table: a dataframe's Arrow round trip cost more than the rest of this panel.
-        head = list(rows[0])
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(str(r[h]).replace("|", "/") for h in head) + " |" for r in rows]
-        st.markdown("\n".join(lines))
+        cells = [where, f"({p[0]:.4g}, {p[1]:.4g})", f"{lo:.4g}, {hi:.4g}", f"{curv.determinant[i]:.4g}", f"{curv.condition[i]:.4g}", t(f"kind.{curv.kind[i]}", lg)]
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines)
 
 
 def surface_panel(sc: Scenario, runs: dict, lg: str) -> None:
