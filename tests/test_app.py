@@ -272,3 +272,15 @@ def test_log_of_negatives_is_masked_with_a_notice():
     at = fresh({"landscape": "custom", "fx": "log(x) + y^2"})
     assert not at.exception
     assert any("outside this function's domain" in i.value for i in at.info)
+
+
+def test_the_server_keeps_import_time_objects_out_of_the_cycle_collector():
+    # bench/load.py: full collections over sympy's and plotly's import-time objects
+    # stalled every session; the router freezes them once per process.
+    import gc
+
+    import ui.router
+
+    ui.router.tune_garbage_collector()
+    assert gc.get_freeze_count() > 10_000
+    assert gc.get_threshold()[0] >= 10_000
