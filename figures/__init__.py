@@ -2,7 +2,7 @@
 
 from .curves import internals_figure, loss_figure, schedule_figure, step_arrows, surface_figure
 from .landscape import Grid, eigen_traces, gradient_field_trace, grid, taylor_trace
-from .paths import Run, frame_steps, path_figure, thin
+from .paths import CLICK_TRACE, Run, frame_steps, path_figure, thin
 from .style import OPTIMIZER_STYLE, style
 from .sweep import axis_title, sweep_figure
 
@@ -25,4 +25,5 @@ __all__ = [
     "axis_title",
     "taylor_trace",
     "thin",
+    "CLICK_TRACE",
 ]

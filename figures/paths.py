@@ -19,6 +19,11 @@ from . import landscape as lf
 from .style import layout_base, packed, style
 
 
+# Where the click lattice sits in the path figure's data: a click reports the
+# index of the trace it hit, and only clicks on the lattice set the start.
+CLICK_TRACE = 2
+
+
 @dataclass(frozen=True)
 class Run:
     """One optimizer's path as the figures need it."""
@@ -128,10 +133,12 @@ def path_figure(
         "uirevision": "paths",
     }
     if loss_height > 0 and runs:
+        # One curve per optimizer: an averaged path has the same losses as its run.
+        first = [r for i, r in enumerate(runs) if r.key not in {q.key for q in runs[:i]}]
         # 300 points a curve: finer than the panel's width in pixels can show.
-        traces, log = loss_traces(runs, line_width=line_width * 0.8, axes=("x2", "y2"), showlegend=False, most=300)
+        traces, log = loss_traces(first, line_width=line_width * 0.8, axes=("x2", "y2"), showlegend=False, most=300)
         data += traces
-        gap = 70  # room for the loss panel's title and the contour's x-axis title
+        gap = 5 * font_size  # room for the contour's x-axis title and the loss panel's title
         total = height + gap + loss_height
         layout["yaxis"]["domain"] = [(loss_height + gap) / total, 1.0]
         # The colorbar belongs to the contour: as tall as its panel, not the whole figure.

@@ -194,11 +194,11 @@ class Landscape:
         about ten times faster than a call on a (1, 2) array. May raise
         ZeroDivisionError where the array version returns inf or NaN.
         """
-        return self.compiled.value_and_grad(x, y, *self._param_values)
+        return self.compiled.value_and_grad(float(x), float(y), *self._param_values)
 
     def grad_at(self, x: float, y: float) -> tuple[float, float]:
         """df/dx, df/dy at one point, bit-identical to :meth:`grad` there (its own shared subexpressions)."""
-        return self.compiled.grad(x, y, *self._param_values)
+        return self.compiled.grad(float(x), float(y), *self._param_values)
 
     def hessian(self, points) -> np.ndarray:
         """The symmetric Hessian at ``points`` (..., 2) -> (..., 2, 2)."""

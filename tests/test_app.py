@@ -139,16 +139,24 @@ def test_benchmark_link_opens_that_scenario():
 def test_click_on_the_contour_sets_the_start():
     from ui.controls import set_start_from_click
 
-    at = fresh()
-    at.session_state["path_chart_probe"] = {"selection": {"points": [{"x": 1.25, "y": -0.5}]}}
-    # The callback is what the chart's on_select runs; call it inside a script run.
     import streamlit as st
 
+    spec = path_chart(fresh())
+    lattice = [i for i, d in enumerate(spec["data"]) if d.get("name") == "click"]
+    loss = [i for i, d in enumerate(spec["data"]) if d.get("yaxis") == "y2"]
+    heads = [i for i, d in enumerate(spec["data"]) if d.get("legendgroup") and d.get("mode") == "markers"]
+    assert lattice == [figures.CLICK_TRACE] and loss and heads
+    # The callback is what the chart's on_select runs, with the points the browser reports.
     with pytest.MonkeyPatch.context() as mp:
-        state = {"path_chart_probe": {"selection": {"points": [{"x": 1.25, "y": -0.5}]}}}
+        state = {"x0": -1.0, "y0": 1.0, "probe": {"selection": {"points": [{"x": 1.25, "y": -0.5, "curve_number": lattice[0]}]}}}
         mp.setattr(st, "session_state", state)
-        set_start_from_click("path_chart_probe")
+        set_start_from_click("probe")
         assert (state["x0"], state["y0"]) == (1.25, -0.5)
+        # A click on a loss curve (step, loss) or on a path's head leaves the start alone.
+        for curve in (loss[0], heads[0]):
+            state["probe"] = {"selection": {"points": [{"x": 150.0, "y": 3.7, "curve_number": curve}]}}
+            set_start_from_click("probe")
+            assert (state["x0"], state["y0"]) == (1.25, -0.5)
 
 
 def test_overlays_and_other_views_render():

@@ -64,6 +64,14 @@ def test_loss_panel_below_the_contour_shares_the_legend(bench_runs):
     assert "Loss per step" in lay["annotations"][0]["text"]
 
 
+def test_loss_panel_draws_one_curve_per_optimizer_when_paths_are_averaged(bench_runs):
+    s, g, runs = bench_runs
+    averaged = [figures.Run(r.key, r.label + " (averaged)", r.points, r.losses) for r in runs]
+    spec = figures.path_figure(s, g, runs + averaged, LABELS, loss_height=240)
+    assert [d["name"] for d in spec["data"] if d.get("yaxis") == "y2"] == [r.label for r in runs]
+    assert spec["data"][figures.CLICK_TRACE]["name"] == "click"
+
+
 def test_loss_panel_is_linear_when_a_loss_is_not_positive():
     s = landscapes.get("saddle")
     runs = [figures.Run("sgd", "SGD", *(lambda t: (t.points, t.losses))(optimizers.run(s, "sgd", start=(0.5, 0.1), steps=30, lr=0.1)))]

@@ -57,11 +57,15 @@ def shared(max_entries: int, key=None):
                         return values[args]
                 try:
                     value = fn(*call_args)
-                finally:
+                except BaseException:
                     with lock:
-                        computing.pop(args, None)
-                with lock:
+                        if computing.get(args) is key_lock:
+                            del computing[args]
+                    raise
+                with lock:  # store and release in one step: no one can start a second computation
                     values[args] = value
+                    if computing.get(args) is key_lock:
+                        del computing[args]
                     while len(values) > max_entries:
                         values.popitem(last=False)
                 return value

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+import figures
 import landscapes
 import optimizers
 from landscapes.catalog import CATALOG
@@ -110,9 +111,7 @@ def _reset_for_surface() -> None:
         st.session_state["steps"] = S.default_steps(name)
         for p, v in landscapes.parameter_defaults(name).items():
             st.session_state[S.param_key(p)] = float(v)
-    for opt, hps in S.HYPERPARAMETERS.items():
-        for hp in hps:
-            st.session_state[S.hyper_key(opt, hp)] = S.default_hyperparameter(opt, hp, name)
+    st.session_state.update(S.hyperparameter_state(name))
 
 
 def _reset_start_for_custom() -> None:
@@ -304,6 +303,8 @@ def set_start_from_click(chart_key: str) -> None:
     """on_select callback of the path chart: the clicked point becomes the start."""
     event = st.session_state.get(chart_key) or {}
     points = (event.get("selection") or {}).get("points") or []
+    # Only the click lattice places the start: not a path's head, not the loss panel.
+    points = [p for p in points if p.get("curve_number") == figures.CLICK_TRACE]
     if points:
         st.session_state["x0"] = round(float(points[0]["x"]), 3)
         st.session_state["y0"] = round(float(points[0]["y"]), 3)

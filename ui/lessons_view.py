@@ -61,11 +61,7 @@ def open_in_playground(state: dict) -> None:
     surface = state["landscape"]
     for p, v in CATALOG[surface].defaults.items():
         st.session_state[S.param_key(p)] = float(state.get(S.param_key(p), v))
-    for opt, hps in S.HYPERPARAMETERS.items():
-        for hp in hps:
-            key = S.hyper_key(opt, hp)
-            value = state.get(key, S.default_hyperparameter(opt, hp, surface))
-            st.session_state[key] = S.nearest(S.LR_OPTIONS, value) if hp == "lr" else value
+    st.session_state.update(S.hyperparameter_state(surface, state))
     for key in ("landscape", "optimizers", "steps", "x0", "y0", "schedule", "warmup", "noise", "seed", "average"):
         st.session_state[key] = state[key]
     for key in ("field", "eigen", "taylor"):

@@ -7,6 +7,8 @@ this module is the list of what a shared link can say. Fixed by the issue:
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 
 import optimizers
@@ -119,6 +121,21 @@ def default_hyperparameter(optimizer: str, name: str, surface: str):
         return nearest(LR_OPTIONS, value)
     suggested = SUGGESTED_OTHER.get(surface, {}).get(optimizer, {})
     return suggested.get(name, optimizers.defaults(optimizer)[name])
+
+
+def hyperparameter_state(surface: str, chosen: Mapping[str, object] | None = None) -> dict[str, object]:
+    """Every optimizer's hyperparameter controls, by key: ``chosen`` values where given, else the surface's defaults.
+
+    Learning rates snap to the nearest option the lr slider offers.
+    """
+    chosen = chosen or {}
+    out = {}
+    for opt, names in HYPERPARAMETERS.items():
+        for hp in names:
+            key = hyper_key(opt, hp)
+            value = chosen.get(key, default_hyperparameter(opt, hp, surface))
+            out[key] = nearest(LR_OPTIONS, value) if hp == "lr" else value
+    return out
 
 
 def hyper_key(optimizer: str, name: str) -> str:

@@ -81,7 +81,8 @@ def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], in
     grid = cache.contour(*sc.surface)
     flags = tuple(sorted(k for k, on in overlays.items() if on))
     # A class moving the same slider together asks for the same figure: build it once.
-    spec = _path_spec((sc.key, lg, flags, inspect_step if flags else None, presenting()), sc, runs, lg, flags, inspect_step)
+    at_point = {"taylor", "eigen"} & set(flags)  # the overlays drawn at the inspected step
+    spec = _path_spec((sc.key, lg, flags, inspect_step if at_point else None, presenting()), sc, runs, lg, flags, inspect_step)
     show(spec, PATH_CHART, on_select=lambda: set_start_from_click(PATH_CHART))
     if grid.masked:
         st.info(t("pg.domain_notice", lg))

@@ -195,6 +195,7 @@ _READ_FIGURE = """(key) => {
       name: d.name,
       type: d.type,
       mode: d.mode || null,
+      yaxis: d.yaxis || 'y',
       n: d.x ? d.x.length : 0,
       // Contour x/y are the grid axes; the z grid is left out (large, and unchanged by paths).
       x: arr(d.x),
@@ -221,8 +222,8 @@ def figure_traces(page, key: str = "path_chart") -> list[dict] | None:
 
 
 def path_traces(traces: list[dict]) -> list[dict]:
-    """The optimizer trails (scatter, lines only): one per optimizer."""
-    return [t for t in traces if t["type"] == "scatter" and t["mode"] == "lines"]
+    """The optimizer trails on the contour (scatter, lines only, not the loss panel's y2): one per optimizer."""
+    return [t for t in traces if t["type"] == "scatter" and t["mode"] == "lines" and t.get("yaxis", "y") == "y"]
 
 
 def signature(traces: list[dict] | None):

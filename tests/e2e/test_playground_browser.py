@@ -22,6 +22,7 @@ from harness import (
     wait_for_figure_change,
     wait_idle,
 )
+from figures.landscape import CLICK_GRID
 from i18n import t
 from landscapes.catalog import CATALOG
 import landscapes
@@ -100,7 +101,7 @@ def test_default_scenario_loads(page, base_url, browser_log, server, server_log_
     fig = figure_data(page)
     kinds = [(tr["type"], tr["name"]) for tr in fig["traces"]]
     assert kinds[0][0] == "heatmap" and kinds[1][0] == "contour", kinds  # colors, then level lines
-    assert trace_named(fig["traces"], "click")["n"] == 25 * 25
+    assert trace_named(fig["traces"], "click")["n"] == CLICK_GRID * CLICK_GRID
     assert [tr["name"] for tr in path_traces(fig["traces"])] == [t(f"opt.{o}", "en") for o in DEFAULT_OPTIMIZERS]
     for tr in path_traces(fig["traces"]):
         assert tr["n"] >= 2 and close(tr["x"][0], sx) and close(tr["y"][0], sy), tr["name"]  # float32 on the wire
