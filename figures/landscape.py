@@ -92,7 +92,8 @@ CLICK_GRID = 17
 
 
 def selectable_lattice(xs, ys, name: str, size: float, hover: bool = True, symbol: str = "circle") -> dict:
-    """An almost invisible lattice of markers over the grid ``xs`` x ``ys``.
+    """An invisible lattice of markers over the grid ``xs`` x ``ys`` (transparent: overlapping
+    squares would otherwise show as a pattern on the surface).
 
     Streamlit reports no points for clicks or box selections on contour and
     heatmap traces; on these markers it does.
@@ -103,7 +104,7 @@ def selectable_lattice(xs, ys, name: str, size: float, hover: bool = True, symbo
         "mode": "markers",
         "x": packed(gx.ravel()),
         "y": packed(gy.ravel()),
-        "marker": {"size": size, "color": "rgba(0,0,0,0.01)", "symbol": symbol},
+        "marker": {"size": size, "color": "rgba(0,0,0,0)", "symbol": symbol, "line": {"width": 0}},
         "showlegend": False,
         "name": name,
     }

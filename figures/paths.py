@@ -132,29 +132,36 @@ def path_figure(
         "hovermode": "closest",
         "uirevision": "paths",
     }
+    # The play buttons and the scrub slider sit right under the contour they animate:
+    # below its x-axis title, in pixels that scale with the font.
+    controls = int(10.5 * font_size) if frames else 0
+    contour_bottom = 0.0  # in paper units: where the contour's panel ends
     if loss_height > 0 and runs:
         # One curve per optimizer: an averaged path has the same losses as its run.
         first = [r for i, r in enumerate(runs) if r.key not in {q.key for q in runs[:i]}]
         # 300 points a curve: finer than the panel's width in pixels can show.
         traces, log = loss_traces(first, line_width=line_width * 0.8, axes=("x2", "y2"), showlegend=False, most=300)
         data += traces
-        gap = 5 * font_size  # room for the contour's x-axis title and the loss panel's title
+        gap = 5 * font_size + controls  # the contour's x-axis title, the controls, the loss panel's title
         total = height + gap + loss_height
-        layout["yaxis"]["domain"] = [(loss_height + gap) / total, 1.0]
+        contour_bottom = (loss_height + gap) / total
+        layout["yaxis"]["domain"] = [contour_bottom, 1.0]
         # The colorbar belongs to the contour: as tall as its panel, not the whole figure.
-        data[0]["colorbar"] = {**data[0].get("colorbar", {}), "len": 1 - (loss_height + gap) / total, "y": 1.0, "yanchor": "top"}
+        data[0]["colorbar"] = {**data[0].get("colorbar", {}), "len": 1 - contour_bottom, "y": 1.0, "yanchor": "top"}
         layout["xaxis2"] = {"anchor": "y2", "title": {"text": labels["step"]}}
         layout["yaxis2"] = {"anchor": "x2", "domain": [0.0, loss_height / total], "type": "log" if log else "linear", "title": {"text": labels["loss"]}}
         title = labels.get("loss_title", "")
         layout["annotations"] = [
             {"text": f"<b>{title}</b>", "xref": "paper", "yref": "paper", "x": 0.0, "y": loss_height / total, "xanchor": "left", "yanchor": "bottom", "showarrow": False}
         ] if title else []
-        height = total
-    layout["margin"] = {"l": 50, "r": 20, "t": 40, "b": 180 if frames else 40}
-    layout["height"] = height + (140 if frames else 0)
+        layout["margin"] = {"l": 50, "r": 20, "t": 40, "b": 4 * font_size}
+        layout["height"] = total + 40 + 4 * font_size
+    else:
+        layout["margin"] = {"l": 50, "r": 20, "t": 40, "b": 40 + controls}
+        layout["height"] = height + controls
     if frames:
-        layout["updatemenus"] = [_play_menu(labels, frame_ms)]
-        layout["sliders"] = [_scrub_slider(frames, labels)]
+        layout["updatemenus"] = [_play_menu(labels, frame_ms, contour_bottom, font_size)]
+        layout["sliders"] = [_scrub_slider(frames, labels, contour_bottom, font_size)]
     return {"data": data, "layout": layout, "frames": frames}
 
 
@@ -216,7 +223,7 @@ def _run_frames(raw: bytes, n: int, steps: tuple[int, ...], trail_points: int, p
     return tuple(out)
 
 
-def _play_menu(labels: dict[str, str], frame_ms: int) -> dict:
+def _play_menu(labels: dict[str, str], frame_ms: int, y: float = 0.0, font_size: int = 14) -> dict:
     def play(speed: float) -> dict:
         ms = int(frame_ms / speed)
         return {
@@ -229,10 +236,10 @@ def _play_menu(labels: dict[str, str], frame_ms: int) -> dict:
         "type": "buttons",
         "direction": "left",
         "x": 0.0,
-        "y": 0.0,
+        "y": y,
         "xanchor": "left",
         "yanchor": "top",
-        "pad": {"t": 55},
+        "pad": {"t": int(3.9 * font_size)},
         "showactive": False,
         "buttons": [
             play(0.5),
@@ -247,15 +254,15 @@ def _play_menu(labels: dict[str, str], frame_ms: int) -> dict:
     }
 
 
-def _scrub_slider(frames: list[dict], labels: dict[str, str]) -> dict:
+def _scrub_slider(frames: list[dict], labels: dict[str, str], y: float = 0.0, font_size: int = 14) -> dict:
     return {
         "active": len(frames) - 1,
         "currentvalue": {"prefix": labels["step"] + " ", "visible": True, "xanchor": "right"},
         "x": 0.0,
         "len": 1.0,
-        "y": 0.0,
+        "y": y,
         "yanchor": "top",
-        "pad": {"t": 105},
+        "pad": {"t": int(7.5 * font_size)},
         "steps": [
             {
                 "label": f["name"],

@@ -58,7 +58,10 @@ def test_loss_panel_below_the_contour_shares_the_legend(bench_runs):
     assert lay["yaxis2"]["type"] == "log"  # Rosenbrock's losses are all positive
     lo, hi = lay["yaxis"]["domain"]
     assert hi == 1.0 and lay["yaxis2"]["domain"][1] < lo  # below the contour, not overlapping
-    assert lay["height"] == plain["layout"]["height"] + 240 + 70
+    assert lay["height"] > plain["layout"]["height"] + 240
+    # The play buttons and the scrub slider sit under the contour they animate, above the loss panel.
+    assert lay["updatemenus"][0]["y"] == lay["sliders"][0]["y"] == lo
+    assert plain["layout"]["sliders"][0]["y"] == 0.0  # without the panel: at the bottom
     # Frames still move only the paths: the loss panel is drawn once.
     assert spec["frames"][0]["traces"] == plain["frames"][0]["traces"]
     assert "Loss per step" in lay["annotations"][0]["text"]
