@@ -1,0 +1,95 @@
+"""The process-wide memo behind the app's caches (ui/cache.py ``shared``).
+
+Sessions are threads of one process: when a class moves the same slider at once,
+every session asks for the same run or figure at the same moment, and it must be
+computed once. A failure must not be remembered, and old entries must make room.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from ui.cache import shared
+
+
+def test_a_value_is_computed_once_and_then_shared():
+    calls = []
+
+    @shared(max_entries=4)
+    def square(x):
+        calls.append(x)
+        return [x * x]  # a new object per computation: sharing means the same object
+
+    first = square(3)
+    assert square(3) is first and first == [9]
+    assert square(4) == [16]
+    assert calls == [3, 4]
+
+
+def test_sessions_asking_at_the_same_moment_wait_for_one_computation():
+    calls = []
+    started = threading.Event()
+
+    @shared(max_entries=4)
+    def slow(x):
+        calls.append(x)
+        started.set()
+        time.sleep(0.2)
+        return object()
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(slow("run"))) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=10)
+    assert started.is_set()
+    assert calls == ["run"]
+    assert len(results) == 8 and all(r is results[0] for r in results)
+
+
+def test_a_failure_is_not_remembered():
+    attempts = []
+
+    @shared(max_entries=4)
+    def flaky(x):
+        attempts.append(x)
+        if len(attempts) == 1:
+            raise ValueError("busy")
+        return x + 1
+
+    with pytest.raises(ValueError, match="busy"):
+        flaky(1)
+    assert flaky(1) == 2 and flaky(1) == 2
+    assert attempts == [1, 1]
+
+
+def test_the_least_recently_used_entry_makes_room():
+    calls = []
+
+    @shared(max_entries=2)
+    def ident(x):
+        calls.append(x)
+        return x
+
+    ident("a"), ident("b"), ident("a"), ident("c")  # "b" is now the least recently used
+    ident("a"), ident("c")
+    assert calls == ["a", "b", "c"]
+    ident("b")
+    assert calls == ["a", "b", "c", "b"]
+    ident.clear()
+    ident("a")
+    assert calls[-1] == "a" and len(calls) == 5
+
+
+def test_a_key_function_names_values_whose_arguments_are_not_hashable():
+    @shared(max_entries=4, key=lambda name, payload: name)
+    def build(name, payload):
+        return {"name": name, "n": len(payload)}
+
+    a = build("view-1", {"runs": [1, 2, 3]})
+    assert build("view-1", {"runs": []}) is a  # same name, same value
+    assert build("view-2", {"runs": []})["n"] == 1
