@@ -100,7 +100,7 @@ TEXT = {
     "pg.readout.cond": "条件数",
     "pg.readout.kind": "曲率判断",
     "pg.loss_title": "每一步的损失",
-    "pg.schedule_title": "学习率调度:每一步,各优化器的学习率都乘以这个系数",
+    "pg.schedule_title": "学习率调度：每一步，各优化器的学习率都乘以这个系数",
     "pg.inside_caption": "虚线箭头：普通梯度步 −lr·g。实线箭头：实际走出的一步。两者之差就是动量和自适应缩放带来的影响。",
     "pg.formulas.f": "曲面",
     "pg.formulas.grad": "梯度",
