@@ -34,7 +34,8 @@ import os
 import statistics
 import time
 
-from tests.e2e.harness import ROOT, StreamlitServer, launch_browser, open_app
+from bench.server import ROOT, StreamlitServer, cpu_seconds as process_cpu_seconds
+from tests.e2e.harness import launch_browser, open_app
 
 BENCH_LINK = (
     "/?landscape=rosenbrock&optimizers=sgd&optimizers=momentum&optimizers=nesterov"
@@ -139,11 +140,9 @@ def pct(xs: list[float], q: float) -> float:
 
 
 def cpu_seconds(pid: int | None) -> float:
-    """User + system CPU time of process ``pid`` (Linux /proc), NaN elsewhere."""
+    """User + system CPU time of process ``pid`` (Linux /proc), NaN where it cannot be read."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(pid)
     except (OSError, ValueError, IndexError, TypeError):
         return float("nan")
 

@@ -33,64 +33,19 @@ import asyncio
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from bench.server import ROOT, StreamlitServer
 from bench.wsclient import BENCHMARK_QUERY, Session, checked
 
-ROOT = Path(__file__).resolve().parents[1]
 MAX_SESSIONS = 200
 MAX_INTERACTIONS = 20
 BAR = {"sessions": 30, "p95_s": 2.0, "rss_mb": 1024}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def stop_process(proc: subprocess.Popen | None) -> None:
-    """TERM, then KILL if it has not exited within 10 s (servers here shut down fast on TERM)."""
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
-def wait_http_ok(url: str, timeout: float) -> str:
-    """GET ``url`` until it answers 200; return the body."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return r.read().decode()
-        except Exception as e:  # noqa: BLE001 - not up yet
-            last = e
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer 200 within {timeout:.0f} s ({last})")
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def machine_busy_seconds() -> float:
@@ -99,101 +54,6 @@ def machine_busy_seconds() -> float:
         fields = [int(v) for v in f.readline().split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class StreamlitServer:
-    """``streamlit run app.py`` on 127.0.0.1:``port``, started and stopped by its owner."""
-
-    def __init__(
-        self, port: int | None = None, log_dir: str | None = None, extra_args: tuple[str, ...] = (), app_dir: str | Path = ROOT
-    ):
-        self.port = port or free_port()
-        self.app_dir = Path(app_dir)
-        self._tmp = None if log_dir else tempfile.TemporaryDirectory(prefix="descent-lab-server-")
-        self.log_path = Path(log_dir or self._tmp.name) / f"streamlit-{self.port}.log"
-        self.extra_args = extra_args
-        self.proc: subprocess.Popen | None = None
-        self._log = None
-        self._sampling = False
-        self.rss_samples: list[float] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/_stcore/stream"
-
-    def start(self, timeout: float = 60, wait: bool = True) -> "StreamlitServer":
-        """Spawn the server; with ``wait``, return once ``/_stcore/health`` answers."""
-        cmd = [
-            sys.executable, "-m", "streamlit", "run", "app.py",
-            "--server.port", str(self.port), "--server.address", "127.0.0.1",
-            *self.extra_args,
-        ]  # fmt: skip
-        self._log = open(self.log_path, "wb")
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(cmd, cwd=self.app_dir, stdout=self._log, stderr=subprocess.STDOUT, env=env)
-        return self.wait_ready(timeout) if wait else self
-
-    def wait_ready(self, timeout: float = 60) -> "StreamlitServer":
-        try:
-            wait_http_ok(self.url + "/_stcore/health", timeout)
-        except Exception:
-            self.stop()
-            raise RuntimeError(f"Streamlit did not start on port {self.port}:\n{self.log_text()[-2000:]}")
-        return self
-
-    def stop(self) -> None:
-        self._sampling = False
-        stop_process(self.proc)
-        if self._log:
-            self._log.close()
-            self._log = None
-
-    def cleanup(self) -> None:
-        if self._tmp:
-            self._tmp.cleanup()
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def rss_mb(self) -> float:
-        return rss_mb(self.proc.pid)
-
-    def cpu_seconds(self) -> float:
-        return cpu_seconds(self.proc.pid)
-
-    def sample_rss(self, every: float = 0.1) -> None:
-        """Sample VmRSS in a background thread until ``stop``."""
-        self._sampling = True
-
-        def loop():
-            while self._sampling and self.proc.poll() is None:
-                try:
-                    self.rss_samples.append(self.rss_mb())
-                except OSError:
-                    break
-                time.sleep(every)
-
-        threading.Thread(target=loop, daemon=True).start()
-
-    def __enter__(self) -> "StreamlitServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-        self.cleanup()
 
 
 @dataclass
@@ -334,7 +194,7 @@ def measure(
     replicas: int = 1,
 ) -> LevelResult:
     """One level on fresh servers: one process, or two behind nginx (deploy/nginx.conf)."""
-    servers = [StreamlitServer(app_dir=app_dir) for _ in range(replicas)]
+    servers = [StreamlitServer(cwd=app_dir) for _ in range(replicas)]
     proxy = None
     try:
         for srv in servers:

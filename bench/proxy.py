@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.load import free_port, stop_process, wait_http_ok
+from bench.server import Loopback, free_port, stop_process, wait_http_ok
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "deploy" / "nginx.conf"
@@ -34,7 +34,7 @@ def render(template: str, **values: str) -> str:
     return template
 
 
-class Nginx:
+class Nginx(Loopback):
     """nginx on 127.0.0.1:``port`` balancing over ``replicas`` (host:port strings, exactly two)."""
 
     def __init__(self, replicas: list[str], template: Path = TEMPLATE):
@@ -50,14 +50,6 @@ class Nginx:
         os.chmod(self.dir, 0o755)
         self.conf = self.dir / "nginx.conf"
         self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/_stcore/stream"
 
     def start(self, timeout: float = 20) -> "Nginx":
         r1, r2 = self.replicas

@@ -24,7 +24,7 @@ import time
 
 import pytest
 
-from bench.load import StreamlitServer
+from bench.server import StreamlitServer
 from bench.proxy import TEMPLATE, Nginx, nginx_binary
 from bench.wsclient import BENCHMARK_QUERY, Session, checked
 

@@ -1,7 +1,8 @@
 """Browser-test plumbing shared by tests/e2e and bench/bench_browser.py (no pytest here).
 
-- ``StreamlitServer``: ``python -m streamlit run <script>`` on a free port, from the
-  repository root, health-checked, its log kept in a temp file for failure messages.
+- ``StreamlitServer`` (from ``bench/server.py``, shared with the benchmarks): ``python -m
+  streamlit run <script>`` on a free loopback port, from the repository root,
+  health-checked, its log kept in a temp file for failure messages.
 - ``launch_browser``: Debian's Chromium (Playwright's own download does not work here).
 - ``wait_idle``, ``figure_traces``, ``wait_for_figure_change``: what the tests wait on
   and assert against. A Streamlit rerun replaces the chart's ``.js-plotly-plot`` div
@@ -11,15 +12,10 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench.server import ROOT, StreamlitServer  # noqa: F401 - the tests' server
+
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -28,80 +24,6 @@ IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 # Plotly (4.7 MB) and draws three charts. 15-40 s seen on a busy 2-core machine.
 LOAD_TIMEOUT_MS = 120_000
 RERUN_TIMEOUT_MS = 60_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class StreamlitServer:
-    """One ``streamlit run`` process. Use as a context manager; ``url`` is the base URL."""
-
-    def __init__(self, script: str = "app.py", cwd: Path = ROOT, extra_args: tuple[str, ...] = ()):
-        self.script = script
-        self.cwd = Path(cwd)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.extra_args = list(extra_args)
-        self.proc: subprocess.Popen | None = None
-        self._log = tempfile.NamedTemporaryFile(prefix="streamlit-e2e-", suffix=".log", delete=False)
-
-    @property
-    def log_path(self) -> str:
-        return self._log.name
-
-    def log_text(self) -> str:
-        with open(self._log.name, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def log_size(self) -> int:
-        return os.path.getsize(self._log.name)
-
-    def log_since(self, offset: int) -> str:
-        return self.log_text()[offset:]
-
-    def start(self, timeout: float = 90.0) -> "StreamlitServer":
-        cmd = [
-            sys.executable, "-m", "streamlit", "run", self.script,
-            "--server.headless", "true",
-            "--server.port", str(self.port),
-            "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none",
-            *self.extra_args,
-        ]  # fmt: skip
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(cmd, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n{self.log_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200 and r.read().strip() == b"ok":
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.25)
-        self.stop()
-        raise RuntimeError(f"streamlit not healthy after {timeout:.0f} s:\n{self.log_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()
-
-    def __enter__(self) -> "StreamlitServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def launch_browser(playwright, **kwargs):
