@@ -207,6 +207,13 @@ class _Oracle:
             return g + self.noise * self.rng.standard_normal(g.shape)
         return g
 
+    def add_noise_at(self, g0: float, g1: float) -> tuple[float, float]:
+        """:meth:`add_noise` for one gradient given as two floats: the same draws, in the same order."""
+        if self.noise > 0:
+            e = self.rng.standard_normal(2)
+            return g0 + self.noise * e[0], g1 + self.noise * e[1]
+        return g0, g1
+
 
 def _where(mask: np.ndarray, new, old):
     """Field by field, ``new`` where ``mask`` (shape (B,)) holds, else ``old``."""
@@ -407,7 +414,6 @@ def _single_loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, histor
     x0, x1 = float(x[0, 0]), float(x[0, 1])
     bound_sq = DIVERGENCE_BOUND**2
     tol_sq = tol * tol
-    noisy = oracle.noise > 0
     probe = opt.probe
     update = opt.update
     try:
@@ -422,15 +428,9 @@ def _single_loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, histor
                 code, stop = _CONVERGED, t
                 break
             s0, s1 = states
-            h0, h1 = g0, g1
-            if noisy:
-                e = oracle.rng.standard_normal(2)
-                h0, h1 = h0 + oracle.noise * e[0], h1 + oracle.noise * e[1]
+            h0, h1 = oracle.add_noise_at(g0, g1)
             if probe is not None:
-                h0, h1 = landscape.grad_at(probe(s0, x0), probe(s1, x1))
-                if noisy:
-                    e = oracle.rng.standard_normal(2)
-                    h0, h1 = h0 + oracle.noise * e[0], h1 + oracle.noise * e[1]
+                h0, h1 = oracle.add_noise_at(*landscape.grad_at(probe(s0, x0), probe(s1, x1)))
             lr = lrs[t]
             u0, s0 = update(h0, s0, x0, lr, None)
             u1, s1 = update(h1, s1, x1, lr, None)
