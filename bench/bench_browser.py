@@ -11,7 +11,9 @@ Hyperparameters" expander). Bare: its only slider.
 
 Per move, all in the page's own clock (``performance.now``):
 - rendered: key press -> script-state ``notRunning`` AND the first completed
-  ``Plotly.react`` of the measured chart (plus one animation frame for paint);
+  draw of the measured chart (``Plotly.react``, ``newPlot``, or ``animate``: the
+  app's live path chart moves its traces with ``animate`` when only their points
+  change), plus one animation frame for paint;
 - settled: key press -> every chart re-render finished (Streamlit also remounts
   charts at the end of a run: a second full draw);
 - websocket bytes received per move (counted in the page by a WebSocket hook);
@@ -60,7 +62,7 @@ WS_HOOK = """
 """
 
 # Installed after the first draw (Plotly is loaded lazily): script-state changes, key
-# presses and every Plotly.react/newPlot/purge with the st-key of the chart it draws.
+# presses and every Plotly.react/newPlot/animate/purge with the st-key of the chart it draws.
 PROBE = """() => {
   if (window.__probe) return true;
   const P = (window.__probe = {events: []});
@@ -74,7 +76,7 @@ PROBE = """() => {
     const c = gd && gd.closest && gd.closest('[class*="st-key-"]');
     return c ? [...c.classList].find((x) => x.startsWith('st-key-')).slice(7) : '?';
   };
-  for (const f of ['react', 'newPlot', 'purge']) {
+  for (const f of ['react', 'newPlot', 'animate', 'purge']) {
     const orig = window.Plotly[f];
     window.Plotly[f] = function (gd, ...rest) {
       const k = keyOf(gd);
@@ -101,9 +103,10 @@ STATUS = """([key, quiet]) => {
   const last = (pred) => { const xs = after.filter(pred); return xs.length ? xs[xs.length - 1].t : null; };
   const tRun = first((e) => e.kind === 'state' && e.v === 'running');
   const tIdle = tRun === null ? null : first((e) => e.kind === 'state' && e.v === 'notRunning' && e.t >= tRun);
-  const calls = after.filter((e) => e.kind === 'react:call' || e.kind === 'newPlot:call');
-  const pending = calls.length - after.filter((e) => e.kind === 'react:paint' || e.kind === 'newPlot:paint').length;
-  const mine = (e) => (e.kind === 'react:paint' || e.kind === 'newPlot:paint') && e.v === key;
+  const draw = (e, stage) => ['react', 'newPlot', 'animate'].some((f) => e.kind === f + ':' + stage);
+  const calls = after.filter((e) => draw(e, 'call'));
+  const pending = calls.length - after.filter((e) => draw(e, 'paint')).length;
+  const mine = (e) => draw(e, 'paint') && e.v === key;
   const tLastAny = after.length ? after[after.length - 1].t : t0;
   const state = document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state');
   const ws = window.__ws.filter((w) => w[0] >= t0);

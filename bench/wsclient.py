@@ -9,6 +9,8 @@ What the frontend does, reduced to what load and routing tests need:
   values the server set, the user's moves), and the hashes of the large messages it
   already holds (Streamlit's forward-message cache: the server then sends a reference,
   not the element; this client keeps every hash it saw, enough for short sessions);
+  moving a widget drawn inside an ``st.fragment`` names that fragment
+  (``ClientState.fragment_id``, from the widget's delta), so only it reruns;
 - read ``ForwardMsg``s until ``script_finished``: ``new_session`` carries the session id,
   deltas carry the widgets (their ids are in ``new_element.<widget>.id``) and any
   ``exception`` element, ``page_info_changed`` carries the URL the app wrote.
@@ -46,6 +48,7 @@ class Widget:
     id: str
     kind: str  # proto field name: slider, selectbox, ...
     proto: object  # the element's proto (for options, min/max/step)
+    fragment_id: str = ""  # the st.fragment the widget was drawn in: moving it reruns only that
 
 
 @dataclass
@@ -110,10 +113,11 @@ class Session:
 
     # -- protocol ---------------------------------------------------------------
 
-    def _rerun_msg(self) -> bytes:
+    def _rerun_msg(self, fragment_id: str = "") -> bytes:
         msg = BackMsg()
         cs = msg.rerun_script
         cs.query_string = self.query
+        cs.fragment_id = fragment_id
         cs.page_script_hash = ""
         cs.page_name = ""
         for wid, (kind, value) in self.states.items():
@@ -130,9 +134,10 @@ class Session:
         cs.cached_message_hashes[:] = sorted(self.cached)
         return msg.SerializeToString()
 
-    async def rerun(self) -> RunResult:
-        """Send one rerun and read until the script finishes; the latency is send -> script_finished."""
-        payload = self._rerun_msg()
+    async def rerun(self, fragment_id: str = "") -> RunResult:
+        """Send one rerun (of one fragment, as the browser does for a widget drawn in one) and
+        read until the script finishes; the latency is send -> script_finished."""
+        payload = self._rerun_msg(fragment_id)
         t0 = time.perf_counter()
         await self.ws.send(payload)
         n = nbytes = largest = 0
@@ -158,7 +163,7 @@ class Session:
                 if etype == "exception":
                     exceptions.append(f"{el.exception.type}: {el.exception.message}")
                 elif etype in _WIDGETS:
-                    self._learn(etype, getattr(el, etype))
+                    self._learn(etype, getattr(el, etype), fm.delta.fragment_id)
             elif kind == "delta" and fm.delta.WhichOneof("type") == "add_block":
                 block = fm.delta.add_block
                 if block.WhichOneof("type") == "tab_container" and block.tab_container.HasField("id"):
@@ -169,7 +174,7 @@ class Session:
                 status = ForwardMsg.ScriptFinishedStatus.Name(fm.script_finished)
                 return RunResult(time.perf_counter() - t0, n, nbytes, largest, status, exceptions)
 
-    def _learn(self, etype: str, proto) -> None:
+    def _learn(self, etype: str, proto, fragment_id: str = "") -> None:
         """Record a widget and, like the frontend's widget manager, its value.
 
         The browser holds every widget's value and sends them all with each rerun: the
@@ -180,7 +185,7 @@ class Session:
         if not wid:
             return
         key = wid.rsplit("-", 1)[-1] if wid.startswith("$$ID-") else wid
-        self.widgets[key] = Widget(wid, etype, proto)
+        self.widgets[key] = Widget(wid, etype, proto, fragment_id)
         if wid in self.states and not proto.set_value:
             return
         if etype == "slider" and proto.type == proto.Type.SELECT_SLIDER:
@@ -229,7 +234,7 @@ class Session:
             raise ValueError(f"{key}: no option {steps:+d} from here")
         self.states[self.widgets[key].id] = ("string_array_value", [options[i]])
         self._set_url(key, options[i])
-        return await self.rerun()
+        return await self.rerun(self.widgets[key].fragment_id)
 
     def slider_value(self, key: str) -> float:
         return float(self.states[self.widgets[key].id][1][0])
@@ -240,11 +245,11 @@ class Session:
             raise ValueError(f"{key}: {value} outside [{proto.min}, {proto.max}]")
         self.states[self.widgets[key].id] = ("double_array_value", [float(value)])
         self._set_url(key, f"{value:g}")
-        return await self.rerun()
+        return await self.rerun(self.widgets[key].fragment_id)
 
 
 def checked(result: RunResult) -> RunResult:
     """Raise unless the run finished successfully without an exception element."""
-    if result.status != "FINISHED_SUCCESSFULLY" or result.exceptions:
+    if result.status not in ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY") or result.exceptions:
         raise ScriptError(f"{result.status}: {'; '.join(result.exceptions) or 'no exception element'}")
     return result

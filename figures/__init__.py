@@ -2,7 +2,8 @@
 
 from .curves import internals_figure, loss_figure, schedule_figure, step_arrows, surface_figure
 from .landscape import Grid, eigen_traces, gradient_field_trace, grid, taylor_trace
-from .paths import CLICK_TRACE, Run, frame_steps, path_figure, thin
+from .layers import layered, merged
+from .paths import CLICK_TRACE, SURFACE_TRACES, Run, frame_steps, path_figure, thin
 from .style import OPTIMIZER_STYLE, style
 from .sweep import axis_title, sweep_figure
 
@@ -26,4 +27,7 @@ __all__ = [
     "taylor_trace",
     "thin",
     "CLICK_TRACE",
+    "SURFACE_TRACES",
+    "layered",
+    "merged",
 ]

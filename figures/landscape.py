@@ -52,13 +52,20 @@ def grid(landscape, n: int = 150, window=None) -> Grid:
 
 
 def contour_trace(g: Grid, colorbar_title: str, show_scale: bool = True) -> dict:
-    """The surface's colors as a heatmap: Plotly draws it several times faster than a filled contour."""
+    """The surface's colors as a heatmap: Plotly draws it several times faster than a filled contour.
+
+    The color range is explicit (``zmin``/``zmax``) so a colorbar drawn elsewhere can match it.
+    """
+    finite = g.color[np.isfinite(g.color)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     return {
         "type": "heatmap",
         "x": packed(g.xs),
         "y": packed(g.ys),
         "z": packed(g.color),
         "colorscale": CONTOUR_SCALE,
+        "zmin": lo,
+        "zmax": hi,
         "zsmooth": "fast",
         "colorbar": {"title": {"text": colorbar_title, "side": "right"}, "thickness": 14},
         "showscale": show_scale,

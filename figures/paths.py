@@ -22,6 +22,8 @@ from .style import layout_base, packed, style
 # Where the click lattice sits in the path figure's data: a click reports the
 # index of the trace it hit, and only clicks on the lattice set the start.
 CLICK_TRACE = 2
+# The path figure's first traces draw the surface (heatmap, level lines): a back layer.
+SURFACE_TRACES = 2
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,14 @@ def path_figure(
         # The colorbar belongs to the contour: as tall as its panel, not the whole figure.
         data[0]["colorbar"] = {**data[0].get("colorbar", {}), "len": 1 - contour_bottom, "y": 1.0, "yanchor": "top"}
         layout["xaxis2"] = {"anchor": "y2", "title": {"text": labels["step"]}}
-        layout["yaxis2"] = {"anchor": "x2", "domain": [0.0, loss_height / total], "type": "log" if log else "linear", "title": {"text": labels["loss"]}}
+        layout["yaxis2"] = {
+            "anchor": "x2",
+            "domain": [0.0, loss_height / total],
+            "type": "log" if log else "linear",
+            "title": {"text": labels["loss"]},
+            # Explicit, so the browser can move the curves without re-fitting the axis.
+            "range": loss_range([r.losses for r in first], log),
+        }
         title = labels.get("loss_title", "")
         layout["annotations"] = [
             {"text": f"<b>{title}</b>", "xref": "paper", "yref": "paper", "x": 0.0, "y": loss_height / total, "xanchor": "left", "yanchor": "bottom", "showarrow": False}
@@ -189,6 +198,19 @@ def loss_traces(runs: list[Run], line_width: float = 2.5, axes: tuple[str, str] 
             }
         )
     return data, positive and bool(data)
+
+
+def loss_range(losses: list[np.ndarray], log: bool, pad: float = 0.04) -> list[float]:
+    """The loss axis's range over every finite value (log10 units on a log axis), padded by ``pad``."""
+    values = np.concatenate([np.asarray(v, dtype=float).ravel() for v in losses]) if losses else np.zeros(0)
+    values = values[np.isfinite(values) & ((values > 0) if log else True)]
+    if not values.size:
+        return [0.0, 1.0]
+    lo, hi = float(values.min()), float(values.max())
+    if log:
+        lo, hi = np.log10(lo), np.log10(hi)
+    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    return [float(lo - pad * span), float(hi + pad * span)]
 
 
 def _frames(runs: list[Run], moving: list[int], max_frames: int, trail_points: int, path_points: int) -> list[dict]:

@@ -9,13 +9,26 @@ from ui import controls, routing, views
 def playground() -> None:
     routing.ensure_router()
     lg = controls.lang()
-    sc = controls.scenario()
+    base = controls.scenario()  # the sidebar: surface, optimizers, steps, start, training
     st.title(t("nav.playground", lg))
-    if not sc.optimizers:
+    if not base.optimizers:
         st.info(t("pg.no_optimizer", lg))
         return
+    views.schedule_panel(base, lg)
+    race(base)
+
+
+@st.fragment
+def race(base: controls.Scenario) -> None:
+    """Hyperparameters, runs and views: a hyperparameter move reruns only this part of the page.
+
+    The sidebar's controls rerun the whole page, which calls this again with a new ``base``.
+    """
+    lg = controls.lang()
+    if controls.start_was_clicked():
+        st.rerun(scope="app")  # the start lives in the sidebar: redraw it too
+    sc = controls.with_hyperparameters(base)
     runs = views.compute(sc)
-    views.schedule_panel(sc, lg)
     keys = ["paths", "surface", "inside", "formulas"]
     tabs = st.tabs([t(f"pg.view.{k}", lg) for k in keys], key="view", on_change="rerun", bind="query-params")
     paths, surface, inside, formulas = tabs

@@ -35,10 +35,17 @@ def charts(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
+def live_layers(at: AppTest) -> dict[str, dict]:
+    """The path chart's two layers as sent to the browser: {"back": payload, "front": payload}."""
+    payloads = [json.loads(c.proto.bytes) for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.live_chart"]
+    return {p["role"]: p for p in payloads if p.get("name") == "path_chart"}
+
+
 def path_chart(at: AppTest) -> dict:
-    specs = [s for s in charts(at) if s.get("frames") is not None and any(d.get("name") == "click" for d in s["data"])]
-    assert specs, "the path chart is missing"
-    return specs[0]
+    """The path chart as one figure (its two layers put back together)."""
+    layers = live_layers(at)
+    assert set(layers) == {"back", "front"}, "the path chart is missing"
+    return figures.merged({role: p["figure"] for role, p in layers.items()})
 
 
 def status_text(at: AppTest) -> str:
@@ -137,26 +144,30 @@ def test_benchmark_link_opens_that_scenario():
 
 
 def test_click_on_the_contour_sets_the_start():
-    from ui.controls import set_start_from_click
+    from ui.controls import set_start_from_click, start_was_clicked
 
     import streamlit as st
 
-    spec = path_chart(fresh())
+    at = fresh()
+    front = live_layers(at)["front"]
+    spec = path_chart(at)
     lattice = [i for i, d in enumerate(spec["data"]) if d.get("name") == "click"]
-    loss = [i for i, d in enumerate(spec["data"]) if d.get("yaxis") == "y2"]
-    heads = [i for i, d in enumerate(spec["data"]) if d.get("legendgroup") and d.get("mode") == "markers"]
-    assert lattice == [figures.CLICK_TRACE] and loss and heads
-    # The callback is what the chart's on_select runs, with the points the browser reports.
+    assert lattice == [figures.CLICK_TRACE]
+    # The browser reports clicks on the lattice only: the front layer's index of that trace.
+    assert front["figure"]["data"][front["click_trace"]]["name"] == "click"
     with pytest.MonkeyPatch.context() as mp:
-        state = {"x0": -1.0, "y0": 1.0, "probe": {"selection": {"points": [{"x": 1.25, "y": -0.5, "curve_number": lattice[0]}]}}}
+        state = {"x0": -1.0, "y0": 1.0, "probe": {"click": {"x": 1.25, "y": -0.5}}}
         mp.setattr(st, "session_state", state)
         set_start_from_click("probe")
         assert (state["x0"], state["y0"]) == (1.25, -0.5)
-        # A click on a loss curve (step, loss) or on a path's head leaves the start alone.
-        for curve in (loss[0], heads[0]):
-            state["probe"] = {"selection": {"points": [{"x": 150.0, "y": 3.7, "curve_number": curve}]}}
+        # The start's number inputs are in the sidebar: the page asks for a full rerun, once.
+        assert start_was_clicked() and not start_was_clicked()
+        # No click, or a malformed one, leaves the start alone.
+        for event in (None, {}, {"click": None}, {"click": {"x": "a", "y": 1}}, {"click": {"x": float("nan"), "y": 0.0}}):
+            state["probe"] = event
             set_start_from_click("probe")
             assert (state["x0"], state["y0"]) == (1.25, -0.5)
+            assert not start_was_clicked()
 
 
 def test_overlays_and_other_views_render():
@@ -292,3 +303,25 @@ def test_the_server_keeps_import_time_objects_out_of_the_cycle_collector():
     ui.router.tune_garbage_collector()
     assert gc.get_freeze_count() > 10_000
     assert gc.get_threshold()[0] >= 10_000
+
+
+def test_live_chart_payload_is_plain_json():
+    from ui.live_chart import encode
+
+    payload = {"x": np.array([1.0, np.nan, np.inf]), "n": np.int64(3), "f": np.float32(0.5), "i": np.arange(2), "s": "é"}
+    assert json.loads(encode(payload)) == {"x": [1.0, None, None], "n": 3, "f": 0.5, "i": [0, 1], "s": "é"}
+    with pytest.raises(TypeError):
+        encode({"bad": object()})
+    with pytest.raises(ValueError):
+        encode({"bad": float("nan")})  # a bare NaN is not JSON: the figures never send one
+
+
+def test_the_surface_layer_is_the_same_bytes_while_the_surface_is():
+    """Streamlit sends an element it has sent before as a reference: the back layer goes once."""
+    at = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "adam"]})
+    back = [c.proto.bytes for c in at.get("bidi_component") if json.loads(c.proto.bytes)["role"] == "back"]
+    at.select_slider(key="adam_lr").set_value(0.01).run()
+    again = [c.proto.bytes for c in at.get("bidi_component") if json.loads(c.proto.bytes)["role"] == "back"]
+    assert back == again and len(back) == 1
+    at.selectbox(key="landscape").set_value("bowl").run()
+    assert [c.proto.bytes for c in at.get("bidi_component") if json.loads(c.proto.bytes)["role"] == "back"] != back

@@ -194,3 +194,59 @@ def test_standalone_html_inlines_plotly_and_the_frames(bench_runs):
     assert not re.search(r"<script[^>]*\bsrc=", html)  # no script is fetched: it plays offline
     assert "Plotly.newPlot" in html and "Plotly.addFrames" in html
     assert len(html) > 3_000_000  # plotly.js itself is inside
+
+
+# -- the two layers of the live path chart ---------------------------------------------
+
+
+def test_layers_put_the_surface_behind_and_everything_else_in_front(bench_runs):
+    s, g, runs = bench_runs
+    spec = figures.path_figure(s, g, runs, LABELS, start=(-1.5, 2), loss_height=240)
+    layers = figures.layered(spec, figures.SURFACE_TRACES)
+    back, front = layers["back"], layers["front"]
+    assert [d["type"] for d in back["data"]] == ["heatmap", "contour"]
+    assert not any(d.get("showscale") for d in back["data"])  # the front draws the colorbar
+    assert back["layout"]["xaxis"]["visible"] is False and back["layout"]["yaxis"]["visible"] is False
+    assert back["layout"]["xaxis"]["range"] == spec["layout"]["xaxis"]["range"]
+    assert "heatmap" not in [d.get("type") for d in front["data"]]
+    # The front is see-through and has no grid to draw over the surface.
+    assert front["layout"]["paper_bgcolor"] == front["layout"]["plot_bgcolor"] == "rgba(0,0,0,0)"
+    assert front["layout"]["xaxis"]["showgrid"] is False and front["layout"]["yaxis"]["showgrid"] is False
+    # One stand-in colorbar: the heatmap's scale over its exact z range, no points.
+    (bar,) = [d for d in front["data"] if d.get("meta") == "colorbar-only"]
+    heat = spec["data"][0]
+    color = unpack(heat["z"])
+    assert bar["marker"]["cmin"] == float(np.nanmin(color)) and bar["marker"]["cmax"] == float(np.nanmax(color))
+    assert bar["marker"]["colorscale"] == heat["colorscale"] and bar["marker"]["colorbar"] == heat["colorbar"]
+    assert bar["x"] == [None] and bar["y"] == [None]
+    # Frames now number the front's traces: they still point at the paths' trails and heads.
+    for f_new, f_old in zip(front["frames"], spec["frames"]):
+        assert [front["data"][i]["name"] for i in f_new["traces"]] == [spec["data"][i]["name"] for i in f_old["traces"]]
+    go.Figure({"data": back["data"], "layout": back["layout"]})
+    go.Figure(front)  # both layers are valid Plotly
+
+
+def test_merging_the_layers_gives_back_the_figure(bench_runs):
+    s, g, runs = bench_runs
+    spec = figures.path_figure(s, g, runs, LABELS, start=(-1.5, 2), loss_height=240)
+    again = figures.merged(figures.layered(spec, figures.SURFACE_TRACES))
+    assert again["frames"] == spec["frames"]
+    assert [d.get("name") for d in again["data"]] == [d.get("name") for d in spec["data"]]
+    assert again["data"][figures.SURFACE_TRACES:] == spec["data"][figures.SURFACE_TRACES:]
+    assert {**again["data"][0], "showscale": True} == spec["data"][0]
+
+
+def test_loss_axis_range_covers_every_finite_loss(bench_runs):
+    s, g, runs = bench_runs
+    spec = figures.path_figure(s, g, runs, LABELS, start=(-1.5, 2), loss_height=240)
+    lo, hi = spec["layout"]["yaxis2"]["range"]  # log10 units: the axis is log
+    losses = np.concatenate([r.losses for r in runs])
+    assert lo < np.log10(losses.min()) and hi > np.log10(losses.max())
+    assert hi - lo < 1.1 * (np.log10(losses.max()) - np.log10(losses.min()))  # padded a little, not a lot
+    from figures.paths import loss_range
+
+    # Linear: plain units; infinities and NaN (a diverged run) are left out; a flat curve still gets a span.
+    assert loss_range([np.array([-1.0, 3.0, np.inf, np.nan])], log=False) == pytest.approx([-1.16, 3.16])
+    assert loss_range([np.array([2.0, 2.0])], log=False) == pytest.approx([1.92, 2.08])
+    assert loss_range([np.array([1e-3, 10.0, 0.0])], log=True) == pytest.approx([-3.16, 1.16])
+    assert loss_range([np.array([np.nan])], log=True) == [0.0, 1.0]

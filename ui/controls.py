@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
-import figures
 import landscapes
 import optimizers
 from landscapes.catalog import CATALOG
@@ -233,16 +234,27 @@ def run_controls(surface: str, start: tuple[float, float]) -> tuple[tuple[str, .
 
 
 def hyper_controls(chosen: tuple[str, ...], surface: str) -> dict[str, tuple[tuple[str, object], ...]]:
+    """Each optimizer's hyperparameters in its own expander, side by side above the chart.
+
+    In the main area, not the sidebar: the page runs them in a fragment with the
+    chart, so moving one reruns only the runs and views, not the whole page.
+    """
     lg = lang()
     out = {}
-    group = st.sidebar.container(key="hyper_group")
-    for opt in chosen:
-        with group.expander(f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}", expanded=len(chosen) <= 2):
+    group = st.container(key="hyper_group")
+    columns = group.columns(min(len(chosen), 3)) if chosen else []
+    for i, opt in enumerate(chosen):
+        with columns[i % len(columns)].expander(f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}", expanded=len(chosen) <= 2):
             values = []
             for hp in S.HYPERPARAMETERS[opt]:
                 values.append((hp, _hyper_widget(opt, hp, surface, lg)))
         out[opt] = tuple(values)
     return out
+
+
+def with_hyperparameters(base: Scenario) -> Scenario:
+    """``base`` (the sidebar's choices) completed by the hyperparameter controls."""
+    return dataclasses.replace(base, hyper=hyper_controls(base.optimizers, base.landscape))
 
 
 def _short(v: float) -> str:
@@ -286,6 +298,7 @@ def training_controls() -> tuple[tuple[str, int], float, int, str]:
 
 
 def scenario() -> Scenario:
+    """The sidebar's controls, hyperparameters still empty (``with_hyperparameters`` adds them)."""
     name, params, expression = surface_controls()
     if name == S.CUSTOM:
         from . import cache
@@ -294,20 +307,33 @@ def scenario() -> Scenario:
     else:
         default_start = S.default_start(name)
     chosen, steps, start = run_controls(name, default_start)
-    hyper = hyper_controls(chosen, name)
     schedule, noise, seed, average = training_controls()
-    return Scenario(name, params, chosen, hyper, start, steps, schedule, noise, seed, average, expression)
+    return Scenario(name, params, chosen, {}, start, steps, schedule, noise, seed, average, expression)
+
+
+_CLICKED = "_start_clicked"
 
 
 def set_start_from_click(chart_key: str) -> None:
-    """on_select callback of the path chart: the clicked point becomes the start."""
-    event = st.session_state.get(chart_key) or {}
-    points = (event.get("selection") or {}).get("points") or []
-    # Only the click lattice places the start: not a path's head, not the loss panel.
-    points = [p for p in points if p.get("curve_number") == figures.CLICK_TRACE]
-    if points:
-        st.session_state["x0"] = round(float(points[0]["x"]), 3)
-        st.session_state["y0"] = round(float(points[0]["y"]), 3)
+    """on_click callback of the path chart: the clicked lattice point becomes the start.
+
+    The chart reports only clicks on its click lattice (not on a path's head or
+    the loss panel), as ``{"x": .., "y": ..}``.
+    """
+    click = (st.session_state.get(chart_key) or {}).get("click")
+    try:
+        x, y = float(click["x"]), float(click["y"])
+    except (TypeError, KeyError, ValueError):
+        return
+    if np.isfinite(x) and np.isfinite(y):
+        st.session_state["x0"] = round(x, 3)
+        st.session_state["y0"] = round(y, 3)
+        st.session_state[_CLICKED] = True
+
+
+def start_was_clicked() -> bool:
+    """Whether a click set the start since the last call (the start's inputs then need a full rerun)."""
+    return bool(st.session_state.pop(_CLICKED, False))
 
 
 def presentation() -> bool:

@@ -13,6 +13,7 @@ from optimizers.formulas import UPDATE_RULES
 from . import cache
 from .charts import show
 from .controls import Scenario, set_start_from_click
+from .live_chart import live_chart
 
 PATH_CHART = "path_chart"
 
@@ -83,7 +84,8 @@ def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], in
     # A class moving the same slider together asks for the same figure: build it once.
     at_point = {"taylor", "eigen"} & set(flags)  # the overlays drawn at the inspected step
     spec = _path_spec((sc.key, lg, flags, inspect_step if at_point else None, presenting()), sc, runs, lg, flags, inspect_step)
-    show(spec, PATH_CHART, on_select=lambda: set_start_from_click(PATH_CHART))
+    # A chart that stays mounted: a move redraws the paths, not the surface behind them.
+    live_chart(spec, PATH_CHART, figures.SURFACE_TRACES, figures.CLICK_TRACE, lambda: set_start_from_click(PATH_CHART), "descent-lab.png")
     if grid.masked:
         st.info(t("pg.domain_notice", lg))
     st.caption(t("pg.click_hint", lg))

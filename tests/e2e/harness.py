@@ -5,8 +5,10 @@
   health-checked, its log kept in a temp file for failure messages.
 - ``launch_browser``: Debian's Chromium (Playwright's own download does not work here).
 - ``wait_idle``, ``figure_traces``, ``wait_for_figure_change``: what the tests wait on
-  and assert against. A Streamlit rerun replaces the chart's ``.js-plotly-plot`` div
-  (the old one is purged), so every read looks the element up again.
+  and assert against. A Streamlit rerun replaces a ``st.plotly_chart``'s
+  ``.js-plotly-plot`` div (the old one is purged), so every read looks the element
+  up again. The Playground's path chart is two stacked divs (``ui/live_chart.py``):
+  the reads put their traces together, back layer first.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ def launch_browser(playwright, **kwargs):
 
 
 # Add to a browser context (``context.add_init_script``): counts Plotly draws. Streamlit
-# loads Plotly lazily and assigns ``window.Plotly``; the setter wraps newPlot/react.
+# loads Plotly lazily and assigns ``window.Plotly``; the setter wraps newPlot/react/animate
+# (the live path chart moves its traces with animate when only their points change).
 # After a rerun Streamlit remounts each chart (purge, then a fresh draw) right as the
 # script state turns notRunning, so "idle" alone can catch a chart mid-redraw.
 PLOTLY_PROBE = """
@@ -43,7 +46,7 @@ PLOTLY_PROBE = """
   window.__plotly = {pending: 0, calls: 0};
   const wrap = (v) => {
     if (!v || v.__e2eWrapped) return v;
-    for (const f of ['newPlot', 'react']) {
+    for (const f of ['newPlot', 'react', 'animate']) {
       const orig = v[f];
       if (typeof orig !== 'function') continue;
       v[f] = function (...args) {
@@ -98,21 +101,29 @@ def open_app(page, url: str, chart_key: str = "path_chart", timeout: int = LOAD_
     wait_idle(page, timeout=timeout)
 
 
-_FULLDATA_READY = """(key) => {
-  const gd = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
-  return !!(gd && gd._fullData && gd._fullData.length && gd._fullLayout && gd._fullLayout.xaxis);
+# A chart's Plotly divs: the live path chart has a back layer (the surface) in its own
+# element, ``dl_back_<key>``, under the front one; other charts have one div.
+_LAYERS = """(key) => {
+  const front = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
+  const back = document.querySelector('.st-key-dl_back_' + key + ' .js-plotly-plot');
+  return back ? [back, front] : [front];
 }"""
+
+_FULLDATA_READY = """(key) => (""" + _LAYERS + """)(key).every((gd) => !!(gd && gd._fullData && gd._fullData.length && gd._fullLayout && gd._fullLayout.xaxis))"""
 
 
 # -- reading the chart ----------------------------------------------------------------
 
 _READ_FIGURE = """(key) => {
-  const gd = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
-  if (!gd || !gd._fullData || !gd._fullLayout || !gd._fullLayout.xaxis) return null;
+  const layers = (""" + _LAYERS + """)(key);
+  if (!layers.every((gd) => gd && gd._fullData && gd._fullLayout && gd._fullLayout.xaxis)) return null;
+  const gd = layers[layers.length - 1];  // the front: axes, menus, frames
   const arr = (a) => (a && a.length !== undefined ? Array.from(a, Number) : []);
   const L = gd._fullLayout;
+  // Every layer's traces, back first; not the front's stand-ins for the back's colorbar.
+  const data = layers.flatMap((g) => g._fullData).filter((d) => d.meta !== 'colorbar-only');
   return {
-    traces: gd._fullData.map((d, i) => ({
+    traces: data.map((d, i) => ({
       index: i,
       name: d.name,
       type: d.type,

@@ -1,0 +1,89 @@
+"""A figure split in two layers drawn one over the other: the surface behind, the rest in front.
+
+The surface (a 200 x 200 heatmap and its level lines) is most of a figure's
+drawing time and changes only with the landscape; the paths change on every
+slider move. Drawn as two stacked charts, a move redraws only the front one.
+The front carries the axes, the legend, the colorbar and every interaction;
+the back has no axes of its own and is laid onto the front's plot area by the
+browser (``ui/assets/live_chart.js``), so both share one geometry.
+"""
+
+from __future__ import annotations
+
+TRANSPARENT = "rgba(0,0,0,0)"
+COLORBAR_ONLY = "colorbar-only"  # the meta of a front trace that only draws a back trace's colorbar
+
+
+def layered(spec: dict, back_traces: int) -> dict:
+    """Split ``spec`` after its first ``back_traces`` traces into ``{"back": ..., "front": ...}``.
+
+    - back: those traces without their color scale, the x/y axes hidden, nothing else.
+    - front: the other traces, then one empty trace per hidden color scale that
+      draws the same colorbar (so the front makes room for it), on a transparent
+      background with no grid (the grid would draw over the surface); frames
+      renumbered to the front's traces.
+    """
+    data, layout = spec["data"], spec["layout"]
+    back_data = [_without_scale(d) for d in data[:back_traces]]
+    scales = [_colorbar_only(d) for d in data[:back_traces] if _has_scale(d)]
+    axes = ("xaxis", "yaxis")
+    back_layout = {
+        "height": layout.get("height"),
+        "showlegend": False,
+        "hovermode": False,
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        **{a: {**layout.get(a, {}), "visible": False} for a in axes},
+    }
+    front_layout = {
+        **layout,
+        "paper_bgcolor": TRANSPARENT,
+        "plot_bgcolor": TRANSPARENT,
+        **{a: {**layout.get(a, {}), "showgrid": False, "zeroline": False} for a in axes},
+    }
+    frames = [{**f, "traces": [i - back_traces for i in f["traces"]]} if "traces" in f else f for f in spec.get("frames", [])]
+    front = {"data": data[back_traces:] + scales, "layout": front_layout, "frames": frames}
+    return {"back": {"data": back_data, "layout": back_layout}, "front": front}
+
+
+def merged(layers: dict) -> dict:
+    """The one figure ``layered`` split: back traces then front traces, frames numbered as before.
+
+    The back traces keep ``showscale`` off (the front drew their colorbars); the
+    layout is the front's.
+    """
+    back, front = layers["back"]["data"], layers["front"]["data"]
+    data = back + [d for d in front if d.get("meta") != COLORBAR_ONLY]
+    n = len(back)
+    frames = [{**f, "traces": [i + n for i in f["traces"]]} if "traces" in f else f for f in layers["front"].get("frames", [])]
+    return {"data": data, "layout": layers["front"]["layout"], "frames": frames}
+
+
+def _has_scale(trace: dict) -> bool:
+    return trace.get("type") in ("heatmap", "contour") and trace.get("showscale", True) and "colorscale" in trace
+
+
+def _without_scale(trace: dict) -> dict:
+    return {**trace, "showscale": False} if _has_scale(trace) else trace
+
+
+def _colorbar_only(trace: dict) -> dict:
+    """An empty scatter whose marker scale spans the trace's z range: only its colorbar is drawn."""
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "x": [None],
+        "y": [None],
+        "marker": {
+            "color": [trace["zmin"], trace["zmax"]],
+            "cmin": trace["zmin"],
+            "cmax": trace["zmax"],
+            "colorscale": trace["colorscale"],
+            "showscale": True,
+            "colorbar": trace.get("colorbar", {}),
+        },
+        "showlegend": False,
+        "hoverinfo": "skip",
+        "name": trace.get("name", ""),
+        "meta": COLORBAR_ONLY,
+    }

@@ -1,0 +1,184 @@
+// A Plotly chart that stays mounted across reruns and draws in two layers.
+//
+// Why: st.plotly_chart gives a chart a new identity whenever its figure changes,
+// so every slider move remounts it and Plotly draws the whole figure twice,
+// surface included. Here the chart is two elements stacked in one container:
+//   back  - the surface (heatmap and level lines): static, and the same bytes on
+//           every move, so Streamlit sends it once and it is drawn once;
+//   front - everything else (paths, markers, loss panel, play controls) on a
+//           transparent background; it owns the axes and every interaction.
+// The back follows the front's plot area and axis ranges (zoom, pan, resize).
+// A move that changes only trace coordinates (a learning rate, a start point)
+// moves those traces with Plotly.animate (no transition) instead of redrawing.
+//
+// data: UTF-8 JSON bytes (ui/live_chart.py), {name, role, figure, ...}
+//   role "back": figure {data, layout}
+//   role "front": figure {data, layout, frames}, config, click_trace, png_name
+//   plotly_chunk: Streamlit's own Plotly bundle, loaded if the page has none yet
+
+const pairs = (window.__descentLabCharts = window.__descentLabCharts || {});
+const pairOf = (name) => pairs[name] || (pairs[name] = {front: null, back: null});
+
+function plotlyReady(chunk) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  // Streamlit loads its Plotly bundle lazily, with its first chart; importing the same
+  // module URL runs it once (it defines window.Plotly) or reuses the loaded one.
+  const main = document.querySelector('script[type=module][src*="static/js/"]');
+  const base = main ? main.src : document.baseURI;
+  const loading = chunk ? import(new URL('./' + chunk.split('/').pop(), base).href).catch(() => null) : Promise.resolve(null);
+  return loading.then(
+    () =>
+      new Promise((resolve, reject) => {
+        const t0 = performance.now();
+        const poll = () => {
+          if (window.Plotly) resolve(window.Plotly);
+          else if (performance.now() - t0 > 30000) reject(new Error('Plotly did not load'));
+          else setTimeout(poll, 50);
+        };
+        poll();
+      }),
+  );
+}
+
+// -- geometry: the back layer lies exactly under the front's plot area ------------
+
+function geometry(gd) {
+  const L = gd._fullLayout;
+  const s = L._size;
+  return {
+    margin: {l: s.l, r: s.r, t: s.t, b: s.b, pad: 0, autoexpand: false},
+    width: L.width,
+    height: L.height,
+    'xaxis.range': L.xaxis.range.slice(),
+    'yaxis.range': L.yaxis.range.slice(),
+    'xaxis.domain': L.xaxis.domain.slice(),
+    'yaxis.domain': L.yaxis.domain.slice(),
+  };
+}
+
+function align(pair) {
+  const {front, back} = pair;
+  if (!front || !back || !front._fullLayout || !back._fullLayout || !front._fullLayout.xaxis || !back._fullLayout.xaxis) return;
+  const want = geometry(front);
+  if (JSON.stringify(want) !== JSON.stringify(geometry(back))) window.Plotly.relayout(back, want);
+}
+
+// -- the camera button: both layers composed into one PNG -----------------------
+
+function downloadPng(pair, name) {
+  const opts = {format: 'png', scale: 2};
+  const load = (url) => new Promise((ok) => { const im = new Image(); im.onload = () => ok(im); im.src = url; });
+  const layers = [pair.back, pair.front].filter((gd) => gd && gd._fullLayout);
+  Promise.all(layers.map((gd) => window.Plotly.toImage(gd, opts).then(load))).then((images) => {
+    const top = images[images.length - 1];
+    const canvas = document.createElement('canvas');
+    canvas.width = top.width;
+    canvas.height = top.height;
+    const ctx = canvas.getContext('2d');
+    for (const im of images) ctx.drawImage(im, 0, 0, top.width, top.height);
+    const a = document.createElement('a');
+    a.href = canvas.toDataURL('image/png');
+    a.download = name;
+    a.click();
+  });
+}
+
+// -- drawing --------------------------------------------------------------------
+
+function drawBack(Plotly, gd, pair, data) {
+  const layout = {...data.figure.layout};
+  if (pair.front && pair.front._fullLayout) Object.assign(layout, {margin: geometry(pair.front).margin, width: pair.front._fullLayout.width});
+  return Plotly.react(gd, data.figure.data, layout, {staticPlot: true, displayModeBar: false});
+}
+
+const coords = (d) => JSON.stringify([d.x, d.y]);
+// Everything of a figure but its traces' coordinates and the loss panel's y range:
+// when that is unchanged, a move only moves points.
+function shapeOf(fig) {
+  const layout = {...fig.layout, yaxis2: fig.layout.yaxis2 ? {...fig.layout.yaxis2, range: null} : null};
+  return JSON.stringify([fig.data.map((d) => ({...d, x: null, y: null})), layout]);
+}
+
+function moveOnly(Plotly, gd, state, fig) {
+  const before = state.figure;
+  const changed = fig.data.map((d, i) => i).filter((i) => coords(fig.data[i]) !== coords(before.data[i]));
+  if (changed.some((i) => (fig.data[i].type || 'scatter') !== 'scatter')) return null;
+  // The animation frames belong to the new paths. Same shape, same frame names (the
+  // scrub slider's steps are part of the shape): adding a frame by name replaces it.
+  const frames = Promise.resolve(Plotly.addFrames(gd, fig.frames || []));
+  const update = {data: changed.map((i) => ({x: fig.data[i].x, y: fig.data[i].y})), traces: changed};
+  if (fig.layout.yaxis2 && fig.layout.yaxis2.range) update.layout = {yaxis2: {range: fig.layout.yaxis2.range}};
+  const opts = {mode: 'immediate', transition: {duration: 0}, frame: {duration: 0, redraw: false}};
+  return frames
+    .then(() => (changed.length || update.layout ? Plotly.animate(gd, update, opts) : null))
+    .then(() => {
+      // Back to the resting state: the scrub slider on the last frame, as a full draw leaves it.
+      const sliders = fig.layout.sliders || [];
+      const active = gd._fullLayout.sliders && gd._fullLayout.sliders[0] ? gd._fullLayout.sliders[0].active : null;
+      if (sliders.length && active !== sliders[0].active) return Plotly.relayout(gd, {'sliders[0].active': sliders[0].active});
+      return null;
+    });
+}
+
+function drawFront(Plotly, gd, pair, state, data) {
+  const fig = data.figure;
+  const shape = shapeOf(fig);
+  let done = null;
+  if (state.figure && state.shape === shape && gd._fullLayout) done = moveOnly(Plotly, gd, state, fig);
+  if (done === null) {
+    const png = {name: 'png', title: data.png_title || 'PNG', icon: Plotly.Icons.camera, click: () => downloadPng(pair, data.png_name || 'chart.png')};
+    const config = {...data.config, modeBarButtonsToRemove: ['toImage'], modeBarButtonsToAdd: [png]};
+    done = Plotly.react(gd, {data: fig.data, layout: fig.layout, frames: fig.frames || [], config});
+  }
+  state.figure = fig;
+  state.shape = shape;
+  state.clickTrace = data.click_trace;
+  return Promise.resolve(done).then(() => {
+    if (!state.installed) install(gd, pair, state);
+  });
+}
+
+function install(gd, pair, state) {
+  state.installed = true;
+  let queued = false;
+  const follow = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; align(pair); });
+  };
+  gd.on('plotly_relayout', follow);
+  gd.on('plotly_relayouting', follow);
+  gd.on('plotly_afterplot', follow);
+  gd.on('plotly_click', (ev) => {
+    const p = ev && ev.points && ev.points[0];
+    if (!p || state.clickTrace == null || p.curveNumber !== state.clickTrace) return;
+    state.setTriggerValue('click', {x: p.x, y: p.y});
+  });
+  // The page's width changes without a window resize (the sidebar opened or closed).
+  // Not while hidden (another tab, a page being left): Plotly cannot measure a hidden div.
+  new ResizeObserver(() => {
+    if (gd._fullLayout && gd.getClientRects().length) Promise.resolve(window.Plotly.Plots.resize(gd)).catch(() => {});
+  }).observe(gd);
+}
+
+export default function (component) {
+  const gd = component.parentElement.querySelector('.dl-layer');
+  if (!gd || component.data == null) return;
+  const raw = component.data;
+  const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
+  const state = gd.__dl || (gd.__dl = {text: null, queue: Promise.resolve(), installed: false});
+  state.setTriggerValue = component.setTriggerValue;
+  if (text === state.text) return; // the same figure again (the back layer, on most moves)
+  state.text = text;
+  const data = JSON.parse(text);
+  const pair = pairOf(data.name);
+  pair[data.role] = gd;
+  gd.setAttribute('data-layer', data.role);
+  // Draws happen in order: a fast second move waits for the first to finish.
+  state.queue = state.queue
+    .then(() => plotlyReady(data.plotly_chunk))
+    .then((Plotly) => (data.role === 'back' ? drawBack(Plotly, gd, pair, data) : drawFront(Plotly, gd, pair, state, data)))
+    .then(() => align(pair))
+    .then(() => gd.removeAttribute('data-error'))
+    .catch((err) => gd.setAttribute('data-error', String(err && err.message ? err.message : err)));
+}

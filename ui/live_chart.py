@@ -1,0 +1,92 @@
+"""A Plotly chart that stays mounted across reruns: the Playground's path chart.
+
+``st.plotly_chart`` remounts a chart whenever its figure changes and Plotly then
+draws it twice, surface and all: 3.3x the latency of a bare one-contour page per
+slider move (issue 3's bar is 1.5x). This component keeps one element under a
+fixed key, draws the surface once in a back layer and, per move, redraws only
+the front layer with ``Plotly.react`` (``ui/assets/live_chart.js``).
+
+Plotly itself is the copy Streamlit ships (its lazily loaded chart bundle):
+nothing extra to download, the same version as every other chart on the page.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+import figures
+
+from .charts import CONFIG
+
+_ASSETS = Path(__file__).with_name("assets")
+_HTML = '<div class="dl-layer"></div>'
+# The back layer's element lies under the front's, in their shared container.
+_CSS = """
+[class*="st-key-dl_layers_"] { position: relative; }
+[class*="st-key-dl_layers_"] > .stElementContainer { position: relative; z-index: 1; }
+[class*="st-key-dl_layers_"] > [class*="st-key-dl_back_"] { position: absolute; z-index: 0; top: 0; left: 0; right: 0; pointer-events: none; }
+.dl-layer { width: 100%; will-change: transform; }
+"""
+
+
+@functools.cache
+def _component():
+    js = (_ASSETS / "live_chart.js").read_text(encoding="utf-8")
+    # Not style-isolated: Plotly styles its modebar and hover labels from the page's head.
+    return st.components.v2.component("descent_lab.live_chart", html=_HTML, css=_CSS, js=js, isolate_styles=False)
+
+
+@functools.cache
+def plotly_bundle() -> str | None:
+    """Streamlit's own Plotly bundle, as a URL relative to its other scripts (None if not found)."""
+    static = Path(st.__file__).parent / "static" / "static" / "js"
+    found = sorted(static.glob("PlotlyChart.*.js"))
+    return f"static/js/{found[0].name}" if found else None
+
+
+def live_chart(spec: dict, key: str, back_traces: int, click_trace: int | None = None, on_click=None, png_name: str = "chart.png"):
+    """Draw ``spec`` with its first ``back_traces`` traces as a static back layer.
+
+    Two elements in one container: ``dl_back_<key>`` (the back layer, the same
+    bytes while the surface is the same, so Streamlit sends it once) and
+    ``key`` (the front). ``click_trace`` is the index in ``spec`` of the trace
+    whose points a click reports: ``on_click`` then runs with
+    ``st.session_state[key]["click"]`` holding ``{"x": .., "y": ..}``.
+    """
+    layers = figures.layered(spec, back_traces)
+    common = {"name": key, "plotly_chunk": plotly_bundle()}
+    front = {
+        **common,
+        "role": "front",
+        "figure": layers["front"],
+        "config": CONFIG,
+        "click_trace": None if click_trace is None else click_trace - back_traces,
+        "png_name": png_name,
+    }
+    component = _component()
+    with st.container(key=f"dl_layers_{key}"):
+        # Bytes go to the browser as they are; a dict would be JSON-encoded without NumPy support.
+        component(key=f"dl_back_{key}", data=encode({**common, "role": "back", "figure": layers["back"]}), width="stretch")
+        return component(key=key, data=encode(front), width="stretch", on_click_change=on_click or (lambda: None))
+
+
+def encode(payload: dict) -> bytes:
+    """Figure JSON as UTF-8 bytes; NumPy arrays and scalars as plain lists and numbers."""
+    return json.dumps(payload, default=_plain, separators=(",", ":"), allow_nan=False).encode()
+
+
+def decode(data: bytes) -> dict:
+    return json.loads(data)
+
+
+def _plain(value):
+    if isinstance(value, np.ndarray):
+        return np.where(np.isfinite(value), value, None).tolist() if value.dtype.kind == "f" else value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON: {type(value).__name__}")
