@@ -3,7 +3,7 @@
 from .curves import internals_figure, loss_figure, schedule_figure, step_arrows, surface_figure
 from .landscape import Grid, eigen_traces, gradient_field_trace, grid, taylor_trace
 from .layers import layered, merged
-from .paths import CLICK_TRACE, SURFACE_TRACES, Run, frame_steps, path_figure, thin
+from .paths import SURFACE_TRACES, Run, frame_steps, path_figure, thin
 from .style import OPTIMIZER_STYLE, style
 from .sweep import axis_title, sweep_figure
 
@@ -26,7 +26,6 @@ __all__ = [
     "axis_title",
     "taylor_trace",
     "thin",
-    "CLICK_TRACE",
     "SURFACE_TRACES",
     "layered",
     "merged",

@@ -92,12 +92,6 @@ def level_lines_trace(g: Grid, n: int = 60, levels: int = 24) -> dict:
     }
 
 
-# Markers per side of the invisible click lattice. Every marker is an SVG node the
-# browser draws on each update: 25 x 25 cost ~45 ms of a ~200 ms chart draw, 17 x 17
-# about half that; large square markers leave few gaps between nodes.
-CLICK_GRID = 17
-
-
 def selectable_lattice(xs, ys, name: str, size: float, hover: bool = True, symbol: str = "circle") -> dict:
     """An invisible lattice of markers over the grid ``xs`` x ``ys`` (transparent: overlapping
     squares would otherwise show as a pattern on the surface).
@@ -120,12 +114,6 @@ def selectable_lattice(xs, ys, name: str, size: float, hover: bool = True, symbo
     else:
         trace["hoverinfo"] = "skip"
     return trace
-
-
-def click_grid_trace(window, n: int = CLICK_GRID) -> dict:
-    """Where a click on the chart lands: the start point is set to the nearest lattice node."""
-    (x0, x1), (y0, y1) = window
-    return selectable_lattice(np.linspace(x0, x1, n), np.linspace(y0, y1, n), "click", size=34, symbol="square")
 
 
 def critical_traces(landscape, labels: dict[str, str]) -> list[dict]:

@@ -19,9 +19,6 @@ from . import landscape as lf
 from .style import layout_base, packed, style
 
 
-# Where the click lattice sits in the path figure's data: a click reports the
-# index of the trace it hit, and only clicks on the lattice set the start.
-CLICK_TRACE = 2
 # The path figure's first traces draw the surface (heatmap, level lines): a back layer.
 SURFACE_TRACES = 2
 
@@ -77,7 +74,7 @@ def path_figure(
     the same figure: one chart for the browser to draw instead of two, and one
     legend that hides an optimizer's path and loss together.
     """
-    data: list[dict] = [lf.contour_trace(grid, labels["colorbar"]), lf.level_lines_trace(grid), lf.click_grid_trace(surface.window)]
+    data: list[dict] = [lf.contour_trace(grid, labels["colorbar"]), lf.level_lines_trace(grid)]
     data += lf.critical_traces(surface, labels)
     data += overlays or []
     if start is not None:

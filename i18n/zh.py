@@ -78,6 +78,7 @@ TEXT = {
     "pg.average.ema": "指数滑动平均",
     "pg.params": "曲面参数",
     "pg.no_optimizer": "请在侧边栏中至少选择一个优化器。",
+    "pg.chart_label": "图表：各优化器在 f 等高线图上的路径，下方为每一步的损失。",
     "pg.click_hint": "点击等高线图即可从该点出发。按 ▶ 重放下降过程。",
     "pg.status": "结果",
     "pg.view": "视图",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 
 import numpy as np
 import plotly.graph_objects as go
@@ -72,7 +71,7 @@ def test_loss_panel_draws_one_curve_per_optimizer_when_paths_are_averaged(bench_
     averaged = [figures.Run(r.key, r.label + " (averaged)", r.points, r.losses) for r in runs]
     spec = figures.path_figure(s, g, runs + averaged, LABELS, loss_height=240)
     assert [d["name"] for d in spec["data"] if d.get("yaxis") == "y2"] == [r.label for r in runs]
-    assert spec["data"][figures.CLICK_TRACE]["name"] == "click"
+    assert [d["type"] for d in spec["data"][: figures.SURFACE_TRACES]] == ["heatmap", "contour"]  # the surface comes first
 
 
 def test_loss_panel_is_linear_when_a_loss_is_not_positive():

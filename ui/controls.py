@@ -315,10 +315,10 @@ _CLICKED = "_start_clicked"
 
 
 def set_start_from_click(chart_key: str) -> None:
-    """on_click callback of the path chart: the clicked lattice point becomes the start.
+    """on_click callback of the path chart: the clicked point becomes the start.
 
-    The chart reports only clicks on its click lattice (not on a path's head or
-    the loss panel), as ``{"x": .., "y": ..}``.
+    The chart reports only clicks on the contour's plot area (not on the loss
+    panel, not the end of a drag), as ``{"x": .., "y": ..}``.
     """
     click = (st.session_state.get(chart_key) or {}).get("click")
     try:

@@ -24,13 +24,17 @@ import figures
 from .charts import CONFIG
 
 _ASSETS = Path(__file__).with_name("assets")
-_HTML = '<div class="dl-layer"></div>'
+_HTML = '<div class="dl-root"><div class="dl-layer"></div><div class="dl-cursor" aria-hidden="true"></div></div>'
 # The back layer's element lies under the front's, in their shared container.
 _CSS = """
 [class*="st-key-dl_layers_"] { position: relative; }
 [class*="st-key-dl_layers_"] > .stElementContainer { position: relative; z-index: 1; }
 [class*="st-key-dl_layers_"] > [class*="st-key-dl_back_"] { position: absolute; z-index: 0; top: 0; left: 0; right: 0; pointer-events: none; }
-.dl-layer { width: 100%; will-change: transform; }
+.dl-root { position: relative; width: 100%; }
+.dl-layer { width: 100%; }
+.dl-cursor { display: none; position: absolute; z-index: 2; pointer-events: none; padding: 0 0.3em;
+  font: 0.8rem monospace; color: #222; background: rgba(255, 255, 255, 0.75); border-radius: 3px; }
+.dl-cursor.on { display: block; }
 """
 
 
@@ -49,14 +53,16 @@ def plotly_bundle() -> str | None:
     return f"static/js/{found[0].name}" if found else None
 
 
-def live_chart(spec: dict, key: str, back_traces: int, click_trace: int | None = None, on_click=None, png_name: str = "chart.png"):
+def live_chart(spec: dict, key: str, back_traces: int, on_click=None, png_name: str = "chart.png", label: str = ""):
     """Draw ``spec`` with its first ``back_traces`` traces as a static back layer.
 
     Two elements in one container: ``dl_back_<key>`` (the back layer, the same
     bytes while the surface is the same, so Streamlit sends it once) and
-    ``key`` (the front). ``click_trace`` is the index in ``spec`` of the trace
-    whose points a click reports: ``on_click`` then runs with
-    ``st.session_state[key]["click"]`` holding ``{"x": .., "y": ..}``.
+    ``key`` (the front). With ``on_click``, a click on the x/y plot area runs it
+    with ``st.session_state[key]["click"]`` holding the point ``{"x": .., "y": ..}``
+    (on a grid of about 200 steps across the window; a corner readout shows it
+    as the mouse moves). ``label`` names the chart for screen readers; the front
+    layer takes keyboard focus.
     """
     layers = figures.layered(spec, back_traces)
     common = {"name": key, "plotly_chunk": plotly_bundle()}
@@ -65,14 +71,19 @@ def live_chart(spec: dict, key: str, back_traces: int, click_trace: int | None =
         "role": "front",
         "figure": layers["front"],
         "config": CONFIG,
-        "click_trace": None if click_trace is None else click_trace - back_traces,
+        "clickable": on_click is not None,
         "png_name": png_name,
+        "label": label,
     }
     component = _component()
     with st.container(key=f"dl_layers_{key}"):
         # Bytes go to the browser as they are; a dict would be JSON-encoded without NumPy support.
+        # The front comes first in the page, the back is placed under it (CSS): a tab panel
+        # looks for its first focusable element after every change of the chart's drawing,
+        # and should find the front's root at once, not after walking the surface's nodes.
+        result = component(key=key, data=encode(front), width="stretch", on_click_change=on_click or (lambda: None))
         component(key=f"dl_back_{key}", data=encode({**common, "role": "back", "figure": layers["back"]}), width="stretch")
-        return component(key=key, data=encode(front), width="stretch", on_click_change=on_click or (lambda: None))
+    return result
 
 
 def encode(payload: dict) -> bytes:

@@ -22,7 +22,6 @@ from harness import (
     wait_for_figure_change,
     wait_idle,
 )
-from figures.landscape import CLICK_GRID
 from i18n import t
 from landscapes.catalog import CATALOG
 import landscapes
@@ -101,7 +100,6 @@ def test_default_scenario_loads(page, base_url, browser_log, server, server_log_
     fig = figure_data(page)
     kinds = [(tr["type"], tr["name"]) for tr in fig["traces"]]
     assert kinds[0][0] == "heatmap" and kinds[1][0] == "contour", kinds  # colors, then level lines
-    assert trace_named(fig["traces"], "click")["n"] == CLICK_GRID * CLICK_GRID
     assert [tr["name"] for tr in path_traces(fig["traces"])] == [t(f"opt.{o}", "en") for o in DEFAULT_OPTIMIZERS]
     for tr in path_traces(fig["traces"]):
         assert tr["n"] >= 2 and close(tr["x"][0], sx) and close(tr["y"][0], sy), tr["name"]  # float32 on the wire
@@ -147,13 +145,12 @@ def test_steps_slider_by_keyboard_reruns_and_changes_paths(page, base_url, brows
 
 
 def _click_target(fig: dict) -> tuple[float, float]:
-    """The click-grid node inside the window farthest from every other marker (start, heads, critical points)."""
+    """A point inside the window, away from every marker (start, heads, critical points)."""
     (x0, x1), (y0, y1) = fig["xrange"], fig["yrange"]
-    grid = trace_named(fig["traces"], "click")
     markers = [
         (x, y)
         for tr in fig["traces"]
-        if tr["type"] == "scatter" and tr["name"] != "click" and tr["mode"] != "lines"
+        if tr["type"] == "scatter" and tr["mode"] != "lines"
         for x, y in zip(tr["x"], tr["y"])
     ]
 
@@ -161,31 +158,13 @@ def _click_target(fig: dict) -> tuple[float, float]:
         return (px - x0) / (x1 - x0), (py - y0) / (y1 - y0)
 
     best, best_d = None, -1.0
-    for gx, gy in zip(grid["x"], grid["y"]):
-        u, v = norm(gx, gy)
-        if not (0.15 <= u <= 0.85 and 0.15 <= v <= 0.85):
-            continue
-        d = min((((u - a) ** 2 + (v - b) ** 2) ** 0.5 for a, b in (norm(*m) for m in markers)), default=1.0)
-        if d > best_d:
-            best, best_d = (gx, gy), d
-    assert best is not None
+    for i in range(9):
+        for j in range(9):
+            u, v = 0.2 + 0.6 * i / 8, 0.2 + 0.6 * j / 8
+            d = min((((u - a) ** 2 + (v - b) ** 2) ** 0.5 for a, b in (norm(*m) for m in markers)), default=1.0)
+            if d > best_d:
+                best, best_d = (x0 + u * (x1 - x0), y0 + v * (y1 - y0)), d
     return best
-
-
-def _settled_hover(page, timeout: float = 10.0) -> str:
-    """The hover label once it stops changing (Plotly throttles hover: the label trails the mouse)."""
-    label = page.locator(".st-key-path_chart .hoverlayer .hovertext").first
-    label.wait_for(state="attached", timeout=timeout * 1000)
-    last, stable_since = None, time.monotonic()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        now = label.text_content() if label.count() else None
-        if now != last:
-            last, stable_since = now, time.monotonic()
-        elif now and time.monotonic() - stable_since >= 0.4:
-            return now
-        time.sleep(0.05)
-    raise AssertionError(f"hover label never settled (last {last!r})")
 
 
 def test_click_on_contour_sets_start(page, base_url, browser_log, server, server_log_mark):
@@ -195,17 +174,18 @@ def test_click_on_contour_sets_start(page, base_url, browser_log, server, server
     old_y = page.locator(".st-key-y0 input").input_value()
     tx, ty = _click_target(fig)
     px, py = pixel_of(page, tx, ty)
+    (wx0, wx1), (wy0, wy1) = fig["xrange"], fig["yrange"]
 
-    # As a person does: move in, hover (Plotly shows the point's label), then click.
+    # As a person does: move in; the corner readout names the point under the mouse.
     page.mouse.move(px - 40, py - 30)
     page.mouse.move(px, py, steps=8)
-    hover = _settled_hover(page)
-    m = re.fullmatch(r"\((-?[\d.]+), (-?[\d.]+)\)", hover or "")
-    assert m, f"hover label {hover!r} is not a click-grid point"
+    readout = page.locator(".st-key-path_chart .dl-cursor")
+    readout.wait_for(state="visible")
+    m = re.fullmatch(r"\((-?[\d.]+), (-?[\d.]+)\)", readout.text_content() or "")
+    assert m, f"readout {readout.text_content()!r} is not a point"
     hx, hy = float(m.group(1)), float(m.group(2))
-    # Once the (throttled) hover has caught up with the mouse, it names the node under it.
-    assert (hx, hy) == (round(tx, 2), round(ty, 2)), ((hx, hy), (tx, ty))
-    (wx0, wx1), (wy0, wy1) = fig["xrange"], fig["yrange"]
+    # On a grid of ~200 steps across the window, within a pixel or two of the mouse.
+    assert abs(hx - tx) <= (wx1 - wx0) / 100 and abs(hy - ty) <= (wy1 - wy0) / 100, ((hx, hy), (tx, ty))
     before = signature(figure_traces(page))
     page.mouse.click(px, py)
 
@@ -217,8 +197,8 @@ def test_click_on_contour_sets_start(page, base_url, browser_log, server, server
     after = wait_for_figure_change(page, before)
     x0 = float(page.locator(".st-key-x0 input").input_value())
     y0 = float(page.locator(".st-key-y0 input").input_value())
-    # The start is the clicked grid node (the callback rounds to 3 decimals).
-    assert abs(x0 - tx) <= 6e-4 and abs(y0 - ty) <= 6e-4, ((x0, y0), (tx, ty))
+    # The start is the point the readout showed.
+    assert (x0, y0) == (hx, hy), ((x0, y0), (hx, hy))
     assert wx0 <= x0 <= wx1 and wy0 <= y0 <= wy1
     q = query(page)
     assert float(q["x0"][0]) == x0 and float(q["y0"][0]) == y0, page.url
@@ -226,6 +206,26 @@ def test_click_on_contour_sets_start(page, base_url, browser_log, server, server
     assert close(start["x"][0], x0, 1e-6) and close(start["y"][0], y0, 1e-6), start
     for tr in path_traces(after):
         assert close(tr["x"][0], x0) and close(tr["y"][0], y0), tr["name"]  # every path starts there
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
+def test_a_drag_or_a_click_on_the_loss_panel_leaves_the_start(page, base_url, browser_log, server, server_log_mark):
+    open_app(page, base_url + "/")
+    fig = figure_data(page)
+    old = (page.locator(".st-key-x0 input").input_value(), page.locator(".st-key-y0 input").input_value())
+    tx, ty = _click_target(fig)
+    px, py = pixel_of(page, tx, ty)
+    # A pan: press, move, release.
+    page.mouse.move(px, py)
+    page.mouse.down()
+    page.mouse.move(px + 60, py + 40, steps=6)
+    page.mouse.up()
+    # A click in the loss panel, below the contour.
+    loss = page.locator(".st-key-path_chart .nsewdrag[data-subplot='x2y2']").bounding_box()
+    page.mouse.click(loss["x"] + loss["width"] / 2, loss["y"] + loss["height"] / 2)
+    page.wait_for_timeout(1500)
+    wait_idle(page)
+    assert (page.locator(".st-key-x0 input").input_value(), page.locator(".st-key-y0 input").input_value()) == old
     assert_healthy(page, browser_log, server, server_log_mark)
 
 

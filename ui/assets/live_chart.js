@@ -13,7 +13,7 @@
 //
 // data: UTF-8 JSON bytes (ui/live_chart.py), {name, role, figure, ...}
 //   role "back": figure {data, layout}
-//   role "front": figure {data, layout, frames}, config, click_trace, png_name
+//   role "front": figure {data, layout, frames}, config, clickable, png_name, label
 //   plotly_chunk: Streamlit's own Plotly bundle, loaded if the page has none yet
 
 const pairs = (window.__descentLabCharts = window.__descentLabCharts || {});
@@ -132,10 +132,66 @@ function drawFront(Plotly, gd, pair, state, data) {
   }
   state.figure = fig;
   state.shape = shape;
-  state.clickTrace = data.click_trace;
+  state.clickable = !!data.clickable;
   return Promise.resolve(done).then(() => {
     if (!state.installed) install(gd, pair, state);
   });
+}
+
+// -- where the mouse is, in the contour's coordinates --------------------------------
+
+// A "nice" grid for the contour's window: about 200 steps across, a power of ten.
+function grid(axis) {
+  const span = Math.abs(axis.range[1] - axis.range[0]) || 1;
+  return Math.pow(10, Math.floor(Math.log10(span / 200)));
+}
+
+function snap(value, step) {
+  return Number((Math.round(value / step) * step).toFixed(12));
+}
+
+// The data point under a mouse event, if it is over the contour's plot area (not the loss panel).
+function pointAt(gd, ev) {
+  const L = gd._fullLayout;
+  const area = gd.querySelector('.nsewdrag[data-subplot="xy"]');
+  if (!L || !L.xaxis || !area) return null;
+  const r = area.getBoundingClientRect();
+  const px = ev.clientX - r.left;
+  const py = ev.clientY - r.top;
+  if (px < 0 || py < 0 || px > r.width || py > r.height) return null;
+  const xs = grid(L.xaxis);
+  const ys = grid(L.yaxis);
+  const digits = (step) => Math.max(0, -Math.round(Math.log10(step)));
+  return {x: snap(L.xaxis.p2d(px), xs), y: snap(L.yaxis.p2d(py), ys), dx: digits(xs), dy: digits(ys)};
+}
+
+// A click (not a drag, not half of a double click) on the contour reports its point; the
+// readout in the plot's corner shows the point a click would give.
+function installPointer(gd, state) {
+  const readout = gd.parentElement.querySelector('.dl-cursor');
+  let down = null;
+  let pending = null;
+  gd.addEventListener('mousedown', (ev) => { down = [ev.clientX, ev.clientY]; }, true);
+  gd.addEventListener('mousemove', (ev) => {
+    const p = state.clickable ? pointAt(gd, ev) : null;
+    if (!readout) return;
+    if (!p) { readout.classList.remove('on'); return; }
+    const s = gd._fullLayout._size;
+    readout.style.left = s.l + 6 + 'px';
+    readout.style.top = s.t + 4 + 'px';
+    readout.textContent = '(' + p.x.toFixed(p.dx) + ', ' + p.y.toFixed(p.dy) + ')';
+    readout.classList.add('on');
+  });
+  gd.addEventListener('mouseleave', () => readout && readout.classList.remove('on'));
+  gd.addEventListener('click', (ev) => {
+    const moved = down && Math.hypot(ev.clientX - down[0], ev.clientY - down[1]) > 4;
+    const p = state.clickable && !moved ? pointAt(gd, ev) : null;
+    if (!p) return;
+    clearTimeout(pending);
+    // Plotly resets the zoom on a double click: wait to see whether this is one.
+    pending = setTimeout(() => state.setTriggerValue('click', {x: p.x, y: p.y}), 300);
+  }, true);
+  gd.addEventListener('dblclick', () => clearTimeout(pending), true);
 }
 
 function install(gd, pair, state) {
@@ -149,12 +205,7 @@ function install(gd, pair, state) {
   gd.on('plotly_relayout', follow);
   gd.on('plotly_relayouting', follow);
   gd.on('plotly_afterplot', follow);
-  gd.on('plotly_click', (ev) => {
-    const p = ev && ev.points && ev.points[0];
-    if (!p || state.clickTrace == null || p.curveNumber !== state.clickTrace) return;
-    state.setTriggerValue('click', {x: p.x, y: p.y});
-  });
-  // The page's width changes without a window resize (the sidebar opened or closed).
+  installPointer(gd, state);
   // Not while hidden (another tab, a page being left): Plotly cannot measure a hidden div.
   new ResizeObserver(() => {
     if (gd._fullLayout && gd.getClientRects().length) Promise.resolve(window.Plotly.Plots.resize(gd)).catch(() => {});
@@ -174,6 +225,13 @@ export default function (component) {
   const pair = pairOf(data.name);
   pair[data.role] = gd;
   gd.setAttribute('data-layer', data.role);
+  if (data.role === 'front') {
+    // Focusable and named: keyboard and screen-reader users reach the chart (and Streamlit's
+    // tab panel finds a focusable element right here instead of walking every SVG node).
+    gd.tabIndex = 0;
+    gd.setAttribute('role', 'figure');
+    if (data.label) gd.setAttribute('aria-label', data.label);
+  }
   // Draws happen in order: a fast second move waits for the first to finish.
   state.queue = state.queue
     .then(() => plotlyReady(data.plotly_chunk))
