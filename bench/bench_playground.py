@@ -3,8 +3,12 @@
 Scenario: Rosenbrock, the six first-order optimizers, 1000 steps. A move of
 one optimizer's learning-rate slider reruns that optimizer (the other five
 are cache hits in the app) and rebuilds the Paths tab's figure (paths and
-loss per step in one); a move of the steps slider reruns all six. Prints milliseconds and the bytes of figure
-JSON sent per interaction. Bars (issue 3): <= 80 ms to a built figure, <= 1 MB.
+loss per step in one), split into the chart's two layers and encoded as the
+bytes the browser receives; a move of the steps slider reruns all six. Prints
+milliseconds and the bytes of figure JSON sent per interaction: the front layer
+(paths, loss panel, frames) on every move, the back layer (the surface) once per
+surface, as Streamlit's message cache sends an element it has sent before as a
+reference. Bars (issue 3): <= 80 ms to a built figure, <= 1 MB.
 Run: python -m bench.bench_playground
 """
 
@@ -14,26 +18,31 @@ import statistics
 import time
 
 import numpy as np
-import plotly.io as pio
 
 import figures
 import landscapes
 import optimizers
 from i18n import t
 from ui.settings import SUGGESTED_LR
+from ui.live_chart import encode
 from ui.views import fig_labels
 
 BENCH = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
 START = (-1.5, 2.0)
 
 
-def build(surface, grid, runs, labels) -> int:
-    """What a rerun builds: the path figure with its loss panel, the readouts' curvature."""
+def build(surface, grid, runs, labels) -> tuple[int, int]:
+    """What a rerun builds: the path figure with its loss panel in two layers, the readouts' curvature.
+
+    Returns the bytes of the front and the back layer as sent.
+    """
     as_runs = [figures.Run(k, t(f"opt.{k}", "en"), r.points, r.losses) for k, r in runs.items()]
     main = figures.path_figure(surface, grid, as_runs, labels, start=START, loss_height=240)
+    layers = figures.layered(main, figures.SURFACE_TRACES)
+    front, back = encode({"figure": layers["front"]}), encode({"figure": layers["back"]})
     pts = np.array([START] + [r.points[-1] for r in runs.values()])
     landscapes.analyze(surface.hessian(pts))
-    return len(pio.to_json(main, validate=False))
+    return len(front), len(back)
 
 
 def main() -> None:
@@ -58,7 +67,9 @@ def main() -> None:
     print("Playground benchmark scenario: Rosenbrock, 6 first-order optimizers, 1000 steps")
     print(f"  one optimizer's slider (1 run + figures): median {statistics.median(one) * 1e3:6.1f} ms")
     print(f"  steps slider (6 runs + figures)         : median {statistics.median(all_six) * 1e3:6.1f} ms")
-    print(f"  figure JSON per interaction             : {statistics.median(sizes) / 1e6:6.3f} MB")
+    front = statistics.median(f for f, _ in sizes)
+    back = statistics.median(b for _, b in sizes)
+    print(f"  figure JSON per interaction             : {front / 1e6:6.3f} MB (front layer; the surface's {back / 1e6:.3f} MB goes once)")
 
 
 if __name__ == "__main__":

@@ -9,12 +9,18 @@ import numpy as np
 
 
 def standalone_html(spec: dict, title: str = "Descent Lab") -> str:
-    """One self-contained HTML page: plotly.js is inlined, so it plays with the network off."""
+    """One self-contained HTML page: plotly.js is inlined, so it plays with the network off.
+
+    ``spec`` is left as it was: the app shares one figure between sessions, and
+    ``go.Figure`` reorders the keys of the dicts it is given.
+    """
+    import copy
+
     import plotly.graph_objects as go
     import plotly.io as pio
 
     return pio.to_html(
-        go.Figure(spec),
+        go.Figure(copy.deepcopy(spec)),
         include_plotlyjs=True,
         full_html=True,
         auto_play=False,

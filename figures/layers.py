@@ -86,4 +86,5 @@ def _colorbar_only(trace: dict) -> dict:
         "hoverinfo": "skip",
         "name": trace.get("name", ""),
         "meta": COLORBAR_ONLY,
+        "uid": f"{trace.get('uid', 'surface')}-scale",
     }

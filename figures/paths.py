@@ -74,9 +74,12 @@ def path_figure(
     the same figure: one chart for the browser to draw instead of two, and one
     legend that hides an optimizer's path and loss together.
     """
-    data: list[dict] = [lf.contour_trace(grid, labels["colorbar"]), lf.level_lines_trace(grid)]
-    data += lf.critical_traces(surface, labels)
-    data += overlays or []
+    # Every trace has a stable id (letters, digits, dashes: Plotly puts it in CSS selectors):
+    # what the viewer changed, a legend entry hidden, stays with its trace when a later
+    # figure adds or removes others before it (the layout's uirevision keeps it).
+    data: list[dict] = [{**lf.contour_trace(grid, labels["colorbar"]), "uid": "surface"}, {**lf.level_lines_trace(grid), "uid": "levels"}]
+    data += [{**d, "uid": f"critical-{j}"} for j, d in enumerate(lf.critical_traces(surface, labels))]
+    data += [{**d, "uid": f"overlay-{j}"} for j, d in enumerate(overlays or [])]
     if start is not None:
         data.append(
             {
@@ -87,11 +90,15 @@ def path_figure(
                 "marker": {"symbol": "circle-open", "size": 16, "color": "#222222", "line": {"width": 3}},
                 "name": labels["start"],
                 "hovertemplate": labels["start"] + " (%{x:.3g}, %{y:.3g})<extra></extra>",
+                "uid": "start",
             }
         )
     moving: list[int] = []
+    seen: dict[str, int] = {}
     for run in runs:
         s = style(run.key)
+        seen[run.key] = seen.get(run.key, 0) + 1
+        uid = run.key if seen[run.key] == 1 else f"{run.key}-{seen[run.key]}"  # an averaged path: the second of its key
         full = run.points[thin(len(run.points), path_points)]
         data.append(
             {
@@ -103,6 +110,7 @@ def path_figure(
                 "name": run.label,
                 "legendgroup": run.key,
                 "hoverinfo": "skip",
+                "uid": f"{uid}-path",
             }
         )
         moving.append(len(data))
@@ -117,6 +125,7 @@ def path_figure(
                 "legendgroup": run.key,
                 "showlegend": False,
                 "hovertemplate": run.label + " (%{x:.4g}, %{y:.4g})<extra></extra>",
+                "uid": f"{uid}-head",
             }
         )
     frames = _frames(runs, moving, max_frames, trail_points, path_points)
@@ -192,6 +201,7 @@ def loss_traces(runs: list[Run], line_width: float = 2.5, axes: tuple[str, str] 
                 "showlegend": showlegend,
                 "line": {"color": s["color"], "dash": s["dash"], "width": line_width},
                 "hovertemplate": run.label + " · %{x}: %{y:.4g}<extra></extra>",
+                "uid": f"{run.key}-loss",
             }
         )
     return data, positive and bool(data)
@@ -203,6 +213,7 @@ def loss_range(losses: list[np.ndarray], log: bool, pad: float = 0.04) -> list[f
     values = values[np.isfinite(values) & ((values > 0) if log else True)]
     if not values.size:
         return [0.0, 1.0]
+    values = np.clip(values, -1e300, 1e300)  # a diverged run: the span must stay finite
     lo, hi = float(values.min()), float(values.max())
     if log:
         lo, hi = np.log10(lo), np.log10(hi)

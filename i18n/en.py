@@ -80,6 +80,8 @@ TEXT = {
     "pg.params": "Surface parameters",
     "pg.no_optimizer": "Pick at least one optimizer in the sidebar.",
     "pg.chart_label": "Chart: each optimizer's path over the contour of f, and its loss per step below.",
+    "pg.chart_png": "Download as PNG",
+    "pg.chart_error": "The chart could not be drawn",
     "pg.click_hint": "Click the contour to start from there. Press ▶ to replay the descent.",
     "pg.status": "Outcome",
     "pg.view": "View",

@@ -79,6 +79,8 @@ TEXT = {
     "pg.params": "曲面参数",
     "pg.no_optimizer": "请在侧边栏中至少选择一个优化器。",
     "pg.chart_label": "图表：各优化器在 f 等高线图上的路径，下方为每一步的损失。",
+    "pg.chart_png": "下载为 PNG",
+    "pg.chart_error": "图表无法绘制",
     "pg.click_hint": "点击等高线图即可从该点出发。按 ▶ 重放下降过程。",
     "pg.status": "结果",
     "pg.view": "视图",

@@ -183,6 +183,18 @@ def test_csv_export_holds_every_point_exactly():
     assert rows[0]["lr"] == "0.15" and rows[-1]["lr"] == ""
 
 
+def test_standalone_html_leaves_the_shared_figure_as_it_was(bench_runs):
+    import json
+
+    from figures.export import standalone_html
+
+    s, g, runs = bench_runs
+    spec = figures.path_figure(s, g, runs, LABELS, start=(-1.5, 2), loss_height=240)
+    before = json.dumps(spec, default=str)  # key order included: the browser compares these bytes
+    standalone_html(spec)
+    assert json.dumps(spec, default=str) == before
+
+
 def test_standalone_html_inlines_plotly_and_the_frames(bench_runs):
     from figures.export import standalone_html
 
@@ -249,3 +261,19 @@ def test_loss_axis_range_covers_every_finite_loss(bench_runs):
     assert loss_range([np.array([2.0, 2.0])], log=False) == pytest.approx([1.92, 2.08])
     assert loss_range([np.array([1e-3, 10.0, 0.0])], log=True) == pytest.approx([-3.16, 1.16])
     assert loss_range([np.array([np.nan])], log=True) == [0.0, 1.0]
+
+
+def test_every_path_figure_trace_has_a_stable_id_plotly_can_use_in_a_selector(bench_runs):
+    import re
+
+    s, g, runs = bench_runs
+    averaged = [figures.Run(r.key, r.label + " (averaged)", r.points, r.losses) for r in runs[:2]]
+    field = figures.gradient_field_trace(s, "field")
+    a = figures.path_figure(s, g, runs + averaged, LABELS, start=(-1.5, 2), loss_height=240)
+    b = figures.path_figure(s, g, runs + averaged, LABELS, start=(-1.5, 2), loss_height=240, overlays=[field])
+    uids = [d["uid"] for d in a["data"]]
+    assert len(set(uids)) == len(uids) and all(re.fullmatch(r"[A-Za-z0-9_-]+", u) for u in uids)
+    # An overlay added before the paths shifts their places, not their ids.
+    by_uid = {d["uid"]: d.get("name") for d in b["data"]}
+    assert all(by_uid.get(d["uid"], d.get("name")) == d.get("name") for d in a["data"])
+    assert {"sgd-path", "sgd-head", "sgd-2-path", "sgd-loss", "start", "surface"} <= set(uids)

@@ -16,6 +16,7 @@ from i18n import LANGUAGES, t
 from . import settings as S
 
 BIND = "query-params"
+START_LIMITS = (-1e3, 1e3)  # what the start's number inputs accept
 
 
 def lang() -> str:
@@ -228,8 +229,8 @@ def run_controls(surface: str, start: tuple[float, float]) -> tuple[tuple[str, .
     group = st.sidebar.container(key="start_group")
     group.caption(t("pg.start", lg) + " · " + t("pg.start_help", lg))
     c1, c2 = group.columns(2)
-    x0 = c1.number_input(t("pg.start_x", lg), -1e3, 1e3, step=0.1, format="%.3f", key="x0", bind=BIND, **_initial("x0", float(sx)))
-    y0 = c2.number_input(t("pg.start_y", lg), -1e3, 1e3, step=0.1, format="%.3f", key="y0", bind=BIND, **_initial("y0", float(sy)))
+    x0 = c1.number_input(t("pg.start_x", lg), *START_LIMITS, step=0.1, format="%.3f", key="x0", bind=BIND, **_initial("x0", float(sx)))
+    y0 = c2.number_input(t("pg.start_y", lg), *START_LIMITS, step=0.1, format="%.3f", key="y0", bind=BIND, **_initial("y0", float(sy)))
     return tuple(chosen), int(steps), (float(x0), float(y0))
 
 
@@ -244,7 +245,9 @@ def hyper_controls(chosen: tuple[str, ...], surface: str) -> dict[str, tuple[tup
     group = st.container(key="hyper_group")
     columns = group.columns(min(len(chosen), 3)) if chosen else []
     for i, opt in enumerate(chosen):
-        with columns[i % len(columns)].expander(f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}", expanded=len(chosen) <= 2):
+        # Open for one or two optimizers, except on a projector, where the chart needs the room.
+        expanded = len(chosen) <= 2 and not st.session_state.get("present", False)
+        with columns[i % len(columns)].expander(f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}", expanded=expanded):
             values = []
             for hp in S.HYPERPARAMETERS[opt]:
                 values.append((hp, _hyper_widget(opt, hp, surface, lg)))
@@ -326,8 +329,10 @@ def set_start_from_click(chart_key: str) -> None:
     except (TypeError, KeyError, ValueError):
         return
     if np.isfinite(x) and np.isfinite(y):
-        st.session_state["x0"] = round(x, 3)
-        st.session_state["y0"] = round(y, 3)
+        # Within the start inputs' range (a click on a far zoomed-out view can lie outside).
+        lo, hi = START_LIMITS
+        st.session_state["x0"] = round(min(max(x, lo), hi), 3)
+        st.session_state["y0"] = round(min(max(y, lo), hi), 3)
         st.session_state[_CLICKED] = True
 
 

@@ -24,7 +24,10 @@ import figures
 from .charts import CONFIG
 
 _ASSETS = Path(__file__).with_name("assets")
-_HTML = '<div class="dl-root"><div class="dl-layer"></div><div class="dl-cursor" aria-hidden="true"></div></div>'
+_HTML = (
+    '<div class="dl-root"><div class="dl-layer"></div>'
+    '<div class="dl-cursor" aria-hidden="true"></div><div class="dl-error" role="alert"></div></div>'
+)
 # The back layer's element lies under the front's, in their shared container.
 _CSS = """
 [class*="st-key-dl_layers_"] { position: relative; }
@@ -35,6 +38,8 @@ _CSS = """
 .dl-cursor { display: none; position: absolute; z-index: 2; pointer-events: none; padding: 0 0.3em;
   font: 0.8rem monospace; color: #222; background: rgba(255, 255, 255, 0.75); border-radius: 3px; }
 .dl-cursor.on { display: block; }
+.dl-error { display: none; padding: 0.5em; color: #b3261e; }
+.dl-error.on { display: block; }
 """
 
 
@@ -53,7 +58,7 @@ def plotly_bundle() -> str | None:
     return f"static/js/{found[0].name}" if found else None
 
 
-def live_chart(spec: dict, key: str, back_traces: int, on_click=None, png_name: str = "chart.png", label: str = ""):
+def live_chart(spec: dict, key: str, back_traces: int, on_click=None, png_name: str = "chart.png", texts: dict[str, str] | None = None):
     """Draw ``spec`` with its first ``back_traces`` traces as a static back layer.
 
     Two elements in one container: ``dl_back_<key>`` (the back layer, the same
@@ -61,8 +66,9 @@ def live_chart(spec: dict, key: str, back_traces: int, on_click=None, png_name: 
     ``key`` (the front). With ``on_click``, a click on the x/y plot area runs it
     with ``st.session_state[key]["click"]`` holding the point ``{"x": .., "y": ..}``
     (on a grid of about 200 steps across the window; a corner readout shows it
-    as the mouse moves). ``label`` names the chart for screen readers; the front
-    layer takes keyboard focus.
+    as the mouse moves). ``texts``: ``label`` names the chart for screen readers
+    (the front layer takes keyboard focus), ``png_title`` is the camera button's
+    tooltip, ``error_text`` starts the message shown if the browser cannot draw.
     """
     layers = figures.layered(spec, back_traces)
     common = {"name": key, "plotly_chunk": plotly_bundle()}
@@ -73,7 +79,7 @@ def live_chart(spec: dict, key: str, back_traces: int, on_click=None, png_name: 
         "config": CONFIG,
         "clickable": on_click is not None,
         "png_name": png_name,
-        "label": label,
+        **{k: (texts or {}).get(k, "") for k in ("label", "png_title", "error_text")},
     }
     component = _component()
     with st.container(key=f"dl_layers_{key}"):

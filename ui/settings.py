@@ -48,7 +48,8 @@ HIDE_GROUPS: dict[str, tuple[str, ...]] = {
     "overlays": (".st-key-overlay_group",),
     "readouts": (".st-key-readouts_group",),
     "language": (".st-key-lang",),
-    "sidebar": ("[data-testid='stSidebar']", "[data-testid='stSidebarCollapsedControl']", "[data-testid='stExpandSidebarButton']"),
+    # The controls: the sidebar, and the hyperparameters above the chart (once in the sidebar too).
+    "sidebar": ("[data-testid='stSidebar']", "[data-testid='stSidebarCollapsedControl']", "[data-testid='stExpandSidebarButton']", ".st-key-hyper_group"),
 }
 
 
@@ -237,6 +238,7 @@ PRESENTER_CSS = """
 .stApp { font-size: 1.3rem; }
 .stApp h1 { font-size: 3rem; }
 .stApp [data-testid='stMarkdownContainer'] p { font-size: 1.3rem; }
+.stApp .dl-cursor { font-size: 1.3rem; }
 """
 
 

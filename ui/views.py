@@ -85,7 +85,8 @@ def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], in
     at_point = {"taylor", "eigen"} & set(flags)  # the overlays drawn at the inspected step
     spec = _path_spec((sc.key, lg, flags, inspect_step if at_point else None, presenting()), sc, runs, lg, flags, inspect_step)
     # A chart that stays mounted: a move redraws the paths, not the surface behind them.
-    live_chart(spec, PATH_CHART, figures.SURFACE_TRACES, lambda: set_start_from_click(PATH_CHART), "descent-lab.png", t("pg.chart_label", lg))
+    texts = {"label": t("pg.chart_label", lg), "png_title": t("pg.chart_png", lg), "error_text": t("pg.chart_error", lg)}
+    live_chart(spec, PATH_CHART, figures.SURFACE_TRACES, lambda: set_start_from_click(PATH_CHART), "descent-lab.png", texts)
     if grid.masked:
         st.info(t("pg.domain_notice", lg))
     st.caption(t("pg.click_hint", lg))

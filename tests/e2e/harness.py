@@ -43,7 +43,7 @@ def launch_browser(playwright, **kwargs):
 PLOTLY_PROBE = """
 (() => {
   let P;
-  window.__plotly = {pending: 0, calls: 0};
+  window.__plotly = {pending: 0, calls: 0, by: {}};
   const wrap = (v) => {
     if (!v || v.__e2eWrapped) return v;
     for (const f of ['newPlot', 'react', 'animate']) {
@@ -52,6 +52,7 @@ PLOTLY_PROBE = """
       v[f] = function (...args) {
         window.__plotly.pending++;
         window.__plotly.calls++;
+        window.__plotly.by[f] = (window.__plotly.by[f] || 0) + 1;
         let r;
         try { r = orig.apply(this, args); } catch (e) { window.__plotly.pending--; throw e; }
         Promise.resolve(r).finally(() => requestAnimationFrame(() => { window.__plotly.pending--; }));

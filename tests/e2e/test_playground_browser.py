@@ -229,6 +229,43 @@ def test_a_drag_or_a_click_on_the_loss_panel_leaves_the_start(page, base_url, br
     assert_healthy(page, browser_log, server, server_log_mark)
 
 
+def test_a_learning_rate_move_after_scrubbing_moves_the_paths_and_restores_the_others(page, base_url, browser_log, server, server_log_mark):
+    """A move that changes only points (one learning rate) moves the traces instead of
+    redrawing the chart; paths the viewer had scrubbed back come back whole."""
+    open_app(page, base_url + "/")
+    rest = figure_data(page)
+    whole = {tr["name"]: tr for tr in path_traces(rest["traces"])}
+    # Scrub to an early frame, as the slider under the chart does.
+    page.evaluate(
+        "() => { const gd = document.querySelector('.st-key-path_chart .js-plotly-plot');"
+        " const name = gd._transitionData._frames[2].name;"
+        " return Plotly.animate(gd, [name], {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}}); }"
+    )
+    wait_idle(page)
+    scrubbed = figure_data(page)
+    assert all(tr["n"] < whole[tr["name"]]["n"] for tr in path_traces(scrubbed["traces"])), "the scrub did not shorten the trails"
+    draws = page.evaluate("() => ({...window.__plotly.by})")
+
+    lr = page.locator(".st-key-sgd_lr input[type=range]")
+    lr.focus()
+    page.keyboard.press("ArrowRight")
+    after = wait_for_figure_change(page, signature(scrubbed["traces"]))
+    wait_idle(page)
+    fig = figure_data(page)
+    now = page.evaluate("() => ({...window.__plotly.by})")
+    detail = (draws, now, rest["frames"], fig["frames"], {k: v["n"] for k, v in whole.items()}, [(tr["name"], tr["n"]) for tr in path_traces(fig["traces"])])
+    assert now.get("react", 0) == draws.get("react", 0) and now.get("animate", 0) > draws.get("animate", 0), detail
+
+    paths = {tr["name"]: tr for tr in path_traces(fig["traces"])}
+    momentum, sgd = t("opt.momentum", "en"), t("opt.sgd", "en")
+    # The untouched run is whole again, point for point; the moved one is a new whole path.
+    assert (paths[momentum]["x"], paths[momentum]["y"]) == (whole[momentum]["x"], whole[momentum]["y"])
+    assert paths[sgd]["x"] != whole[sgd]["x"] and paths[sgd]["n"] >= 2
+    assert fig["slider_active"] == fig["frames"] - 1  # the scrub slider back on the last step
+    assert after is not None
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
 # (d) -----------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@
 //
 // data: UTF-8 JSON bytes (ui/live_chart.py), {name, role, figure, ...}
 //   role "back": figure {data, layout}
-//   role "front": figure {data, layout, frames}, config, clickable, png_name, label
+//   role "front": figure {data, layout, frames}, config, clickable, png_name, png_title, label, error_text
 //   plotly_chunk: Streamlit's own Plotly bundle, loaded if the page has none yet
 
 const pairs = (window.__descentLabCharts = window.__descentLabCharts || {});
@@ -24,8 +24,8 @@ function plotlyReady(chunk) {
   // Streamlit loads its Plotly bundle lazily, with its first chart; importing the same
   // module URL runs it once (it defines window.Plotly) or reuses the loaded one.
   const main = document.querySelector('script[type=module][src*="static/js/"]');
-  const base = main ? main.src : document.baseURI;
-  const loading = chunk ? import(new URL('./' + chunk.split('/').pop(), base).href).catch(() => null) : Promise.resolve(null);
+  const url = main ? new URL('./' + chunk.split('/').pop(), main.src) : new URL(chunk, document.baseURI);
+  const loading = chunk ? import(url.href).catch(() => null) : Promise.resolve(null);
   return loading.then(
     () =>
       new Promise((resolve, reject) => {
@@ -67,7 +67,7 @@ function align(pair) {
 
 function downloadPng(pair, name) {
   const opts = {format: 'png', scale: 2};
-  const load = (url) => new Promise((ok) => { const im = new Image(); im.onload = () => ok(im); im.src = url; });
+  const load = (url) => new Promise((ok, fail) => { const im = new Image(); im.onload = () => ok(im); im.onerror = fail; im.src = url; });
   const layers = [pair.back, pair.front].filter((gd) => gd && gd._fullLayout);
   Promise.all(layers.map((gd) => window.Plotly.toImage(gd, opts).then(load))).then((images) => {
     const top = images[images.length - 1];
@@ -80,7 +80,7 @@ function downloadPng(pair, name) {
     a.href = canvas.toDataURL('image/png');
     a.download = name;
     a.click();
-  });
+  }).catch((err) => console.error('Descent Lab chart: PNG export failed', err));
 }
 
 // -- drawing --------------------------------------------------------------------
@@ -101,7 +101,10 @@ function shapeOf(fig) {
 
 function moveOnly(Plotly, gd, state, fig) {
   const before = state.figure;
-  const changed = fig.data.map((d, i) => i).filter((i) => coords(fig.data[i]) !== coords(before.data[i]));
+  // The traces the animation frames move are on screen as the viewer left them (scrubbed,
+  // paused mid-way): they are always set back, the others only where their points changed.
+  const animated = new Set((fig.frames && fig.frames.length && fig.frames[0].traces) || []);
+  const changed = fig.data.map((d, i) => i).filter((i) => animated.has(i) || coords(fig.data[i]) !== coords(before.data[i]));
   if (changed.some((i) => (fig.data[i].type || 'scatter') !== 'scatter')) return null;
   // The animation frames belong to the new paths. Same shape, same frame names (the
   // scrub slider's steps are part of the shape): adding a frame by name replaces it.
@@ -123,27 +126,33 @@ function moveOnly(Plotly, gd, state, fig) {
 function drawFront(Plotly, gd, pair, state, data) {
   const fig = data.figure;
   const shape = shapeOf(fig);
+  state.clickable = !!data.clickable;
+  state.pngName = data.png_name || 'chart.png';
   let done = null;
   if (state.figure && state.shape === shape && gd._fullLayout) done = moveOnly(Plotly, gd, state, fig);
   if (done === null) {
-    const png = {name: 'png', title: data.png_title || 'PNG', icon: Plotly.Icons.camera, click: () => downloadPng(pair, data.png_name || 'chart.png')};
-    const config = {...data.config, modeBarButtonsToRemove: ['toImage'], modeBarButtonsToAdd: [png]};
+    // One button object for the chart's life: Plotly compares configs, and a new function
+    // each time would make every react a full new plot.
+    state.png = state.png || {name: 'png', icon: Plotly.Icons.camera, click: () => downloadPng(pair, state.pngName)};
+    state.png.title = data.png_title || 'PNG';
+    const config = {...data.config, modeBarButtonsToRemove: ['toImage'], modeBarButtonsToAdd: [state.png]};
     done = Plotly.react(gd, {data: fig.data, layout: fig.layout, frames: fig.frames || [], config});
   }
-  state.figure = fig;
-  state.shape = shape;
-  state.clickable = !!data.clickable;
   return Promise.resolve(done).then(() => {
+    // Only what was drawn is what the next move compares against.
+    state.figure = fig;
+    state.shape = shape;
     if (!state.installed) install(gd, pair, state);
   });
 }
 
 // -- where the mouse is, in the contour's coordinates --------------------------------
 
-// A "nice" grid for the contour's window: about 200 steps across, a power of ten.
+// A "nice" grid for the contour's window: about 200 steps across, a power of ten, and
+// no finer than the start inputs' three decimals.
 function grid(axis) {
   const span = Math.abs(axis.range[1] - axis.range[0]) || 1;
-  return Math.pow(10, Math.floor(Math.log10(span / 200)));
+  return Math.max(1e-3, Math.pow(10, Math.floor(Math.log10(span / 200))));
 }
 
 function snap(value, step) {
@@ -165,33 +174,42 @@ function pointAt(gd, ev) {
   return {x: snap(L.xaxis.p2d(px), xs), y: snap(L.yaxis.p2d(py), ys), dx: digits(xs), dy: digits(ys)};
 }
 
-// A click (not a drag, not half of a double click) on the contour reports its point; the
-// readout in the plot's corner shows the point a click would give.
+// A click or a tap (not a drag, not half of a double click) on the contour reports its
+// point; the readout in the plot's corner shows the point a click would give. Pointer
+// events: on touch screens Plotly stops the browser's emulated mouse events.
 function installPointer(gd, state) {
   const readout = gd.parentElement.querySelector('.dl-cursor');
   let down = null;
   let pending = null;
-  gd.addEventListener('mousedown', (ev) => { down = [ev.clientX, ev.clientY]; }, true);
-  gd.addEventListener('mousemove', (ev) => {
-    const p = state.clickable ? pointAt(gd, ev) : null;
+  let lastUp = 0;
+  const show = (p) => {
     if (!readout) return;
     if (!p) { readout.classList.remove('on'); return; }
-    const s = gd._fullLayout._size;
-    readout.style.left = s.l + 6 + 'px';
+    const L = gd._fullLayout;
+    const s = L._size;
+    readout.style.right = L.width - s.l - s.w + 6 + 'px';
     readout.style.top = s.t + 4 + 'px';
     readout.textContent = '(' + p.x.toFixed(p.dx) + ', ' + p.y.toFixed(p.dy) + ')';
     readout.classList.add('on');
-  });
-  gd.addEventListener('mouseleave', () => readout && readout.classList.remove('on'));
-  gd.addEventListener('click', (ev) => {
-    const moved = down && Math.hypot(ev.clientX - down[0], ev.clientY - down[1]) > 4;
+  };
+  gd.addEventListener('pointermove', (ev) => show(state.clickable ? pointAt(gd, ev) : null));
+  gd.addEventListener('pointerleave', () => show(null));
+  gd.addEventListener('pointerdown', (ev) => { down = [ev.clientX, ev.clientY]; }, true);
+  // On the document: Plotly may lay a cover over the page while the button is down.
+  const onUp = (ev) => {
+    const moved = !down || Math.hypot(ev.clientX - down[0], ev.clientY - down[1]) > 4;
+    down = null;
     const p = state.clickable && !moved ? pointAt(gd, ev) : null;
     if (!p) return;
+    const now = performance.now();
     clearTimeout(pending);
-    // Plotly resets the zoom on a double click: wait to see whether this is one.
+    // Plotly resets the zoom on a double click: that is not a new start.
+    if (now - lastUp < 300) { lastUp = 0; return; }
+    lastUp = now;
     pending = setTimeout(() => state.setTriggerValue('click', {x: p.x, y: p.y}), 300);
-  }, true);
-  gd.addEventListener('dblclick', () => clearTimeout(pending), true);
+  };
+  document.addEventListener('pointerup', onUp, true);
+  state.removePointer = () => document.removeEventListener('pointerup', onUp, true);
 }
 
 function install(gd, pair, state) {
@@ -207,23 +225,51 @@ function install(gd, pair, state) {
   gd.on('plotly_afterplot', follow);
   installPointer(gd, state);
   // Not while hidden (another tab, a page being left): Plotly cannot measure a hidden div.
-  new ResizeObserver(() => {
+  state.observer = new ResizeObserver(() => {
     if (gd._fullLayout && gd.getClientRects().length) Promise.resolve(window.Plotly.Plots.resize(gd)).catch(() => {});
-  }).observe(gd);
+  });
+  state.observer.observe(gd);
+}
+
+function report(gd, state, err) {
+  // Drawn nothing, or half: the next payload, even the same bytes again, draws afresh.
+  state.text = null;
+  state.figure = null;
+  state.shape = null;
+  const message = String(err && err.message ? err.message : err);
+  gd.setAttribute('data-error', message);
+  const box = gd.parentElement.querySelector('.dl-error');
+  if (box) {
+    box.textContent = (state.errorText || 'The chart could not be drawn') + ': ' + message;
+    box.classList.add('on');
+  }
+  console.error('Descent Lab chart:', err);
 }
 
 export default function (component) {
   const gd = component.parentElement.querySelector('.dl-layer');
-  if (!gd || component.data == null) return;
+  if (!gd || component.data == null) return undefined;
   const raw = component.data;
   const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
   const state = gd.__dl || (gd.__dl = {text: null, queue: Promise.resolve(), installed: false});
   state.setTriggerValue = component.setTriggerValue;
-  if (text === state.text) return; // the same figure again (the back layer, on most moves)
+  const cleanup = () => {
+    // Streamlit also calls this when a newer render overtakes this one: only a chart that
+    // has left the page is taken down.
+    if (gd.isConnected) return;
+    if (state.observer) state.observer.disconnect();
+    if (state.removePointer) state.removePointer();
+    if (window.Plotly && gd._fullLayout) window.Plotly.purge(gd);
+    for (const name of Object.keys(pairs)) {
+      for (const role of ['front', 'back']) if (pairs[name][role] === gd) pairs[name][role] = null;
+    }
+  };
+  if (text === state.text) return cleanup; // the same figure again (the back layer, on most moves)
   state.text = text;
   const data = JSON.parse(text);
   const pair = pairOf(data.name);
   pair[data.role] = gd;
+  state.errorText = data.error_text;
   gd.setAttribute('data-layer', data.role);
   if (data.role === 'front') {
     // Focusable and named: keyboard and screen-reader users reach the chart (and Streamlit's
@@ -236,7 +282,12 @@ export default function (component) {
   state.queue = state.queue
     .then(() => plotlyReady(data.plotly_chunk))
     .then((Plotly) => (data.role === 'back' ? drawBack(Plotly, gd, pair, data) : drawFront(Plotly, gd, pair, state, data)))
-    .then(() => align(pair))
-    .then(() => gd.removeAttribute('data-error'))
-    .catch((err) => gd.setAttribute('data-error', String(err && err.message ? err.message : err)));
+    .then(() => {
+      align(pair);
+      gd.removeAttribute('data-error');
+      const box = gd.parentElement.querySelector('.dl-error');
+      if (box) box.classList.remove('on');
+    })
+    .catch((err) => report(gd, state, err));
+  return cleanup;
 }
