@@ -101,9 +101,10 @@ function shapeOf(fig) {
 
 function moveOnly(Plotly, gd, state, fig) {
   const before = state.figure;
-  // The traces the animation frames move are on screen as the viewer left them (scrubbed,
-  // paused mid-way): they are always set back, the others only where their points changed.
-  const animated = new Set((fig.frames && fig.frames.length && fig.frames[0].traces) || []);
+  // If the viewer played or scrubbed since the last draw, the traces the frames move are
+  // as they left them (paused mid-way, say): set them all back. Otherwise only the traces
+  // whose points changed move.
+  const animated = new Set((!state.atRest && fig.frames && fig.frames.length && fig.frames[0].traces) || []);
   const changed = fig.data.map((d, i) => i).filter((i) => animated.has(i) || coords(fig.data[i]) !== coords(before.data[i]));
   if (changed.some((i) => (fig.data[i].type || 'scatter') !== 'scatter')) return null;
   // The animation frames belong to the new paths. Same shape, same frame names (the
@@ -142,6 +143,7 @@ function drawFront(Plotly, gd, pair, state, data) {
     // Only what was drawn is what the next move compares against.
     state.figure = fig;
     state.shape = shape;
+    state.atRest = true;
     if (!state.installed) install(gd, pair, state);
   });
 }
@@ -223,6 +225,9 @@ function install(gd, pair, state) {
   gd.on('plotly_relayout', follow);
   gd.on('plotly_relayouting', follow);
   gd.on('plotly_afterplot', follow);
+  // A named frame is the viewer's play or scrub (a move's own update has no name).
+  gd.on('plotly_animatingframe', (ev) => { if (ev && ev.name != null) state.atRest = false; });
+  gd.on('plotly_sliderchange', () => { state.atRest = false; });
   installPointer(gd, state);
   // Not while hidden (another tab, a page being left): Plotly cannot measure a hidden div.
   state.observer = new ResizeObserver(() => {
@@ -233,6 +238,7 @@ function install(gd, pair, state) {
 
 function report(gd, state, err) {
   // Drawn nothing, or half: the next payload, even the same bytes again, draws afresh.
+  state.atRest = false;
   state.text = null;
   state.figure = null;
   state.shape = null;
@@ -251,7 +257,7 @@ export default function (component) {
   if (!gd || component.data == null) return undefined;
   const raw = component.data;
   const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
-  const state = gd.__dl || (gd.__dl = {text: null, queue: Promise.resolve(), installed: false});
+  const state = gd.__dl || (gd.__dl = {text: null, queue: Promise.resolve(), installed: false, atRest: false});
   state.setTriggerValue = component.setTriggerValue;
   const cleanup = () => {
     // Streamlit also calls this when a newer render overtakes this one: only a chart that
