@@ -132,10 +132,12 @@ function drawFront(Plotly, gd, pair, state, data) {
   let done = null;
   if (state.figure && state.shape === shape && gd._fullLayout) done = moveOnly(Plotly, gd, state, fig);
   if (done === null) {
-    // One button object for the chart's life: Plotly compares configs, and a new function
-    // each time would make every react a full new plot.
-    state.png = state.png || {name: 'png', icon: Plotly.Icons.camera, click: () => downloadPng(pair, state.pngName)};
-    state.png.title = data.png_title || 'PNG';
+    // The same button object while its tooltip is the same: Plotly compares configs, and
+    // a new function each time would make every react a full new plot.
+    const title = data.png_title || 'PNG';
+    if (!state.png || state.png.title !== title) {
+      state.png = {name: 'png', title, icon: Plotly.Icons.camera, click: () => downloadPng(pair, state.pngName)};
+    }
     const config = {...data.config, modeBarButtonsToRemove: ['toImage'], modeBarButtonsToAdd: [state.png]};
     done = Plotly.react(gd, {data: fig.data, layout: fig.layout, frames: fig.frames || [], config});
   }
