@@ -24,7 +24,7 @@ import landscapes
 import optimizers
 from i18n import t
 from ui.settings import SUGGESTED_LR
-from ui.live_chart import encode
+from ui.live_chart import payloads
 from ui.views import fig_labels
 
 BENCH = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
@@ -38,8 +38,7 @@ def build(surface, grid, runs, labels) -> tuple[int, int]:
     """
     as_runs = [figures.Run(k, t(f"opt.{k}", "en"), r.points, r.losses) for k, r in runs.items()]
     main = figures.path_figure(surface, grid, as_runs, labels, start=START, loss_height=240)
-    layers = figures.layered(main, figures.SURFACE_TRACES)
-    front, back = encode({"figure": layers["front"]}), encode({"figure": layers["back"]})
+    front, back = payloads(main, "path_chart", figures.SURFACE_TRACES, clickable=True)
     pts = np.array([START] + [r.points[-1] for r in runs.values()])
     landscapes.analyze(surface.hessian(pts))
     return len(front), len(back)

@@ -58,17 +58,19 @@ def plotly_bundle() -> str | None:
     return f"static/js/{found[0].name}" if found else None
 
 
-def live_chart(spec: dict, key: str, back_traces: int, on_click=None, png_name: str = "chart.png", texts: dict[str, str] | None = None):
-    """Draw ``spec`` with its first ``back_traces`` traces as a static back layer.
+def payloads(
+    spec: dict, key: str, back_traces: int, clickable: bool = False, png_name: str = "chart.png", texts: dict[str, str] | None = None
+) -> tuple[bytes, bytes]:
+    """The data of the chart's two elements as sent, ``(front, back)``: ``spec`` with its first
+    ``back_traces`` traces as a static back layer.
 
-    Two elements in one container: ``dl_back_<key>`` (the back layer, the same
-    bytes while the surface is the same, so Streamlit sends it once) and
-    ``key`` (the front). With ``on_click``, a click on the x/y plot area runs it
-    with ``st.session_state[key]["click"]`` holding the point ``{"x": .., "y": ..}``
-    (on a grid of about 200 steps across the window; a corner readout shows it
-    as the mouse moves). ``texts``: ``label`` names the chart for screen readers
-    (the front layer takes keyboard focus), ``png_title`` is the camera button's
-    tooltip, ``error_text`` starts the message shown if the browser cannot draw.
+    No Streamlit here: a caller can build them once for every session showing
+    the same figure. ``clickable``: the browser reports clicks on the x/y plot
+    area (on a grid of about 200 steps across the window; a corner readout
+    shows the point as the mouse moves). ``texts``: ``label`` names the chart
+    for screen readers (the front layer takes keyboard focus), ``png_title`` is
+    the camera button's tooltip, ``error_text`` starts the message shown if the
+    browser cannot draw.
     """
     layers = figures.layered(spec, back_traces)
     common = {"name": key, "plotly_chunk": plotly_bundle()}
@@ -77,28 +79,35 @@ def live_chart(spec: dict, key: str, back_traces: int, on_click=None, png_name: 
         "role": "front",
         "figure": layers["front"],
         "config": CONFIG,
-        "clickable": on_click is not None,
+        "clickable": clickable,
         "png_name": png_name,
         **{k: (texts or {}).get(k, "") for k in ("label", "png_title", "error_text")},
     }
+    # Bytes go to the browser as they are; a dict would be JSON-encoded without NumPy support.
+    return encode(front), encode({**common, "role": "back", "figure": layers["back"]})
+
+
+def live_chart(front: bytes, back: bytes, key: str, on_click=None):
+    """Mount the chart whose ``payloads`` are ``front`` and ``back``.
+
+    Two elements in one container: ``dl_back_<key>`` (the back layer, the same
+    bytes while the surface is the same, so Streamlit sends it once) and
+    ``key`` (the front). A reported click runs ``on_click`` with
+    ``st.session_state[key]["click"]`` holding the point ``{"x": .., "y": ..}``.
+    """
     component = _component()
     with st.container(key=f"dl_layers_{key}"):
-        # Bytes go to the browser as they are; a dict would be JSON-encoded without NumPy support.
         # The front comes first in the page, the back is placed under it (CSS): a tab panel
         # looks for its first focusable element after every change of the chart's drawing,
         # and should find the front's root at once, not after walking the surface's nodes.
-        result = component(key=key, data=encode(front), width="stretch", on_click_change=on_click or (lambda: None))
-        component(key=f"dl_back_{key}", data=encode({**common, "role": "back", "figure": layers["back"]}), width="stretch")
+        result = component(key=key, data=front, width="stretch", on_click_change=on_click or (lambda: None))
+        component(key=f"dl_back_{key}", data=back, width="stretch")
     return result
 
 
 def encode(payload: dict) -> bytes:
     """Figure JSON as UTF-8 bytes; NumPy arrays and scalars as plain lists and numbers."""
     return json.dumps(payload, default=_plain, separators=(",", ":"), allow_nan=False).encode()
-
-
-def decode(data: bytes) -> dict:
-    return json.loads(data)
 
 
 def _plain(value):

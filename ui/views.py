@@ -13,7 +13,7 @@ from optimizers.formulas import UPDATE_RULES
 from . import cache
 from .charts import show
 from .controls import Scenario, set_start_from_click
-from .live_chart import live_chart
+from .live_chart import live_chart, payloads
 
 PATH_CHART = "path_chart"
 
@@ -83,10 +83,10 @@ def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], in
     flags = tuple(sorted(k for k, on in overlays.items() if on))
     # A class moving the same slider together asks for the same figure: build it once.
     at_point = {"taylor", "eigen"} & set(flags)  # the overlays drawn at the inspected step
-    spec = _path_spec((sc.key, lg, flags, inspect_step if at_point else None, presenting()), sc, runs, lg, flags, inspect_step)
+    key = (sc.key, lg, flags, inspect_step if at_point else None, presenting())
+    spec = _path_spec(key, sc, runs, lg, flags, inspect_step)
     # A chart that stays mounted: a move redraws the paths, not the surface behind them.
-    texts = {"label": t("pg.chart_label", lg), "png_title": t("pg.chart_png", lg), "error_text": t("pg.chart_error", lg)}
-    live_chart(spec, PATH_CHART, figures.SURFACE_TRACES, lambda: set_start_from_click(PATH_CHART), "descent-lab.png", texts)
+    live_chart(*_path_payloads(key, spec, lg), PATH_CHART, lambda: set_start_from_click(PATH_CHART))
     if grid.masked:
         st.info(t("pg.domain_notice", lg))
     st.caption(t("pg.click_hint", lg))
@@ -111,6 +111,14 @@ def _path_spec(key, sc: Scenario, runs: dict, lg: str, flags: tuple[str, ...], i
         extra += figures.eigen_traces(surface, point, curv, labels)
     # The loss per step is a panel of the same figure: one chart to draw per move.
     return figures.path_figure(surface, grid, as_runs(runs, lg, sc.average != "none"), labels, start=sc.start, overlays=extra, **size())
+
+
+# Fewer entries than the figures: ~0.4 MB each, and only the views being shown right now matter.
+@cache.shared(max_entries=64, key=lambda key, *rest: key)
+def _path_payloads(key, spec: dict, lg: str) -> tuple[bytes, bytes]:
+    """The path chart's two layers as sent, encoded once for every session showing ``key``'s figure."""
+    texts = {"label": t("pg.chart_label", lg), "png_title": t("pg.chart_png", lg), "error_text": t("pg.chart_error", lg)}
+    return payloads(spec, PATH_CHART, figures.SURFACE_TRACES, True, "descent-lab.png", texts)
 
 
 def export_panel(spec: dict, runs: dict, lg: str) -> None:
