@@ -1,6 +1,6 @@
 """Pure Plotly figure builders: data in, figure dicts out. No Streamlit here."""
 
-from .curves import internals_figure, loss_figure, schedule_figure, step_arrows, surface_figure
+from .curves import internals_figure, schedule_figure, step_arrows, surface_figure
 from .landscape import Grid, eigen_traces, gradient_field_trace, grid, taylor_trace
 from .layers import layered, merged
 from .paths import SURFACE_TRACES, Run, frame_steps, path_figure, thin
@@ -16,7 +16,6 @@ __all__ = [
     "gradient_field_trace",
     "grid",
     "internals_figure",
-    "loss_figure",
     "path_figure",
     "schedule_figure",
     "step_arrows",

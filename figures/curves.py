@@ -1,24 +1,12 @@
-"""Small charts beside the main one: loss per step, the learning-rate schedule, the optimizer's insides, a 3-D view."""
+"""Small charts beside the main one: the learning-rate schedule, the optimizer's insides, a 3-D view."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .landscape import Grid, arrows_trace
-from .paths import Run, loss_traces, thin
+from .paths import Run, thin
 from .style import CONTOUR_SCALE, layout_base, packed, style
-
-
-def loss_figure(runs: list[Run], labels: dict[str, str], height: int = 300, font_size: int = 14) -> dict:
-    """f at each step for every run; log scale when every loss is positive."""
-    data, log = loss_traces(runs)
-    layout = {
-        **layout_base(font_size),
-        "height": height,
-        "xaxis": {"title": {"text": labels["step"]}},
-        "yaxis": {"title": {"text": labels["loss"]}, "type": "log" if log else "linear"},
-    }
-    return {"data": data, "layout": layout}
 
 
 def schedule_figure(factors: np.ndarray, labels: dict[str, str], height: int = 160) -> dict:

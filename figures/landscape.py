@@ -92,9 +92,9 @@ def level_lines_trace(g: Grid, n: int = 60, levels: int = 24) -> dict:
     }
 
 
-def selectable_lattice(xs, ys, name: str, size: float, hover: bool = True, symbol: str = "circle") -> dict:
-    """An invisible lattice of markers over the grid ``xs`` x ``ys`` (transparent: overlapping
-    squares would otherwise show as a pattern on the surface).
+def selectable_lattice(xs, ys, name: str, size: float, hover: bool = True) -> dict:
+    """An invisible lattice of markers over the grid ``xs`` x ``ys`` (fully transparent:
+    overlapping markers would otherwise show as a pattern).
 
     Streamlit reports no points for clicks or box selections on contour and
     heatmap traces; on these markers it does.
@@ -105,7 +105,7 @@ def selectable_lattice(xs, ys, name: str, size: float, hover: bool = True, symbo
         "mode": "markers",
         "x": packed(gx.ravel()),
         "y": packed(gy.ravel()),
-        "marker": {"size": size, "color": "rgba(0,0,0,0)", "symbol": symbol, "line": {"width": 0}},
+        "marker": {"size": size, "color": "rgba(0,0,0,0)", "symbol": "circle", "line": {"width": 0}},
         "showlegend": False,
         "name": name,
     }

@@ -41,8 +41,7 @@ def layered(spec: dict, back_traces: int) -> dict:
         "plot_bgcolor": TRANSPARENT,
         **{a: {**layout.get(a, {}), "showgrid": False, "zeroline": False} for a in axes},
     }
-    frames = [{**f, "traces": [i - back_traces for i in f["traces"]]} if "traces" in f else f for f in spec.get("frames", [])]
-    front = {"data": data[back_traces:] + scales, "layout": front_layout, "frames": frames}
+    front = {"data": data[back_traces:] + scales, "layout": front_layout, "frames": _renumbered(spec.get("frames", []), -back_traces)}
     return {"back": {"data": back_data, "layout": back_layout}, "front": front}
 
 
@@ -54,9 +53,13 @@ def merged(layers: dict) -> dict:
     """
     back, front = layers["back"]["data"], layers["front"]["data"]
     data = back + [d for d in front if d.get("meta") != COLORBAR_ONLY]
-    n = len(back)
-    frames = [{**f, "traces": [i + n for i in f["traces"]]} if "traces" in f else f for f in layers["front"].get("frames", [])]
+    frames = _renumbered(layers["front"].get("frames", []), len(back))
     return {"data": data, "layout": layers["front"]["layout"], "frames": frames}
+
+
+def _renumbered(frames: list[dict], shift: int) -> list[dict]:
+    """``frames`` with the trace indices they touch moved by ``shift``."""
+    return [{**f, "traces": [i + shift for i in f["traces"]]} if "traces" in f else f for f in frames]
 
 
 def _has_scale(trace: dict) -> bool:

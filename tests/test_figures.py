@@ -144,7 +144,6 @@ def test_grid_masks_points_outside_the_domain():
 
 def test_other_figures_are_valid_plotly(bench_runs):
     s, g, runs = bench_runs
-    go.Figure(figures.loss_figure(runs, LABELS))
     go.Figure(figures.surface_figure(g, runs, LABELS))
     t = optimizers.run(s, "adam", start=(-1.5, 2), steps=50, lr=0.01)
     go.Figure(figures.internals_figure([{"key": "adam", "label": "Adam", "effective_lr": t.effective_lr, "second": np.sqrt(t.state["exp_avg_sq"]), "first": t.state["exp_avg"]}], LABELS))

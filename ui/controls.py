@@ -244,9 +244,9 @@ def hyper_controls(chosen: tuple[str, ...], surface: str) -> dict[str, tuple[tup
     out = {}
     group = st.container(key="hyper_group")
     columns = group.columns(min(len(chosen), 3)) if chosen else []
+    # Open for one or two optimizers, except on a projector, where the chart needs the room.
+    expanded = len(chosen) <= 2 and not st.session_state.get("present", False)
     for i, opt in enumerate(chosen):
-        # Open for one or two optimizers, except on a projector, where the chart needs the room.
-        expanded = len(chosen) <= 2 and not st.session_state.get("present", False)
         with columns[i % len(columns)].expander(f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}", expanded=expanded):
             values = []
             for hp in S.HYPERPARAMETERS[opt]:
