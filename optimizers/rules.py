@@ -12,7 +12,7 @@ Every optimizer is a pair of pure functions bundled in an :class:`Optimizer`
   L-BFGS's line search).
 
 A rule marked ``elementwise`` treats each coordinate on its own and uses only
-arithmetic and ``np.sqrt``, so the runner can also call it with one coordinate
+arithmetic and ``_sqrt``, so the runner can also call it with one coordinate
 as a plain float: its single-run path, bit-identical to the batched one and
 several times faster (as torch.optim keeps a single-tensor and a foreach path).
 
@@ -23,6 +23,7 @@ is mutated in place.
 
 from __future__ import annotations
 
+import math
 from typing import Callable, NamedTuple, Protocol
 
 import numpy as np
@@ -72,6 +73,12 @@ def check_unit(name: str, value):
 
 def check_eps(eps):
     return _check("eps", eps, 0.0, 1.0, True, False)
+
+
+def _sqrt(x):
+    """``np.sqrt``, or ``math.sqrt`` for one float: both correctly rounded, so the same bits,
+    and a float stays a float (NumPy scalars make every later operation several times slower)."""
+    return math.sqrt(x) if type(x) is float else np.sqrt(x)
 
 
 # --------------------------------------------------------------------------
@@ -179,7 +186,7 @@ def adagrad(lr: float = 0.1, eps: float = 1e-10) -> Optimizer:
 
     def update(grad, state, params, lr, oracle):
         s = state.sum_sq + grad * grad
-        return -lr * grad / (np.sqrt(s) + eps), AdaGradState(s)
+        return -lr * grad / (_sqrt(s) + eps), AdaGradState(s)
 
     return Optimizer(init, update, lambda state, lr: lr / (np.sqrt(state.sum_sq) + eps), elementwise=True)
 
@@ -204,7 +211,7 @@ def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> Optimiz
 
     def update(grad, state, params, lr, oracle):
         s = alpha * state.mean_sq + (1 - alpha) * grad * grad
-        return -lr * grad / (np.sqrt(s) + eps), RMSPropState(s)
+        return -lr * grad / (_sqrt(s) + eps), RMSPropState(s)
 
     return Optimizer(init, update, lambda state, lr: lr / (np.sqrt(state.mean_sq) + eps), elementwise=True)
 
@@ -261,7 +268,7 @@ def adam(
         v = b2 * state.exp_avg_sq + one_minus_b2 * (grad * grad)
         new = AdamState(state.count + 1, m, v, state.beta1_power * b1, state.beta2_power * b2)
         bc1, bc2 = corrections(new)
-        step = -lr * m / (bc1 * (np.sqrt(v) / np.sqrt(bc2) + eps))
+        step = -lr * m / (bc1 * (_sqrt(v) / _sqrt(bc2) + eps))
         return step, new
 
     def effective_lr(state, lr):

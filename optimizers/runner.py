@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from types import SimpleNamespace
 from dataclasses import dataclass
 from typing import Callable, Mapping
@@ -410,7 +411,7 @@ def _single_loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, histor
     # step count, shape (1, 1)) is shared by both coordinates.
     shared = {k: np.shape(v)[-1] == 1 for k, v in zip(state0._fields, state0)}
     states = [type(state0)(*(float(v[0, 0 if shared[k] else i]) for k, v in zip(state0._fields, state0))) for i in (0, 1)]
-    lrs = base_lr[0, 0] * factors  # (T,) the same products as base_lr * factors[t]
+    lrs = (base_lr[0, 0] * factors).tolist()  # the same products as base_lr * factors[t], as floats
     x0, x1 = float(x[0, 0]), float(x[0, 1])
     bound_sq = DIVERGENCE_BOUND**2
     tol_sq = tol * tol
@@ -420,7 +421,7 @@ def _single_loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, histor
         loss, g0, g1 = landscape.value_and_grad_at(x0, x1)
         rows = [(x0, x1, loss, g0, g1, states)]
         code, stop = _RUNNING, steps
-        if not (x0 * x0 + x1 * x1 < bound_sq and np.isfinite(loss + g0 + g1)):
+        if not (x0 * x0 + x1 * x1 < bound_sq and math.isfinite(loss + g0 + g1)):
             code, stop = _DIVERGED, 0
         t = 0
         for t in range(steps if code == _RUNNING else 0):
@@ -436,7 +437,7 @@ def _single_loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, histor
             u1, s1 = update(h1, s1, x1, lr, None)
             y0, y1 = x0 + u0, x1 + u1
             loss_new, f0, f1 = landscape.value_and_grad_at(y0, y1)
-            if not (y0 * y0 + y1 * y1 < bound_sq and np.isfinite(loss_new + f0 + f1)):
+            if not (y0 * y0 + y1 * y1 < bound_sq and math.isfinite(loss_new + f0 + f1)):
                 code, stop = _DIVERGED, t
                 rows.append(rows[-1])  # a stopped run holds its last point
                 t += 1
@@ -445,7 +446,7 @@ def _single_loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, histor
             rows.append((x0, x1, loss, g0, g1, states))
         else:
             t = steps if code == _RUNNING else 0
-    except (ZeroDivisionError, OverflowError):
+    except (ZeroDivisionError, OverflowError, ValueError):  # ValueError: math.sqrt of a negative
         return None
     if code == _RUNNING:
         code = _CONVERGED if g0 * g0 + g1 * g1 < tol_sq else _MAX_STEPS

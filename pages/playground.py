@@ -29,36 +29,25 @@ def race(base: controls.Scenario) -> None:
         st.rerun(scope="app")  # the start lives in the sidebar: redraw it too
     sc = controls.with_hyperparameters(base)
     runs = views.compute(sc)
-    keys = ["paths", "surface", "inside", "formulas"]
-    tabs = st.tabs([t(f"pg.view.{k}", lg) for k in keys], key="view", on_change="rerun", bind="query-params")
-    paths, surface, inside, formulas = tabs
+    view = controls.view_switch()
     longest = max(tr.steps for tr in runs.values())
-    if paths.open is not False:
-        with paths:
-            chart = st.container()  # the chart comes first, on a phone too; its options sit below it
-            with st.container(key="overlay_group"):
-                c1, c2, c3 = st.columns(3)
-                overlays = {
-                    "field": c1.toggle(t("pg.overlay.field", lg), key="field", bind="query-params"),
-                    "eigen": c2.toggle(t("pg.overlay.eigen", lg), key="eigen", bind="query-params"),
-                    "taylor": c3.toggle(t("pg.overlay.taylor", lg), key="taylor", bind="query-params"),
-                }
-                step = st.slider(t("pg.inspect", lg), 0, max(longest, 1), key="inspect", bind="query-params")
-            with chart:
-                spec = views.paths_panel(sc, runs, lg, overlays, step)
-                views.status_lines(runs, lg)
-            views.readouts(sc, runs, lg, step)
-            views.export_panel(spec, runs, lg)
-    if surface.open:
-        with surface:
-            views.surface_panel(sc, runs, lg)
-    if inside.open:
-        with inside:
-            step = st.slider(t("pg.inspect", lg), 0, max(longest - 1, 1), key="inside_step", bind="query-params")
-            views.inside_panel(sc, runs, lg, step)
-    if formulas.open:
-        with formulas:
-            views.formulas_panel(sc, lg)
+    if view == "paths":
+        chart = st.container()  # the chart comes first, on a phone too; its options sit below it
+        # One row of options (it wraps on a narrow screen): every element here is sent on each move.
+        with st.container(key="overlay_group", horizontal=True, vertical_alignment="center"):
+            overlays = {k: st.toggle(t(f"pg.overlay.{k}", lg), key=k, bind="query-params") for k in ("field", "eigen", "taylor")}
+            step = st.slider(t("pg.inspect", lg), 0, max(longest, 1), key="inspect", bind="query-params", width="stretch")
+        with chart:
+            spec = views.paths_panel(sc, runs, lg, overlays, step)
+        views.readouts(sc, runs, lg, step)
+        views.export_panel(spec, runs, lg)
+    elif view == "surface":
+        views.surface_panel(sc, runs, lg)
+    elif view == "inside":
+        step = st.slider(t("pg.inspect", lg), 0, max(longest - 1, 1), key="inside_step", bind="query-params")
+        views.inside_panel(sc, runs, lg, step)
+    else:
+        views.formulas_panel(sc, lg)
 
 
 playground()

@@ -238,10 +238,40 @@ def test_unknown_hide_group_is_reported():
     assert "hide" in " ".join(w.value for w in at.warning)
 
 
-def test_export_buttons_are_offered():
+def test_export_buttons_are_offered_once_their_popover_opens():
     at = fresh()
-    labels = [b.label for b in at.get("download_button")]
+    assert not at.get("download_button")  # closed: nothing made, nothing sent on a move
+    at.session_state["export"] = True  # what opening the popover sets
+    labels = [b.label for b in at.run().get("download_button")]
+    assert not at.exception
     assert any("HTML" in label for label in labels) and any("CSV" in label for label in labels)
+
+
+@pytest.mark.parametrize("view", ["surface", "inside", "formulas"])
+def test_each_view_opens_from_a_link_and_from_the_switch(view):
+    from_link = fresh({"view": view})
+    switched = fresh()
+    switched.button_group(key="view").set_value(view).run()
+    for at in (from_link, switched):
+        assert not at.exception and not at.warning
+        assert at.button_group(key="view").value == view
+        link = at.query_params.get("view")
+        assert (link if isinstance(link, list) else [link]) == [view]  # the link names the view, in any language
+        assert not live_layers(at)  # the path chart is drawn only in its own view
+    main = lambda at: [json.loads(c.proto.spec) for c in at.main.get("plotly_chart")]  # noqa: E731 (the sidebar has the schedule)
+    shown = {
+        "surface": lambda at: [c["data"][0]["type"] for c in main(at)] == ["surface"],
+        "inside": lambda at: len(main(at)) == 2 and at.slider(key="inside_step").value == 0,
+        "formulas": lambda at: len(at.latex) >= 3 + 2,  # f, gradient, Hessian and each optimizer's rule
+    }[view]
+    assert shown(from_link) and shown(switched)
+
+
+def test_a_bad_view_in_a_link_opens_the_paths_with_a_notice():
+    at = fresh({"view": "nowhere"})
+    assert not at.exception
+    assert at.button_group(key="view").value == "paths" and live_layers(at)
+    assert "view" in " ".join(w.value for w in at.warning)
 
 
 def test_custom_function_from_a_link_runs_end_to_end():

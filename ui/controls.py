@@ -17,6 +17,7 @@ from . import settings as S
 
 BIND = "query-params"
 START_LIMITS = (-1e3, 1e3)  # what the start's number inputs accept
+HYPER_WIDTH = 300  # px: one optimizer's hyperparameters; three fit a row beside the sidebar
 
 
 def lang() -> str:
@@ -53,6 +54,25 @@ def choice(label: str, options: list[str], default: str, key: str, format_func, 
     initial = {} if key in st.session_state else {"index": options.index(default)}
     value = where.selectbox(label, options, format_func=format_func, key=key, **initial, **kwargs)
     _to_link(key, value, default)
+    return value
+
+
+def view_switch(views: tuple[str, ...] = S.VIEWS) -> str:
+    """Which view of the runs is shown: one button group, in the link as ``view=<name>``.
+
+    Not ``st.tabs``: a tab panel re-scans its content for focusable elements
+    whenever the chart inside it redraws, about 30 ms of the browser's time on
+    every move, and its five blocks are sent again on every move.
+    """
+    lg = lang()
+    _from_link("view", lambda v: v in views)
+    initial = {} if "view" in st.session_state else {"default": views[0]}
+    value = st.segmented_control(
+        t("pg.view", lg), views, format_func=lambda v: t(f"pg.view.{v}", lg), key="view", required=True,
+        label_visibility="collapsed", **initial,
+    )  # fmt: skip
+    value = value if value in views else views[0]
+    _to_link("view", value, views[0])
     return value
 
 
@@ -242,12 +262,12 @@ def hyper_controls(chosen: tuple[str, ...], surface: str) -> dict[str, tuple[tup
     """
     lg = lang()
     out = {}
-    group = st.container(key="hyper_group")
-    columns = group.columns(min(len(chosen), 3)) if chosen else []
+    # One wrapping row, not columns: every block here is sent again on each move.
+    group = st.container(key="hyper_group", horizontal=True)
     # Open for one or two optimizers, except on a projector, where the chart needs the room.
     expanded = len(chosen) <= 2 and not st.session_state.get("present", False)
-    for i, opt in enumerate(chosen):
-        with columns[i % len(columns)].expander(f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}", expanded=expanded):
+    for opt in chosen:
+        with group.expander(f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}", expanded=expanded, width=HYPER_WIDTH):
             values = []
             for hp in S.HYPERPARAMETERS[opt]:
                 values.append((hp, _hyper_widget(opt, hp, surface, lg)))

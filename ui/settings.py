@@ -65,6 +65,7 @@ EPS_OPTIONS = [1e-10, 1e-8, 1e-6, 1e-4, 1e-2]
 NOISE_OPTIONS = [0.0, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0]
 AVERAGE_OPTIONS = ["none", "polyak", "ema"]
 STEPS_RANGE = (5, 3000)
+VIEWS = ("paths", "surface", "inside", "formulas")  # the Playground's views of the runs, as named in a link
 
 # Hyperparameter controls per optimizer, in display order.
 HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
@@ -204,6 +205,7 @@ def _validator(key: str):
         "inside_step": lambda v: _number(v, 0, STEPS_RANGE[1], whole=True),
         "hide": lambda v: v in HIDE_GROUPS,
         "present": _flag,
+        "view": lambda v: v in VIEWS,
     }
     if key in fixed:
         return fixed[key]

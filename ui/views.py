@@ -52,7 +52,10 @@ def status_message(tr, lg: str) -> str:
 
 
 def status_lines(runs: dict, lg: str) -> None:
-    """One line per optimizer, in words, in a responsive grid: a single element, cheap to send and draw."""
+    """The chart's hint, then one line per optimizer in words, in a responsive grid.
+
+    A single element: each one costs time on every move, on the server and in the browser.
+    """
     cells = []
     for opt, tr in runs.items():
         color = figures.style(opt)["color"]
@@ -62,7 +65,9 @@ def status_lines(runs: dict, lg: str) -> None:
             f" — {text} · f = {tr.final_loss:.4g}</div>"
         )
     grid = "display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:0.4rem 1.2rem"
-    st.markdown(f"<div class='status-lines' style='{grid}'>{''.join(cells)}</div>", unsafe_allow_html=True)
+    # Styled like a caption (small, muted) in any theme.
+    hint = f"<div class='dl-hint' style='font-size:0.875em;opacity:0.7;margin-bottom:0.4rem'>{t('pg.click_hint', lg)}</div>"
+    st.markdown(f"{hint}<div class='status-lines' style='{grid}'>{''.join(cells)}</div>", unsafe_allow_html=True)
 
 
 # Status word colors: dark enough to read on white, and each status its own hue.
@@ -89,7 +94,7 @@ def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], in
     live_chart(*_path_payloads(key, spec, lg), PATH_CHART, lambda: set_start_from_click(PATH_CHART))
     if grid.masked:
         st.info(t("pg.domain_notice", lg))
-    st.caption(t("pg.click_hint", lg))
+    status_lines(runs, lg)
     return spec
 
 
@@ -122,14 +127,17 @@ def _path_payloads(key, spec: dict, lg: str) -> tuple[bytes, bytes]:
 
 
 def export_panel(spec: dict, runs: dict, lg: str) -> None:
+    """Downloads in a popover whose content runs only while it is open: nothing to send on a move."""
     from figures.export import standalone_html, trajectories_csv
 
-    st.markdown(f"**{t('pg.export', lg)}**")
-    c1, c2 = st.columns(2)
-    # Callables: the files are made only when asked for, not on every rerun.
-    c1.download_button(t("pg.export_html", lg), lambda: standalone_html(spec), "descent-lab.html", "text/html", key="export_html", on_click="ignore")
-    c2.download_button(t("pg.export_csv", lg), lambda: trajectories_csv(runs), "descent-lab.csv", "text/csv", key="export_csv", on_click="ignore")
-    st.caption(t("pg.export_png", lg))
+    box = st.popover(t("pg.export", lg), icon=":material/download:", key="export", on_change="rerun")
+    if not box.open:
+        return
+    with box:
+        # Callables: the files are made only when asked for.
+        st.download_button(t("pg.export_html", lg), lambda: standalone_html(spec), "descent-lab.html", "text/html", key="export_html", on_click="ignore")
+        st.download_button(t("pg.export_csv", lg), lambda: trajectories_csv(runs), "descent-lab.csv", "text/csv", key="export_csv", on_click="ignore")
+        st.caption(t("pg.export_png", lg))
 
 
 def _inspected_point(sc: Scenario, runs: dict, step: int | None) -> np.ndarray:
