@@ -166,6 +166,14 @@ def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expa
         cdp.on("Network.webSocketFrameSent", lambda e: net.append((e["timestamp"], "s", len(e["response"]["payloadData"]))))
         cdp.on("Network.webSocketFrameReceived", lambda e: net.append((e["timestamp"], "r", len(e["response"]["payloadData"]))))
         cdp.send("Network.enable")
+    # The page's main-thread busy time (Chromium's own counters): cheap to read once per move.
+    perf = context.new_cdp_session(page)
+    perf.send("Performance.enable")
+
+    def busy() -> dict[str, float]:
+        m = {x["name"]: x["value"] for x in perf.send("Performance.getMetrics")["metrics"]}
+        return {k: m.get(k, float("nan")) for k in ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")}
+
     t = time.perf_counter()
     open_app(page, url, chart_key=chart_key)
     load_s = time.perf_counter() - t
@@ -188,11 +196,12 @@ def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expa
     rows = []
     for i in range(warmup + moves):
         page.wait_for_timeout(300)
-        n0, c0 = len(net), cpu_seconds(server_pid)
+        n0, c0, b0 = len(net), cpu_seconds(server_pid), busy()
         page.keyboard.press("ArrowRight")
         page.wait_for_function(f"(a) => ({STATUS})(a).done", arg=[chart_key, 400], polling=50, timeout=120_000)
         s = page.evaluate(STATUS, [chart_key, 400])
         page.wait_for_timeout(100)  # let Playwright deliver the last frame events
+        b1 = busy()
         rendered = max(s["firstPaint"], s["tIdle"] or 0.0) - s["t0"]
         settled = max(s["lastPaintAny"] or 0.0, s["tIdle"] or 0.0) - s["t0"]
         frames = net[n0:]
@@ -207,6 +216,9 @@ def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expa
             "server_ms": server,
             "in_page_ms": in_page,
             "server_cpu_ms": (cpu_seconds(server_pid) - c0) * 1000,
+            "page_busy_ms": (b1["TaskDuration"] - b0["TaskDuration"]) * 1000,
+            "page_script_ms": (b1["ScriptDuration"] - b0["ScriptDuration"]) * 1000,
+            "page_layout_ms": (b1["LayoutDuration"] + b1["RecalcStyleDuration"] - b0["LayoutDuration"] - b0["RecalcStyleDuration"]) * 1000,
             "idle_ms": (s["tIdle"] - s["t0"]) if s["tIdle"] is not None else float("nan"),
             "bytes": s["wsBytesInPage"],
             "draws": s["draws"],
@@ -234,6 +246,9 @@ def summarize(name: str, r: dict, show_timeline: bool = False) -> None:
         ("server_ms", "server: request -> last frame (net)"),
         ("in_page_ms", "same, as the page's JS handled it"),
         ("server_cpu_ms", "server process CPU per move"),
+        ("page_busy_ms", "page main thread busy per move"),
+        ("page_script_ms", "  of which JavaScript"),
+        ("page_layout_ms", "  of which style and layout"),
         ("idle_ms", "key -> notRunning"),
     ]:
         xs = [x for x in col(k) if x == x]

@@ -208,7 +208,12 @@ def loss_traces(runs: list[Run], line_width: float = 2.5, axes: tuple[str, str] 
 
 
 def loss_range(losses: list[np.ndarray], log: bool, pad: float = 0.04) -> list[float]:
-    """The loss axis's range over every finite value (log10 units on a log axis), padded by ``pad``."""
+    """The loss axis's range over every finite value (log10 units on a log axis), padded by ``pad``
+    and widened to a round step (half the leading power of ten of the span).
+
+    Round ends keep the axis still while a slider nudges a run: the browser then moves
+    only the lines, and the ticks and labels stay as they are.
+    """
     values = np.concatenate([np.asarray(v, dtype=float).ravel() for v in losses]) if losses else np.zeros(0)
     values = values[np.isfinite(values) & ((values > 0) if log else True)]
     if not values.size:
@@ -218,7 +223,9 @@ def loss_range(losses: list[np.ndarray], log: bool, pad: float = 0.04) -> list[f
     if log:
         lo, hi = np.log10(lo), np.log10(hi)
     span = hi - lo if hi > lo else max(abs(hi), 1.0)
-    return [float(lo - pad * span), float(hi + pad * span)]
+    lo, hi = lo - pad * span, hi + pad * span
+    step = 10.0 ** np.floor(np.log10(hi - lo)) / 2
+    return [float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)]
 
 
 def _frames(runs: list[Run], moving: list[int], max_frames: int, trail_points: int, path_points: int) -> list[dict]:

@@ -49,7 +49,8 @@ def path_chart(at: AppTest) -> dict:
 
 
 def status_text(at: AppTest) -> str:
-    return " ".join(m.value for m in at.markdown)
+    """The text of the page's Markdown and HTML elements (the status lines and the readouts are HTML)."""
+    return " ".join([m.value for m in at.markdown] + [h.proto.body for h in at.get("html")])
 
 
 def test_default_page_shows_sgd_and_momentum_on_the_bowl():
@@ -350,3 +351,27 @@ def test_the_surface_layer_is_the_same_bytes_while_the_surface_is():
     assert back == again and len(back) == 1
     at.selectbox(key="landscape").set_value("bowl").run()
     assert [c.proto.bytes for c in at.get("bidi_component") if json.loads(c.proto.bytes)["role"] == "back"] != back
+
+
+def readout_rows(at: AppTest) -> dict[str, list[str]]:
+    """The curvature readouts table: {where: [point, eigenvalues, det, condition, kind]}."""
+    import re
+
+    table = next(h.proto.body for h in at.get("html") if "dl-readouts" in h.proto.body and "<table" in h.proto.body)
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1])
+    cells = [re.findall(r"<td>(.*?)</td>", r) for r in rows]
+    return {c[0]: c[1:] for c in cells}
+
+
+def test_readouts_give_the_hessian_at_the_start_by_hand():
+    # Rosenbrock at (-1.5, 2): H = [[2 - 400(y - x^2) + 800 x^2, -400 x], [-400 x, 200]]
+    # = [[1902, 600], [600, 200]]: det 20400, eigenvalues (2102 -+ sqrt(2102^2 - 4 * 20400)) / 2.
+    at = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "adam"]})
+    rows = readout_rows(at)
+    point, eigen, det, cond, kind = rows["start"]
+    assert point == "(-1.5, 2)"
+    assert eigen == "9.75, 2092" and det == "2.04e+04" and cond == "214.6"
+    assert kind.startswith("minimum")
+    assert {"end of SGD", "end of Adam", "SGD at step 0", "Adam at step 0"} <= set(rows)
+    at.slider(key="inspect").set_value(3).run()
+    assert {"SGD at step 3", "Adam at step 3"} <= set(readout_rows(at))

@@ -239,7 +239,7 @@ def hidden_css(groups) -> str:
 PRESENTER_CSS = """
 .stApp { font-size: 1.3rem; }
 .stApp h1 { font-size: 3rem; }
-.stApp [data-testid='stMarkdownContainer'] p { font-size: 1.3rem; }
+.stApp [data-testid='stMarkdownContainer'] p, .stApp .dl-status, .stApp .dl-readouts { font-size: 1.3rem; }
 .stApp .dl-cursor { font-size: 1.3rem; }
 """
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import streamlit as st
 
@@ -54,20 +56,22 @@ def status_message(tr, lg: str) -> str:
 def status_lines(runs: dict, lg: str) -> None:
     """The chart's hint, then one line per optimizer in words, in a responsive grid.
 
-    A single element: each one costs time on every move, on the server and in the browser.
+    One ``st.html`` element: every element costs time on every move, on the
+    server and in the browser, and HTML skips the browser's Markdown parser.
     """
     cells = []
     for opt, tr in runs.items():
         color = figures.style(opt)["color"]
-        text = status_message(tr, lg)
+        name = escape(t(f"opt.{opt}", lg))
+        text = escape(status_message(tr, lg))
         cells.append(
-            f"<div><span style='color:{color}'>■</span> <b style='color:{_BADGE_COLORS[tr.status]}'>{t(f'opt.{opt}', lg)}</b>"
+            f"<div><span style='color:{color}'>■</span> <b style='color:{_BADGE_COLORS[tr.status]}'>{name}</b>"
             f" — {text} · f = {tr.final_loss:.4g}</div>"
         )
+    # The hint looks like a caption (small, muted) in any theme.
+    hint = f"<div class='dl-hint' style='font-size:0.875em;opacity:0.7;margin-bottom:0.4rem'>{escape(t('pg.click_hint', lg))}</div>"
     grid = "display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:0.4rem 1.2rem"
-    # Styled like a caption (small, muted) in any theme.
-    hint = f"<div class='dl-hint' style='font-size:0.875em;opacity:0.7;margin-bottom:0.4rem'>{t('pg.click_hint', lg)}</div>"
-    st.markdown(f"{hint}<div class='status-lines' style='{grid}'>{''.join(cells)}</div>", unsafe_allow_html=True)
+    st.html(f"<div class='dl-status'>{hint}<div class='status-lines' style='{grid}'>{''.join(cells)}</div></div>")
 
 
 # Status word colors: dark enough to read on white, and each status its own hue.
@@ -155,12 +159,24 @@ def schedule_panel(sc: Scenario, lg: str) -> None:
 
 def readouts(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> None:
     with st.container(key="readouts_group"):
-        st.markdown(_readouts_table((sc.key, lg, inspect_step), sc, runs, lg, inspect_step))
+        st.html(_readouts_table((sc.key, lg, inspect_step), sc, runs, lg, inspect_step))
+
+
+_TABLE_CSS = (
+    "<style>.dl-readouts{border-collapse:collapse;width:100%;font-size:0.9em}"
+    ".dl-readouts th,.dl-readouts td{text-align:left;padding:0.3rem 0.6rem;border-bottom:1px solid rgba(128,128,128,0.3)}"
+    ".dl-readouts caption{text-align:left;font-weight:600;padding-bottom:0.4rem}</style>"
+)
 
 
 @cache.shared(max_entries=256, key=lambda key, *rest: key)
 def _readouts_table(key, sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> str:
-    """The curvature at the start, each end and the inspected step, as Markdown (shared, like the figure)."""
+    """The curvature at the start, each end and the inspected step, as an HTML table (shared, like the figure).
+
+    HTML, not a Markdown table or a dataframe: on every move the browser would
+    parse the Markdown again, and a dataframe's Arrow round trip costs more than
+    the rest of this panel.
+    """
     surface = cache.surface(*sc.surface)
     places = [(t("pg.readout.start", lg), np.asarray(sc.start, dtype=float))]
     for opt, tr in runs.items():
@@ -170,14 +186,14 @@ def _readouts_table(key, sc: Scenario, runs: dict, lg: str, inspect_step: int | 
             places.append((t("pg.readout.step", lg, name=t(f"opt.{opt}", lg), step=k), tr.points[k]))
     pts = np.array([p for _, p in places])
     curv = landscapes.analyze(surface.hessian(pts))
-    head = [t(f"pg.readout.{k}", lg) for k in ("where", "point", "eigenvalues", "det", "cond", "kind")]
-    # A Markdown table: a dataframe's Arrow round trip cost more than the rest of this panel.
-    lines = [f"**{t('pg.readouts', lg)}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    head = "".join(f"<th>{escape(t(f'pg.readout.{k}', lg))}</th>" for k in ("where", "point", "eigenvalues", "det", "cond", "kind"))
+    rows = []
     for i, (where, p) in enumerate(places):
         lo, hi = curv.eigenvalues[i]
         cells = [where, f"({p[0]:.4g}, {p[1]:.4g})", f"{lo:.4g}, {hi:.4g}", f"{curv.determinant[i]:.4g}", f"{curv.condition[i]:.4g}", t(f"kind.{curv.kind[i]}", lg)]
-        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
-    return "\n".join(lines)
+        rows.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
+    caption = f"<caption>{escape(t('pg.readouts', lg))}</caption>"
+    return f"{_TABLE_CSS}<table class='dl-readouts'>{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def surface_panel(sc: Scenario, runs: dict, lg: str) -> None:

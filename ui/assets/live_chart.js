@@ -111,7 +111,9 @@ function moveOnly(Plotly, gd, state, fig) {
   // scrub slider's steps are part of the shape): adding a frame by name replaces it.
   const frames = Promise.resolve(Plotly.addFrames(gd, fig.frames || []));
   const update = {data: changed.map((i) => ({x: fig.data[i].x, y: fig.data[i].y})), traces: changed};
-  if (fig.layout.yaxis2 && fig.layout.yaxis2.range) update.layout = {yaxis2: {range: fig.layout.yaxis2.range}};
+  // The loss panel's range only when it changed: a new range redraws that axis (ticks, labels).
+  const range = (f) => JSON.stringify(f.layout.yaxis2 && f.layout.yaxis2.range);
+  if (fig.layout.yaxis2 && fig.layout.yaxis2.range && range(fig) !== range(before)) update.layout = {yaxis2: {range: fig.layout.yaxis2.range}};
   const opts = {mode: 'immediate', transition: {duration: 0}, frame: {duration: 0, redraw: false}};
   return frames
     .then(() => (changed.length || update.layout ? Plotly.animate(gd, update, opts) : null))
