@@ -117,7 +117,7 @@ STATUS = """([key, quiet]) => {
     t0, tRun, tIdle,
     firstPaint: first(mine), lastPaintMine: last(mine),
     lastPaintAny: last((e) => e.kind.endsWith(':paint')),
-    draws: calls.map((e) => e.v),
+    draws: calls.map((e) => e.v + ':' + e.kind.split(':')[0]),
     tSent: sent ? sent[0] : null,
     tLastRecv: recvBeforeIdle.length ? recvBeforeIdle[recvBeforeIdle.length - 1][0] : null,
     wsBytesInPage: ws.filter((w) => w[1] === 'r').reduce((a, w) => a + w[2], 0),

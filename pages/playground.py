@@ -27,6 +27,9 @@ def race(base: controls.Scenario) -> None:
     lg = controls.lang()
     if controls.start_was_clicked():
         st.rerun(scope="app")  # the start lives in the sidebar: redraw it too
+    held, shown = controls.held_hyperparameters(base), controls.held_paths_view()
+    if held is not None and shown is not None:
+        views.prepare_paths(held, lg, *shown)  # compute first, then draw everything in one burst
     sc = controls.with_hyperparameters(base)
     runs = views.compute(sc)
     view = controls.view_switch()
@@ -35,7 +38,7 @@ def race(base: controls.Scenario) -> None:
         chart = st.container()  # the chart comes first, on a phone too; its options sit below it
         # One row of options (it wraps on a narrow screen): every element here is sent on each move.
         with st.container(key="overlay_group", horizontal=True, vertical_alignment="center"):
-            overlays = {k: st.toggle(t(f"pg.overlay.{k}", lg), key=k, bind="query-params") for k in ("field", "eigen", "taylor")}
+            overlays = {k: st.toggle(t(f"pg.overlay.{k}", lg), key=k, bind="query-params") for k in controls.OVERLAYS}
             step = st.slider(t("pg.inspect", lg), 0, max(longest, 1), key="inspect", bind="query-params", width="stretch")
         with chart:
             spec = views.paths_panel(sc, runs, lg, overlays, step)

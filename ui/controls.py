@@ -17,6 +17,7 @@ from . import settings as S
 
 BIND = "query-params"
 START_LIMITS = (-1e3, 1e3)  # what the start's number inputs accept
+OVERLAYS = ("field", "eigen", "taylor")  # the paths view's switches, in display order
 HYPER_WIDTH = 300  # px: one optimizer's hyperparameters; three fit a row beside the sidebar
 
 
@@ -273,6 +274,25 @@ def hyper_controls(chosen: tuple[str, ...], surface: str) -> dict[str, tuple[tup
                 values.append((hp, _hyper_widget(opt, hp, surface, lg)))
         out[opt] = tuple(values)
     return out
+
+
+def held_hyperparameters(base: Scenario) -> Scenario | None:
+    """``base`` completed by the values the hyperparameter widgets hold now, before they are
+    drawn; None when one has no value yet (a session's first run)."""
+    try:
+        hyper = {opt: tuple((hp, st.session_state[S.hyper_key(opt, hp)]) for hp in S.HYPERPARAMETERS[opt]) for opt in base.optimizers}
+    except KeyError:
+        return None
+    return dataclasses.replace(base, hyper=hyper)
+
+
+def held_paths_view() -> tuple[dict[str, bool], int] | None:
+    """The paths view's overlay switches and inspected step as their widgets hold them now,
+    or None when that view is not shown or a widget has no value yet."""
+    state = st.session_state
+    if state.get("view", S.VIEWS[0]) != "paths" or not all(k in state for k in (*OVERLAYS, "inspect")):
+        return None
+    return {k: bool(state[k]) for k in OVERLAYS}, int(state["inspect"])
 
 
 def with_hyperparameters(base: Scenario) -> Scenario:

@@ -87,13 +87,33 @@ def size() -> dict:
     return {"font_size": 20, "height": 700, "line_width": 5, "loss_height": 300} if presenting() else {"loss_height": 240}
 
 
+def prepare_paths(sc: Scenario, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> None:
+    """Compute what the paths view will show, before any of it is drawn.
+
+    The page calls this with the values its widgets held at the start of the
+    rerun, ahead of drawing them: the runs, the figure and the readouts are
+    then ready, and the page's elements reach the browser in one burst rather
+    than trickling out between computations (each arrival costs the browser a
+    re-render). Everything lands in the shared memos; a wrong guess costs only
+    the work.
+    """
+    runs = compute(sc)
+    key = _path_key(sc, lg, overlays, inspect_step)
+    _path_payloads(key, _path_spec(key, sc, runs, lg, key[2], inspect_step), lg)
+    _readouts_table((sc.key, lg, inspect_step), sc, runs, lg, inspect_step)
+
+
+def _path_key(sc: Scenario, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> tuple:
+    """Everything the path figure depends on: a class moving the same slider together shares one figure."""
+    flags = tuple(sorted(k for k, on in overlays.items() if on))
+    at_point = {"taylor", "eigen"} & set(flags)  # the overlays drawn at the inspected step
+    return (sc.key, lg, flags, inspect_step if at_point else None, presenting())
+
+
 def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> dict:
     grid = cache.contour(*sc.surface)
-    flags = tuple(sorted(k for k, on in overlays.items() if on))
-    # A class moving the same slider together asks for the same figure: build it once.
-    at_point = {"taylor", "eigen"} & set(flags)  # the overlays drawn at the inspected step
-    key = (sc.key, lg, flags, inspect_step if at_point else None, presenting())
-    spec = _path_spec(key, sc, runs, lg, flags, inspect_step)
+    key = _path_key(sc, lg, overlays, inspect_step)
+    spec = _path_spec(key, sc, runs, lg, key[2], inspect_step)
     # A chart that stays mounted: a move redraws the paths, not the surface behind them.
     live_chart(*_path_payloads(key, spec, lg), PATH_CHART, lambda: set_start_from_click(PATH_CHART))
     if grid.masked:
