@@ -99,6 +99,12 @@ function shapeOf(fig) {
   return JSON.stringify([fig.data.map((d) => ({...d, x: null, y: null})), layout]);
 }
 
+// Whether a loss range ``want`` can be shown as ``shown``: inside it, and at least half of it.
+function fits(want, shown) {
+  const [lo, hi] = shown[0] <= shown[1] ? shown : [shown[1], shown[0]];
+  return want[0] >= lo && want[1] <= hi && want[1] - want[0] >= 0.5 * (hi - lo);
+}
+
 function moveOnly(Plotly, gd, state, fig) {
   const before = state.figure;
   // If the viewer played or scrubbed since the last draw, the traces the frames move are
@@ -111,9 +117,11 @@ function moveOnly(Plotly, gd, state, fig) {
   // scrub slider's steps are part of the shape): adding a frame by name replaces it.
   const frames = Promise.resolve(Plotly.addFrames(gd, fig.frames || []));
   const update = {data: changed.map((i) => ({x: fig.data[i].x, y: fig.data[i].y})), traces: changed};
-  // The loss panel's range only when it changed: a new range redraws that axis (ticks, labels).
-  const range = (f) => JSON.stringify(f.layout.yaxis2 && f.layout.yaxis2.range);
-  if (fig.layout.yaxis2 && fig.layout.yaxis2.range && range(fig) !== range(before)) update.layout = {yaxis2: {range: fig.layout.yaxis2.range}};
+  // The loss panel's range only when the curves no longer fit or would be squeezed into a
+  // small part of it: a new range redraws that axis, ticks and labels, frame by frame.
+  const want = fig.layout.yaxis2 && fig.layout.yaxis2.range;
+  const shown = gd._fullLayout.yaxis2 && gd._fullLayout.yaxis2.range;
+  if (want && !(shown && fits(want, shown))) update.layout = {yaxis2: {range: want}};
   const opts = {mode: 'immediate', transition: {duration: 0}, frame: {duration: 0, redraw: false}};
   return frames
     .then(() => (changed.length || update.layout ? Plotly.animate(gd, update, opts) : null))
