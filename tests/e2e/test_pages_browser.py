@@ -134,6 +134,7 @@ def test_prepared_presenter_link_hides_controls(page, base_url, browser_log, bad
 
 def test_exported_html_plays_offline(page, browser, base_url, browser_log, bad_responses, tmp_path):
     open_app(page, f"{base_url}/")
+    page.get_by_role("button", name=t("pg.export", "en")).click()  # the popover runs its content once open
     with page.expect_download(timeout=LOAD_TIMEOUT_MS) as download:
         page.get_by_role("button", name=t("pg.export_html", "en")).click()
     target = tmp_path / "figure.html"
