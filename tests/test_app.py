@@ -375,3 +375,22 @@ def test_readouts_give_the_hessian_at_the_start_by_hand():
     assert {"end of SGD", "end of Adam", "SGD at step 0", "Adam at step 0"} <= set(rows)
     at.slider(key="inspect").set_value(3).run()
     assert {"SGD at step 3", "Adam at step 3"} <= set(readout_rows(at))
+
+
+def test_a_move_builds_its_figure_once_before_drawing(monkeypatch):
+    """The page computes the paths view from the values its widgets hold before drawing them
+    (so the elements reach the browser in one burst); the drawing then finds that figure ready.
+    A wrong guess would build the figure a second time."""
+    from ui import controls
+
+    at = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "adam"]})
+    events = []
+    real_figure, real_widgets = figures.path_figure, controls.with_hyperparameters
+    monkeypatch.setattr(figures, "path_figure", lambda *a, **k: events.append("figure") or real_figure(*a, **k))
+    monkeypatch.setattr(controls, "with_hyperparameters", lambda *a: events.append("widgets") or real_widgets(*a))
+    lr = at.select_slider(key="adam_lr")
+    new = float(lr.options[lr.options.index(lr.format_func(lr.value)) + 1])
+    at.select_slider(key="adam_lr").set_value(new).run()
+    assert not at.exception
+    assert events == ["figure", "widgets"]
+    assert at.select_slider(key="adam_lr").value == new
