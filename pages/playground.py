@@ -27,21 +27,22 @@ def race(base: controls.Scenario) -> None:
     lg = controls.lang()
     if controls.start_was_clicked():
         st.rerun(scope="app")  # the start lives in the sidebar: redraw it too
-    held, shown = controls.held_hyperparameters(base), controls.held_paths_view()
-    if held is not None and shown is not None:
-        views.prepare_paths(held, lg, *shown)  # compute first, then draw everything in one burst
-    sc = controls.with_hyperparameters(base)
+    hyper_box, view_box = controls.hyper_group(), st.container()  # filled once the chart is out
+    chart = st.container()  # the chart comes first, on a phone too; its options sit below it
+    # The chart goes out before the widgets, drawn from the values they hold now: the
+    # browser draws it while the rest of the page is still on its way.
+    early = views.early_paths(base, lg, chart)
+    sc = controls.with_hyperparameters(base, hyper_box)
     runs = views.compute(sc)
-    view = controls.view_switch()
+    with view_box:
+        view = controls.view_switch()
     longest = max(tr.steps for tr in runs.values())
     if view == "paths":
-        chart = st.container()  # the chart comes first, on a phone too; its options sit below it
         # One row of options (it wraps on a narrow screen): every element here is sent on each move.
         with st.container(key="overlay_group", horizontal=True, vertical_alignment="center"):
             overlays = {k: st.toggle(t(f"pg.overlay.{k}", lg), key=k, bind="query-params") for k in controls.OVERLAYS}
             step = st.slider(t("pg.inspect", lg), 0, max(longest, 1), key="inspect", bind="query-params", width="stretch")
-        with chart:
-            spec = views.paths_panel(sc, runs, lg, overlays, step)
+        spec = views.late_paths(early, sc, runs, lg, overlays, step, chart)
         views.readouts(sc, runs, lg, step)
         views.export_panel(spec, runs, lg)
     elif view == "surface":

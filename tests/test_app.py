@@ -394,3 +394,29 @@ def test_a_move_builds_its_figure_once_before_drawing(monkeypatch):
     assert not at.exception
     assert events == ["figure", "widgets"]
     assert at.select_slider(key="adam_lr").value == new
+
+
+def test_a_wrong_early_guess_is_drawn_again_with_what_the_widgets_decided(monkeypatch):
+    """The chart is drawn before the hyperparameter widgets, from the values they hold. Should a
+    widget return something else, the page runs again and the chart shows the widgets' values."""
+    import dataclasses
+
+    from ui import views
+
+    link = {"landscape": "rosenbrock", "optimizers": ["sgd", "adam"]}
+    truth = path_chart(fresh(link))
+    at = fresh(link)
+    real = views.held_hyperparameters
+
+    def wrong(base):
+        held = real(base)
+        if held is None:
+            return None
+        hyper = dict(held.hyper)
+        hyper["adam"] = tuple((hp, v * 3 if hp == "lr" else v) for hp, v in hyper["adam"])
+        return dataclasses.replace(held, hyper=hyper)
+
+    monkeypatch.setattr(views, "held_hyperparameters", wrong)
+    at.run()
+    assert not at.exception
+    assert path_chart(at)["data"] == truth["data"]

@@ -255,16 +255,22 @@ def run_controls(surface: str, start: tuple[float, float]) -> tuple[tuple[str, .
     return tuple(chosen), int(steps), (float(x0), float(y0))
 
 
-def hyper_controls(chosen: tuple[str, ...], surface: str) -> dict[str, tuple[tuple[str, object], ...]]:
-    """Each optimizer's hyperparameters in its own expander, side by side above the chart.
+def hyper_group():
+    """Where the hyperparameters go: one wrapping row, not columns (every block here is sent
+    again on each move). A page may make it early and fill it later."""
+    return st.container(key="hyper_group", horizontal=True)
+
+
+def hyper_controls(chosen: tuple[str, ...], surface: str, group=None) -> dict[str, tuple[tuple[str, object], ...]]:
+    """Each optimizer's hyperparameters in its own expander, side by side above the chart,
+    in ``group`` (made here when None).
 
     In the main area, not the sidebar: the page runs them in a fragment with the
     chart, so moving one reruns only the runs and views, not the whole page.
     """
     lg = lang()
     out = {}
-    # One wrapping row, not columns: every block here is sent again on each move.
-    group = st.container(key="hyper_group", horizontal=True)
+    group = group if group is not None else hyper_group()
     # Open for one or two optimizers, except on a projector, where the chart needs the room.
     expanded = len(chosen) <= 2 and not st.session_state.get("present", False)
     for opt in chosen:
@@ -295,9 +301,9 @@ def held_paths_view() -> tuple[dict[str, bool], int] | None:
     return {k: bool(state[k]) for k in OVERLAYS}, int(state["inspect"])
 
 
-def with_hyperparameters(base: Scenario) -> Scenario:
-    """``base`` (the sidebar's choices) completed by the hyperparameter controls."""
-    return dataclasses.replace(base, hyper=hyper_controls(base.optimizers, base.landscape))
+def with_hyperparameters(base: Scenario, group=None) -> Scenario:
+    """``base`` (the sidebar's choices) completed by the hyperparameter controls (drawn in ``group``)."""
+    return dataclasses.replace(base, hyper=hyper_controls(base.optimizers, base.landscape, group))
 
 
 def _short(v: float) -> str:

@@ -6,6 +6,7 @@ from html import escape
 
 import numpy as np
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 import figures
 import landscapes
@@ -14,7 +15,7 @@ from optimizers.formulas import UPDATE_RULES
 
 from . import cache
 from .charts import show
-from .controls import Scenario, set_start_from_click
+from .controls import Scenario, held_hyperparameters, held_paths_view, set_start_from_click
 from .live_chart import live_chart, payloads
 
 PATH_CHART = "path_chart"
@@ -87,20 +88,50 @@ def size() -> dict:
     return {"font_size": 20, "height": 700, "line_width": 5, "loss_height": 300} if presenting() else {"loss_height": 240}
 
 
-def prepare_paths(sc: Scenario, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> None:
-    """Compute what the paths view will show, before any of it is drawn.
+_DRAW_LATE = "_paths_draw_late"
 
-    The page calls this with the values its widgets held at the start of the
-    rerun, ahead of drawing them: the runs, the figure and the readouts are
-    then ready, and the page's elements reach the browser in one burst rather
-    than trickling out between computations (each arrival costs the browser a
-    re-render). Everything lands in the shared memos; a wrong guess costs only
-    the work.
+
+def early_paths(base: Scenario, lg: str, slot) -> tuple | None:
+    """Draw the paths view's chart in ``slot`` (a container) before the widgets that decide it, from the
+    values those widgets hold now; returns ``(key, spec)``, or None when nothing was drawn
+    (a session's first run, another view, or the run after a wrong guess).
+
+    Why: the browser then parses and draws the chart while the rest of the page is still
+    on its way, instead of after it. The readouts are computed now too, so the rest of
+    the page goes out in one burst (each arrival costs the browser a re-render).
     """
-    runs = compute(sc)
-    key = _path_key(sc, lg, overlays, inspect_step)
-    _path_payloads(key, _path_spec(key, sc, runs, lg, key[2], inspect_step), lg)
-    _readouts_table((sc.key, lg, inspect_step), sc, runs, lg, inspect_step)
+    if st.session_state.pop(_DRAW_LATE, False):
+        return None
+    held, shown = held_hyperparameters(base), held_paths_view()
+    if held is None or shown is None:
+        return None
+    overlays, step = shown
+    runs = compute(held)
+    _readouts_table((held.key, lg, step), held, runs, lg, step)
+    with slot:
+        return _path_key(held, lg, overlays, step), paths_panel(held, runs, lg, overlays, step)
+
+
+def late_paths(early: tuple | None, sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None, slot) -> dict:
+    """The paths view's chart for what the widgets decided: the early one when it was right,
+    else drawn now in ``slot``. Returns the figure.
+
+    A wrong early chart is not drawn over: the chart keeps its key, which this run has used,
+    and the page runs again instead (the browser keeps the mounted chart either way).
+    """
+    if early is None:
+        with slot:
+            return paths_panel(sc, runs, lg, overlays, inspect_step)
+    key, spec = early
+    if key != _path_key(sc, lg, overlays, inspect_step):
+        # The widgets returned other values than they held (nothing known does this): the
+        # chart's key is taken for this run, so run again and draw it after the widgets.
+        st.session_state[_DRAW_LATE] = True
+        try:
+            st.rerun(scope="fragment")
+        except StreamlitAPIException:  # this fragment runs as part of the whole page
+            st.rerun()
+    return spec
 
 
 def _path_key(sc: Scenario, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> tuple:
