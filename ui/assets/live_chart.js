@@ -251,6 +251,7 @@ function install(gd, pair, state) {
 function report(gd, state, err) {
   // Drawn nothing, or half: the next payload, even the same bytes again, draws afresh.
   state.atRest = false;
+  state.raw = null;
   state.text = null;
   state.figure = null;
   state.shape = null;
@@ -268,8 +269,7 @@ export default function (component) {
   const gd = component.parentElement.querySelector('.dl-layer');
   if (!gd || component.data == null) return undefined;
   const raw = component.data;
-  const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
-  const state = gd.__dl || (gd.__dl = {text: null, queue: Promise.resolve(), installed: false, atRest: false});
+  const state = gd.__dl || (gd.__dl = {raw: null, text: null, queue: Promise.resolve(), installed: false, atRest: false});
   state.setTriggerValue = component.setTriggerValue;
   const cleanup = () => {
     // Streamlit also calls this when a newer render overtakes this one: only a chart that
@@ -282,7 +282,12 @@ export default function (component) {
       for (const role of ['front', 'back']) if (pairs[name][role] === gd) pairs[name][role] = null;
     }
   };
-  if (text === state.text) return cleanup; // the same figure again (the back layer, on most moves)
+  // Streamlit calls this on every re-render of the page, several times per move: the same
+  // payload object is nothing new, and the same bytes (the back layer, on most moves) neither.
+  if (raw === state.raw) return cleanup;
+  state.raw = raw;
+  const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
+  if (text === state.text) return cleanup;
   state.text = text;
   const data = JSON.parse(text);
   const pair = pairOf(data.name);
