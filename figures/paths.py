@@ -209,10 +209,11 @@ def loss_traces(runs: list[Run], line_width: float = 2.5, axes: tuple[str, str] 
 
 def loss_range(losses: list[np.ndarray], log: bool, pad: float = 0.04) -> list[float]:
     """The loss axis's range over every finite value (log10 units on a log axis), padded by ``pad``
-    and widened to a round step (half the leading power of ten of the span).
+    and widened to a round step (1, 2 or 5 times a power of ten, about a tenth of the span).
 
     Round ends keep the axis still while a slider nudges a run: the browser then moves
-    only the lines, and the ticks and labels stay as they are.
+    only the lines, and the ticks and labels stay as they are. Losses that are never
+    negative get no negative axis.
     """
     values = np.concatenate([np.asarray(v, dtype=float).ravel() for v in losses]) if losses else np.zeros(0)
     values = values[np.isfinite(values) & ((values > 0) if log else True)]
@@ -224,8 +225,18 @@ def loss_range(losses: list[np.ndarray], log: bool, pad: float = 0.04) -> list[f
         lo, hi = np.log10(lo), np.log10(hi)
     span = hi - lo if hi > lo else max(abs(hi), 1.0)
     lo, hi = lo - pad * span, hi + pad * span
-    step = 10.0 ** np.floor(np.log10(hi - lo)) / 2
-    return [float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)]
+    step = _round_step((hi - lo) / 10)
+    # Round the quotients first: 4.8 / 0.05 is 95.99999999999999 in floating point.
+    lo, hi = float(np.floor(round(lo / step, 9)) * step), float(np.ceil(round(hi / step, 9)) * step)
+    if not log and values.min() >= 0:
+        lo = max(lo, 0.0)
+    return [lo, hi]
+
+
+def _round_step(x: float) -> float:
+    """The nearest of 1, 2, 5 times a power of ten at or above ``x`` (> 0)."""
+    power = 10.0 ** np.floor(np.log10(x))
+    return float(next(m for m in (1, 2, 5, 10) if m * power >= x * (1 - 1e-12)) * power)
 
 
 def _frames(runs: list[Run], moving: list[int], max_frames: int, trail_points: int, path_points: int) -> list[dict]:

@@ -36,19 +36,22 @@ def race(base: controls.Scenario) -> None:
     runs = views.compute(sc)
     with view_box:
         view = controls.view_switch()
-    longest = max(tr.steps for tr in runs.values())
     if view == "paths":
+        last = views.inspect_max(runs)
+        controls.clamp_step("inspect", last)
         # One row of options (it wraps on a narrow screen): every element here is sent on each move.
         with st.container(key="overlay_group", horizontal=True, vertical_alignment="center"):
             overlays = {k: st.toggle(t(f"pg.overlay.{k}", lg), key=k, bind="query-params") for k in controls.OVERLAYS}
-            step = st.slider(t("pg.inspect", lg), 0, max(longest, 1), key="inspect", bind="query-params", width="stretch")
+            step = st.slider(t("pg.inspect", lg), 0, last, key="inspect", bind="query-params", width="stretch")
         spec = views.late_paths(early, sc, runs, lg, overlays, step, chart)
         views.readouts(sc, runs, lg, step)
         views.export_panel(spec, runs, lg)
     elif view == "surface":
         views.surface_panel(sc, runs, lg)
     elif view == "inside":
-        step = st.slider(t("pg.inspect", lg), 0, max(longest - 1, 1), key="inside_step", bind="query-params")
+        last = max(views.inspect_max(runs) - 1, 1)
+        controls.clamp_step("inside_step", last)
+        step = st.slider(t("pg.inspect", lg), 0, last, key="inside_step", bind="query-params")
         views.inside_panel(sc, runs, lg, step)
     else:
         views.formulas_panel(sc, lg)

@@ -401,6 +401,9 @@ def test_a_wrong_early_guess_is_drawn_again_with_what_the_widgets_decided(monkey
     widget return something else, the page runs again and the chart shows the widgets' values."""
     import dataclasses
 
+    import streamlit as st
+    from streamlit.errors import StreamlitAPIException
+
     from ui import views
 
     link = {"landscape": "rosenbrock", "optimizers": ["sgd", "adam"]}
@@ -417,6 +420,42 @@ def test_a_wrong_early_guess_is_drawn_again_with_what_the_widgets_decided(monkey
         return dataclasses.replace(held, hyper=hyper)
 
     monkeypatch.setattr(views, "held_hyperparameters", wrong)
+    scopes = []
+    real_rerun = st.rerun
+
+    def rerun(scope="app"):
+        scopes.append(scope)
+        if scope == "fragment":  # as Streamlit does in a run of the whole page (all AppTest runs)
+            raise StreamlitAPIException("not in a fragment run")
+        real_rerun(scope=scope)
+
+    monkeypatch.setattr(st, "rerun", rerun)
     at.run()
     assert not at.exception
+    assert scopes == ["fragment", "app"]  # the fragment alone when it can (a browser's move), else the page
     assert path_chart(at)["data"] == truth["data"]
+
+
+def test_a_shorter_run_keeps_the_inspected_step_within_it_in_one_run(monkeypatch):
+    """Fewer steps than the inspected one: the step is clamped to the new last step (not reset
+    to 0), before the chart that depends on it is drawn, so the page runs once."""
+    at = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "adam"], "eigen": "true", "steps": "60"})
+    at.slider(key="inspect").set_value(40).run()
+    built = []
+    real = figures.path_figure
+    monkeypatch.setattr(figures, "path_figure", lambda *a, **k: built.append(1) or real(*a, **k))
+    at.slider(key="steps").set_value(20).run()
+    assert not at.exception
+    assert at.slider(key="inspect").value == 20
+    assert {"SGD at step 20", "Adam at step 20"} <= set(readout_rows(at))
+    assert len(built) == 1  # a wrong early chart would have been built, then built again
+
+
+def test_the_view_comes_back_after_the_optimizers_were_all_removed():
+    at = fresh({"view": "surface"})
+    at.multiselect(key="optimizers").set_value([]).run()
+    at.multiselect(key="optimizers").set_value(["sgd"]).run()
+    assert not at.exception
+    assert at.button_group(key="view").value == "surface"
+    link = at.query_params.get("view")
+    assert (link if isinstance(link, list) else [link]) == ["surface"]

@@ -67,14 +67,29 @@ def view_switch(views: tuple[str, ...] = S.VIEWS) -> str:
     """
     lg = lang()
     _from_link("view", lambda v: v in views)
-    initial = {} if "view" in st.session_state else {"default": views[0]}
+    # A copy outlives the switch: Streamlit drops a widget's value while it is not drawn
+    # (no optimizer chosen, say), and the view should come back as it was.
+    held = st.session_state.get(_VIEW_HELD, views[0])
+    initial = {} if "view" in st.session_state else {"default": held}
     value = st.segmented_control(
         t("pg.view", lg), views, format_func=lambda v: t(f"pg.view.{v}", lg), key="view", required=True,
         label_visibility="collapsed", **initial,
     )  # fmt: skip
     value = value if value in views else views[0]
+    st.session_state[_VIEW_HELD] = value
     _to_link("view", value, views[0])
     return value
+
+
+_VIEW_HELD = "_view_held"
+
+
+def clamp_step(key: str, last: int) -> None:
+    """Keep a step slider's value within a run that got shorter (fewer steps, another surface),
+    before the slider is drawn: Streamlit would otherwise put it back to 0."""
+    value = st.session_state.get(key)
+    if isinstance(value, (int, float)) and value > last:
+        st.session_state[key] = int(last)
 
 
 def language_picker() -> str:

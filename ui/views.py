@@ -15,7 +15,7 @@ from optimizers.formulas import UPDATE_RULES
 
 from . import cache
 from .charts import show
-from .controls import Scenario, held_hyperparameters, held_paths_view, set_start_from_click
+from .controls import Scenario, clamp_step, held_hyperparameters, held_paths_view, set_start_from_click
 from .live_chart import live_chart, payloads
 
 PATH_CHART = "path_chart"
@@ -105,8 +105,9 @@ def early_paths(base: Scenario, lg: str, slot) -> tuple | None:
     held, shown = held_hyperparameters(base), held_paths_view()
     if held is None or shown is None:
         return None
-    overlays, step = shown
     runs = compute(held)
+    clamp_step("inspect", inspect_max(runs))  # as the page will, before its slider
+    overlays, step = held_paths_view()
     _readouts_table((held.key, lg, step), held, runs, lg, step)
     with slot:
         return _path_key(held, lg, overlays, step), paths_panel(held, runs, lg, overlays, step)
@@ -124,14 +125,21 @@ def late_paths(early: tuple | None, sc: Scenario, runs: dict, lg: str, overlays:
             return paths_panel(sc, runs, lg, overlays, inspect_step)
     key, spec = early
     if key != _path_key(sc, lg, overlays, inspect_step):
-        # The widgets returned other values than they held (nothing known does this): the
-        # chart's key is taken for this run, so run again and draw it after the widgets.
+        # The widgets returned other values than they held (nothing known does this now that
+        # the inspected step is kept within the runs first): the chart's key is taken for
+        # this run, so run again and draw it after the widgets. In the browser this is a
+        # rerun of the fragment; a test of the whole page (AppTest) takes the fallback.
         st.session_state[_DRAW_LATE] = True
         try:
             st.rerun(scope="fragment")
         except StreamlitAPIException:  # this fragment runs as part of the whole page
             st.rerun()
     return spec
+
+
+def inspect_max(runs: dict) -> int:
+    """The last step the paths view's inspect slider offers: the longest run's."""
+    return max(1, max(tr.steps for tr in runs.values()))
 
 
 def _path_key(sc: Scenario, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> tuple:

@@ -101,8 +101,8 @@ function shapeOf(fig) {
 
 // Whether a loss range ``want`` can be shown as ``shown``: inside it, and at least half of it.
 function fits(want, shown) {
-  const [lo, hi] = shown[0] <= shown[1] ? shown : [shown[1], shown[0]];
-  return want[0] >= lo && want[1] <= hi && want[1] - want[0] >= 0.5 * (hi - lo);
+  const [lo, hi] = shown;
+  return lo < hi && want[0] >= lo && want[1] <= hi && want[1] - want[0] >= 0.5 * (hi - lo);
 }
 
 function moveOnly(Plotly, gd, state, fig) {
