@@ -37,21 +37,17 @@ def race(base: controls.Scenario) -> None:
     with view_box:
         view = controls.view_switch()
     if view == "paths":
-        last = views.inspect_max(runs)
-        controls.clamp_step("inspect", last)
         # One row of options (it wraps on a narrow screen): every element here is sent on each move.
         with st.container(key="overlay_group", horizontal=True, vertical_alignment="center"):
             overlays = {k: st.toggle(t(f"pg.overlay.{k}", lg), key=k, bind="query-params") for k in controls.OVERLAYS}
-            step = st.slider(t("pg.inspect", lg), 0, last, key="inspect", bind="query-params", width="stretch")
+            step = controls.step_slider("inspect", views.inspect_max(runs), width="stretch")
         spec = views.late_paths(early, sc, runs, lg, overlays, step, chart)
         views.readouts(sc, runs, lg, step)
         views.export_panel(spec, runs, lg)
     elif view == "surface":
         views.surface_panel(sc, runs, lg)
     elif view == "inside":
-        last = max(views.inspect_max(runs) - 1, 1)
-        controls.clamp_step("inside_step", last)
-        step = st.slider(t("pg.inspect", lg), 0, last, key="inside_step", bind="query-params")
+        step = controls.step_slider("inside_step", max(views.inspect_max(runs) - 1, 1))
         views.inside_panel(sc, runs, lg, step)
     else:
         views.formulas_panel(sc, lg)

@@ -84,12 +84,22 @@ def view_switch(views: tuple[str, ...] = S.VIEWS) -> str:
 _VIEW_HELD = "_view_held"
 
 
-def clamp_step(key: str, last: int) -> None:
+def clamp_step(key: str, last: int) -> int | None:
     """Keep a step slider's value within a run that got shorter (fewer steps, another surface),
-    before the slider is drawn: Streamlit would otherwise put it back to 0."""
+    before the slider is drawn: Streamlit would otherwise put it back to 0. Returns the value
+    the slider will have (None before it has one)."""
     value = st.session_state.get(key)
-    if isinstance(value, (int, float)) and value > last:
+    if not isinstance(value, (int, float)):
+        return None
+    if value > last:
         st.session_state[key] = int(last)
+    return int(min(value, last))
+
+
+def step_slider(key: str, last: int, **kwargs) -> int:
+    """A slider over the steps 0..``last``, its value first kept within them (``clamp_step``)."""
+    clamp_step(key, last)
+    return st.slider(t("pg.inspect", lang()), 0, last, key=key, bind=BIND, **kwargs)
 
 
 def language_picker() -> str:

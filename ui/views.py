@@ -106,9 +106,9 @@ def early_paths(base: Scenario, lg: str, slot) -> tuple | None:
     if held is None or shown is None:
         return None
     runs = compute(held)
-    clamp_step("inspect", inspect_max(runs))  # as the page will, before its slider
-    overlays, step = held_paths_view()
-    _readouts_table((held.key, lg, step), held, runs, lg, step)
+    overlays = shown[0]
+    step = clamp_step("inspect", inspect_max(runs))  # as the page's slider will
+    readouts_html(held, runs, lg, step)
     with slot:
         return _path_key(held, lg, overlays, step), paths_panel(held, runs, lg, overlays, step)
 
@@ -218,7 +218,12 @@ def schedule_panel(sc: Scenario, lg: str) -> None:
 
 def readouts(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> None:
     with st.container(key="readouts_group"):
-        st.html(_readouts_table((sc.key, lg, inspect_step), sc, runs, lg, inspect_step))
+        st.html(readouts_html(sc, runs, lg, inspect_step))
+
+
+def readouts_html(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> str:
+    """The readouts table for ``sc``'s runs (memoized for every session showing the same view)."""
+    return _readouts_table((sc.key, lg, inspect_step), sc, runs, lg, inspect_step)
 
 
 _TABLE_CSS = (
