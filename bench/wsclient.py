@@ -164,12 +164,6 @@ class Session:
                     exceptions.append(f"{el.exception.type}: {el.exception.message}")
                 elif etype in _WIDGETS:
                     self._learn(etype, getattr(el, etype), fm.delta.fragment_id)
-            elif kind == "delta" and fm.delta.WhichOneof("type") == "add_block":
-                block = fm.delta.add_block
-                if block.WhichOneof("type") == "tab_container" and block.tab_container.HasField("id"):
-                    tabs = block.tab_container
-                    if tabs.HasField("default_tab_label") and tabs.id not in self.states:
-                        self.states[tabs.id] = ("string_value", tabs.default_tab_label)
             elif kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(fm.script_finished)
                 return RunResult(time.perf_counter() - t0, n, nbytes, largest, status, exceptions)
