@@ -4,7 +4,8 @@
 draws it twice, surface and all: 3.3x the latency of a bare one-contour page per
 slider move (issue 3's bar is 1.5x). This component keeps one element under a
 fixed key, draws the surface once in a back layer and, per move, redraws only
-the front layer with ``Plotly.react`` (``ui/assets/live_chart.js``).
+the front layer: ``Plotly.animate`` when only points moved, else ``Plotly.react``
+(``ui/assets/live_chart.js``).
 
 Plotly itself is the copy Streamlit ships (its lazily loaded chart bundle):
 nothing extra to download, the same version as every other chart on the page.

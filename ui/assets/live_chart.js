@@ -295,8 +295,7 @@ export default function (component) {
   state.errorText = data.error_text;
   gd.setAttribute('data-layer', data.role);
   if (data.role === 'front') {
-    // Focusable and named: keyboard and screen-reader users reach the chart (and Streamlit's
-    // tab panel finds a focusable element right here instead of walking every SVG node).
+    // Focusable and named: keyboard and screen-reader users reach the chart.
     gd.tabIndex = 0;
     gd.setAttribute('role', 'figure');
     if (data.label) gd.setAttribute('aria-label', data.label);
