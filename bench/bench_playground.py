@@ -2,7 +2,7 @@
 
 Scenario: Rosenbrock, the six first-order optimizers, 1000 steps. A move of
 one optimizer's learning-rate slider reruns that optimizer (the other five
-are cache hits in the app) and rebuilds the Paths tab's figure (paths and
+are cache hits in the app) and rebuilds the paths view's figure (paths and
 loss per step in one), split into the chart's two layers and encoded as the
 bytes the browser receives; a move of the steps slider reruns all six. Prints
 milliseconds and the bytes of figure JSON sent per interaction: the front layer

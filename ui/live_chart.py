@@ -98,9 +98,8 @@ def live_chart(front: bytes, back: bytes, key: str, on_click=None):
     """
     component = _component()
     with st.container(key=f"dl_layers_{key}"):
-        # The front comes first in the page, the back is placed under it (CSS): a tab panel
-        # looks for its first focusable element after every change of the chart's drawing,
-        # and should find the front's root at once, not after walking the surface's nodes.
+        # The front comes first in the page (it is the one that takes keyboard focus); the
+        # back is placed under it by CSS.
         result = component(key=key, data=front, width="stretch", on_click_change=on_click or (lambda: None))
         component(key=f"dl_back_{key}", data=back, width="stretch")
     return result
