@@ -144,6 +144,54 @@ def hyper_key(optimizer: str, name: str) -> str:
     return f"{optimizer}_{name}"
 
 
+# Every hyperparameter control's key (also its URL key) -> (optimizer, hyperparameter).
+HYPER_KEYS: dict[str, tuple[str, str]] = {hyper_key(opt, hp): (opt, hp) for opt, hps in HYPERPARAMETERS.items() for hp in hps}
+
+
+FRACTION_OPTIONS = [round(i / 100, 2) for i in range(100)]  # momentum and beta1: 0, 0.01, ..., 0.99
+MEMORY_OPTIONS = list(range(1, 21))  # L-BFGS: the last 1..20 steps
+
+
+def hyper_options(name: str) -> list | None:
+    """The values a hyperparameter's control offers, in order; None for an on/off switch."""
+    if name == "bias_correction":
+        return None
+    return {
+        "lr": LR_OPTIONS,
+        "momentum": FRACTION_OPTIONS,
+        "beta1": FRACTION_OPTIONS,
+        "beta2": BETA2_OPTIONS,
+        "alpha": ALPHA_OPTIONS,
+        "eps": EPS_OPTIONS,
+        "memory": MEMORY_OPTIONS,
+    }[name]
+
+
+def hyper_value(name: str, value):
+    """``value`` as the control holds it: the nearest option (an int for the memory), or a bool."""
+    options = hyper_options(name)
+    if options is None:
+        return bool(value)
+    if name == "memory":
+        return int(nearest(options, float(value)))
+    return nearest(options, float(value))
+
+
+def hyper_from_link(name: str, text: str):
+    """A link's text for hyperparameter ``name`` as its value, or None if the control cannot take it."""
+    check = _HYPER_CHECKS[name]
+    if not check(text):
+        return None
+    return text.lower() == "true" if name == "bias_correction" else hyper_value(name, float(text))
+
+
+def hyper_link_text(value) -> str:
+    """How a link spells a hyperparameter's value: true/false, 5, 0.0003, 1e-08."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return format(value, "g")
+
+
 def param_key(name: str) -> str:
     return f"p_{name}"
 
@@ -184,6 +232,18 @@ def _flag(text: str) -> bool:
     return text.lower() in ("true", "false")
 
 
+_HYPER_CHECKS = {
+    "lr": lambda v: _one_of(v, LR_OPTIONS),
+    "momentum": lambda v: _number(v, 0, 0.99),
+    "beta1": lambda v: _number(v, 0, 0.99),
+    "beta2": lambda v: _one_of(v, BETA2_OPTIONS),
+    "alpha": lambda v: _one_of(v, ALPHA_OPTIONS),
+    "eps": lambda v: _one_of(v, EPS_OPTIONS),
+    "bias_correction": _flag,
+    "memory": lambda v: _number(v, 1, 20, whole=True),
+}
+
+
 def _validator(key: str):
     fixed = {
         "landscape": lambda v: v in CATALOG or v == CUSTOM,
@@ -217,16 +277,7 @@ def _validator(key: str):
     for name, hps in HYPERPARAMETERS.items():
         for h in hps:
             if key == hyper_key(name, h):
-                return {
-                    "lr": lambda v: _one_of(v, LR_OPTIONS),
-                    "momentum": lambda v: _number(v, 0, 0.99),
-                    "beta1": lambda v: _number(v, 0, 0.99),
-                    "beta2": lambda v: _one_of(v, BETA2_OPTIONS),
-                    "alpha": lambda v: _one_of(v, ALPHA_OPTIONS),
-                    "eps": lambda v: _one_of(v, EPS_OPTIONS),
-                    "bias_correction": _flag,
-                    "memory": lambda v: _number(v, 1, 20, whole=True),
-                }[h]
+                return _HYPER_CHECKS[h]
     return None  # not ours (e.g. embed=true): leave it alone
 
 

@@ -132,7 +132,4 @@ def open_best(surface: str, optimizer: str, x: str, xv: float, y: str, yv: float
 
 def rounded(name: str, value: float):
     """The Playground control's nearest value."""
-    options = {"lr": S.LR_OPTIONS, "beta2": S.BETA2_OPTIONS, "alpha": S.ALPHA_OPTIONS, "eps": S.EPS_OPTIONS}.get(name)
-    if options:
-        return S.nearest(options, value)
-    return round(min(max(float(value), 0.0), 0.99), 2)
+    return S.hyper_value(name, value)
