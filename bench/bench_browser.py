@@ -6,8 +6,8 @@ Two servers: ``app.py`` opened on the benchmark link (Rosenbrock, six optimizers
 1000 steps), and ``bench/bare_page.py`` (one slider, one 200 x 200 contour). On
 each page one slider moves ONE WAY, one keyboard step at a time (Streamlit's
 browser caches messages it has seen, so moving back would measure the cache).
-App: Adam's learning rate (key ``adam_lr``, in the collapsed "Adam ·
-Hyperparameters" expander). Bare: its only slider.
+App: Adam's learning rate (``adam_lr``, in the hyperparameters panel, its
+"Adam · Hyperparameters" group opened first). Bare: its only slider.
 
 Per move, all in the page's own clock (``performance.now``):
 - rendered: key press -> script-state ``notRunning`` AND the first completed
@@ -181,16 +181,17 @@ def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expa
     page.wait_for_timeout(1000)
     page.evaluate(PROBE)
     if expand:
-        expander = page.locator("[data-testid=stExpander]").filter(has=page.locator("summary", has_text=expand))
-        if expander.locator("details").get_attribute("open") is None:
-            expander.locator("summary").click()
+        group = page.locator("details").filter(has=page.locator("summary", has_text=expand))
+        if group.get_attribute("open") is None:
+            group.locator("summary").click()
         page.wait_for_timeout(500)
-        expanded = expander.locator("details").get_attribute("open") is not None
+        expanded = group.get_attribute("open") is not None
     else:
         expanded = None
     slider = page.locator(slider_css)
     slider.focus()
-    shown = page.locator(slider_css).locator("xpath=ancestor::*[@data-testid='stSlider']").locator("[data-testid=stSliderThumbValue]")
+    # The value shown beside the slider: Streamlit's thumb label, or the panel's <output>.
+    shown = slider.locator("xpath=ancestor::*[@data-testid='stSlider' or contains(@class, 'dl-hp-row')][1]").locator("[data-testid=stSliderThumbValue], output").first
     start_value = shown.inner_text()
 
     rows = []
@@ -237,7 +238,7 @@ def summarize(name: str, r: dict, show_timeline: bool = False) -> None:
     rows = r["rows"]
     col = lambda k: [x[k] for x in rows]  # noqa: E731
     if r["expanded"] is not None:
-        print(f"\n(expander opened before moving: {r['expanded']})", end="")
+        print(f"\n(group opened before moving: {r['expanded']})", end="")
     print(f"\n{name}: first load {r['load_s']:.1f} s, {r['load_bytes'] / 1e6:.2f} MB; slider {r['from']} -> {r['to']} in {len(rows)} moves")
     for k, label in [
         ("rendered_ms", "rendered (idle + chart drawn)"),
@@ -283,12 +284,13 @@ def script_times(moves: int) -> dict[str, list[float]]:
     for k, v in parse_qs(BENCH_LINK[2:]).items():
         at.query_params[k] = v if len(v) > 1 else v[0]
     at.run()
-    i = S.LR_OPTIONS.index(at.select_slider(key="adam_lr").value)
+    i = S.LR_OPTIONS.index(at.session_state["adam_lr"])
     times = []
     for _ in range(moves + 1):
         i = min(i + 1, len(S.LR_OPTIONS) - 1)
         t = time.perf_counter()
-        at.select_slider(key="adam_lr").set_value(S.LR_OPTIONS[i]).run()
+        at.session_state["adam_lr"] = S.LR_OPTIONS[i]  # what the panel's report does
+        at.run()
         times.append((time.perf_counter() - t) * 1000)
     out["app"] = times[1:]
     at = AppTest.from_file(str(ROOT / "bench" / "bare_page.py"), default_timeout=60).run()
@@ -319,7 +321,7 @@ def main() -> None:
                 browser,
                 app.url + BENCH_LINK,
                 "path_chart",
-                ".st-key-adam_lr input[type=range]",
+                ".st-key-hyper_panel input[name=adam_lr]",
                 args.moves,
                 expand="Adam · Hyperparameters",
                 server_pid=app.proc.pid,

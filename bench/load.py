@@ -86,7 +86,7 @@ class LevelResult:
 
 async def _interaction(s: Session, widget: str, direction: int):
     if widget == "adam_lr":
-        return checked(await s.move_select_slider("adam_lr", direction))
+        return checked(await s.move_panel("adam_lr", direction))
     return checked(await s.set_slider("steps", s.slider_value("steps") - 5))
 
 

@@ -12,8 +12,11 @@ What the frontend does, reduced to what load and routing tests need:
   moving a widget drawn inside an ``st.fragment`` names that fragment
   (``ClientState.fragment_id``, from the widget's delta), so only it reruns;
 - read ``ForwardMsg``s until ``script_finished``: ``new_session`` carries the session id,
-  deltas carry the widgets (their ids are in ``new_element.<widget>.id``) and any
-  ``exception`` element, ``page_info_changed`` carries the URL the app wrote.
+  deltas carry the widgets (their ids are in ``new_element.<widget>.id``), the
+  hyperparameters panel (a component: its data, and the id its reports go to) and any
+  ``exception`` element, ``page_info_changed`` carries the URL the app wrote;
+- a change in the hyperparameters panel goes as the browser sends it: a one-shot trigger
+  (``json_trigger_value``) with the rerun of the panel's fragment.
 
 Used by ``bench/load.py`` and ``tests/test_scaleout.py``. Loopback only: callers pass
 the URL of a server they started themselves.
@@ -22,6 +25,7 @@ the URL of a server they started themselves.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
@@ -37,6 +41,8 @@ BENCHMARK_QUERY = (
 
 # Element types whose protos carry a widget ``id``.
 _WIDGETS = {"slider", "selectbox", "multiselect", "number_input", "checkbox", "radio"}
+# Where a component's triggers go (Streamlit's bidi components: internal prefix, id, "__events").
+_TRIGGER_ID = "$$STREAMLIT_INTERNAL_KEY_{}__events"
 
 
 class ScriptError(RuntimeError):
@@ -76,6 +82,8 @@ class Session:
     session_id: str = ""
     widgets: dict[str, Widget] = field(default_factory=dict)  # by user key
     states: dict[str, tuple[str, object]] = field(default_factory=dict)  # widget id -> (WidgetState field, value)
+    panels: dict[str, Widget] = field(default_factory=dict)  # components by user key; proto: their data (dict)
+    triggers: dict[str, str] = field(default_factory=dict)  # sent with the next rerun only, as the browser does
     cached: set[str] = field(default_factory=set)
     open_result: RunResult | None = None
 
@@ -131,6 +139,11 @@ class Session:
                 w.int_array_value.data[:] = value
             else:
                 setattr(w, kind, value)
+        for wid, payload in self.triggers.items():
+            w = cs.widget_states.widgets.add()
+            w.id = wid
+            w.json_trigger_value = payload
+        self.triggers = {}
         cs.cached_message_hashes[:] = sorted(self.cached)
         return msg.SerializeToString()
 
@@ -164,6 +177,13 @@ class Session:
                     exceptions.append(f"{el.exception.type}: {el.exception.message}")
                 elif etype in _WIDGETS:
                     self._learn(etype, getattr(el, etype), fm.delta.fragment_id)
+                elif etype == "bidi_component" and el.bidi_component.json:
+                    proto = el.bidi_component
+                    key = proto.id.rsplit("-", 1)[-1]
+                    self.panels[key] = Widget(proto.id, etype, json.loads(proto.json), fm.delta.fragment_id)
+                    # The browser holds each component's state (a JSON map, empty here) and sends it
+                    # with every rerun; without it the server reads no trigger for the component.
+                    self.states.setdefault(proto.id, ("json_value", "{}"))
             elif kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(fm.script_finished)
                 return RunResult(time.perf_counter() - t0, n, nbytes, largest, status, exceptions)
@@ -229,6 +249,26 @@ class Session:
         self.states[self.widgets[key].id] = ("string_array_value", [options[i]])
         self._set_url(key, options[i])
         return await self.rerun(self.widgets[key].fragment_id)
+
+    def _panel_item(self, control: str, panel: str) -> dict:
+        groups = self.panels[panel].proto["groups"]
+        return next(it for g in groups for it in g["items"] if it["key"] == control)
+
+    def panel_value(self, control: str, panel: str = "hyper_panel") -> str:
+        """The text a panel shows for ``control`` (``adam_lr``)."""
+        item = self._panel_item(control, panel)
+        return item["options"][item["index"]]
+
+    async def move_panel(self, control: str, steps: int = 1, panel: str = "hyper_panel") -> RunResult:
+        """Move a panel's scale ``steps`` options (negative: left), as an arrow key would: the
+        panel reports ``{key, index}`` and the page reruns the panel's fragment."""
+        item = self._panel_item(control, panel)
+        i = item["index"] + steps
+        if not 0 <= i < len(item["options"]):
+            raise ValueError(f"{control}: no option {steps:+d} from here")
+        comp = self.panels[panel]
+        self.triggers[_TRIGGER_ID.format(comp.id)] = json.dumps([{"event": "change", "value": {"key": control, "index": i}}])
+        return await self.rerun(comp.fragment_id)
 
     def slider_value(self, key: str) -> float:
         return float(self.states[self.widgets[key].id][1][0])

@@ -48,6 +48,36 @@ def path_chart(at: AppTest) -> dict:
     return figures.merged({role: p["figure"] for role, p in layers.items()})
 
 
+def hyper_values(at: AppTest) -> dict[str, object]:
+    """What the hyperparameters panel shows: {key: the value's text, or True/False for a switch}."""
+    panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
+    data = json.loads(panel.proto.json)
+    return {it["key"]: it["options"][it["index"]] if "options" in it else it["on"] for g in data["groups"] for it in g["items"]}
+
+
+def report_hyper(at: AppTest, **change) -> AppTest:
+    """Run the page as after the hyperparameters panel reported ``change`` in the browser.
+
+    The panel reports through its component's trigger (a widget state AppTest cannot
+    set through its public API): the same message the browser sends, added to the
+    widget states of the next run.
+    """
+    panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
+    states = at._tree.get_widget_states()
+    trigger = states.widgets.add()
+    trigger.id = f"$$STREAMLIT_INTERNAL_KEY_{panel.proto.id}__events"
+    trigger.json_trigger_value = json.dumps([{"event": "change", "value": change}])
+    return at._run(states)
+
+
+def set_hyper(at: AppTest, key: str, value) -> AppTest:
+    """Set one hyperparameter through the panel: the index of ``value`` among its control's options."""
+    from ui import settings as S
+
+    options = S.hyper_options(S.HYPER_KEYS[key][1])
+    return report_hyper(at, key=key, **({"on": value} if options is None else {"index": options.index(value)}))
+
+
 def status_text(at: AppTest) -> str:
     """The text of the page's Markdown and HTML elements (the status lines and the readouts are HTML)."""
     return " ".join([m.value for m in at.markdown] + [h.proto.body for h in at.get("html")])
@@ -113,8 +143,9 @@ def test_noise_and_averaging_add_an_averaged_path():
 
 def test_diverging_learning_rate_is_reported_in_words():
     at = fresh({"landscape": "rosenbrock", "optimizers": "sgd"})
-    at.select_slider(key="sgd_lr").set_value(0.1).run()
+    set_hyper(at, "sgd_lr", 0.1)
     assert not at.exception
+    assert hyper_values(at)["sgd_lr"] == "0.1"
     assert "diverged at step" in status_text(at)
     assert "lower the learning rate" in status_text(at)
 
@@ -229,7 +260,8 @@ def test_a_prepared_link_hides_the_chosen_controls_and_keeps_their_values():
     assert ".st-key-hyper_group" in css and ".st-key-training_group" in css
     assert ".st-key-optimizers" not in css
     assert "font-size" in css  # presenter mode
-    assert at.select_slider(key="sgd_lr").value == 0.1  # hidden, yet set by the link
+    assert hyper_values(at)["sgd_lr"] == "0.1"  # hidden, yet set by the link
+    assert at.session_state["sgd_lr"] == 0.1
     assert path_chart(at)["layout"]["font"]["size"] == 20
 
 
@@ -342,15 +374,19 @@ def test_live_chart_payload_is_plain_json():
         encode({"bad": float("nan")})  # a bare NaN is not JSON: the figures never send one
 
 
+def back_layer_bytes(at: AppTest) -> list[bytes]:
+    return [c.proto.bytes for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.live_chart" and json.loads(c.proto.bytes)["role"] == "back"]
+
+
 def test_the_surface_layer_is_the_same_bytes_while_the_surface_is():
     """Streamlit sends an element it has sent before as a reference: the back layer goes once."""
     at = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "adam"]})
-    back = [c.proto.bytes for c in at.get("bidi_component") if json.loads(c.proto.bytes)["role"] == "back"]
-    at.select_slider(key="adam_lr").set_value(0.01).run()
-    again = [c.proto.bytes for c in at.get("bidi_component") if json.loads(c.proto.bytes)["role"] == "back"]
+    back = back_layer_bytes(at)
+    set_hyper(at, "adam_lr", 0.01)
+    again = back_layer_bytes(at)
     assert back == again and len(back) == 1
     at.selectbox(key="landscape").set_value("bowl").run()
-    assert [c.proto.bytes for c in at.get("bidi_component") if json.loads(c.proto.bytes)["role"] == "back"] != back
+    assert back_layer_bytes(at) != back
 
 
 def readout_rows(at: AppTest) -> dict[str, list[str]]:
@@ -388,12 +424,11 @@ def test_a_move_builds_its_figure_once_before_drawing(monkeypatch):
     real_figure, real_widgets = figures.path_figure, controls.with_hyperparameters
     monkeypatch.setattr(figures, "path_figure", lambda *a, **k: events.append("figure") or real_figure(*a, **k))
     monkeypatch.setattr(controls, "with_hyperparameters", lambda *a: events.append("widgets") or real_widgets(*a))
-    lr = at.select_slider(key="adam_lr")
-    new = float(lr.options[lr.options.index(lr.format_func(lr.value)) + 1])
-    at.select_slider(key="adam_lr").set_value(new).run()
+    assert hyper_values(at)["adam_lr"] == "0.03"  # Rosenbrock's suggestion
+    set_hyper(at, "adam_lr", 0.05)
     assert not at.exception
     assert events == ["figure", "widgets"]
-    assert at.select_slider(key="adam_lr").value == new
+    assert hyper_values(at)["adam_lr"] == "0.05"
 
 
 def test_a_wrong_early_guess_is_drawn_again_with_what_the_widgets_decided(monkeypatch):
@@ -459,3 +494,102 @@ def test_the_view_comes_back_after_the_optimizers_were_all_removed():
     assert at.button_group(key="view").value == "surface"
     link = at.query_params.get("view")
     assert (link if isinstance(link, list) else [link]) == ["surface"]
+
+
+# -- the hyperparameters panel (ui/hyper_panel.py) -------------------------------------
+
+
+def test_the_panel_shows_each_chosen_optimizer_with_the_surface_suggestions():
+    at = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "adam"]})
+    assert hyper_values(at) == {
+        "sgd_lr": "0.0005", "adam_lr": "0.03", "adam_beta1": "0.9", "adam_beta2": "0.999", "adam_eps": "1e-08", "adam_bias_correction": True,
+    }  # fmt: skip
+    panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
+    groups = json.loads(panel.proto.json)["groups"]
+    assert [g["title"] for g in groups] == ["SGD · Hyperparameters", "Adam · Hyperparameters"]
+    assert [g["open"] for g in groups] == [True, True]  # two optimizers: open
+    assert [g["color"] for g in groups] == [figures.style("sgd")["color"], figures.style("adam")["color"]]
+    many = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "momentum", "adam"]})
+    panel = next(c for c in many.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
+    assert not any(g["open"] for g in json.loads(panel.proto.json)["groups"])  # three: closed, the chart needs the room
+
+
+def test_a_reported_change_sets_the_value_the_run_and_the_link():
+    at = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "adam"]})
+    before = [d for d in path_chart(at)["data"] if d.get("name") == "Adam" and d.get("mode") == "lines"][0]
+    set_hyper(at, "adam_lr", 0.07)
+    set_hyper(at, "adam_bias_correction", False)
+    assert not at.exception
+    assert at.session_state["adam_lr"] == 0.07 and at.session_state["adam_bias_correction"] is False
+    assert hyper_values(at)["adam_lr"] == "0.07" and hyper_values(at)["adam_bias_correction"] is False
+    assert at.query_params["adam_lr"] == "0.07" and at.query_params["adam_bias_correction"] == "false"
+    after = [d for d in path_chart(at)["data"] if d.get("name") == "Adam" and d.get("mode") == "lines"][0]
+    assert not np.array_equal(unpack(after["x"]), unpack(before["x"]))
+    # Back to the surface's suggestion: the link drops the key again.
+    set_hyper(at, "adam_lr", 0.03)
+    assert "adam_lr" not in at.query_params and at.query_params["adam_bias_correction"] == "false"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"key": "adam_lr", "index": 10_000},
+        {"key": "adam_lr", "index": -1},
+        {"key": "adam_lr", "index": True},
+        {"key": "adam_lr", "index": "3"},
+        {"key": "adam_lr"},
+        {"key": "adam_bias_correction", "on": "no"},
+        {"key": "x0", "index": 1},
+        {"key": None, "index": 1},
+    ],
+)
+def test_a_malformed_report_changes_nothing(change):
+    at = fresh({"landscape": "rosenbrock", "optimizers": ["adam"]})
+    shown = hyper_values(at)
+    state = {k: at.session_state[k] for k in shown}
+    report_hyper(at, **change)
+    assert not at.exception
+    assert hyper_values(at) == shown
+    assert {k: at.session_state[k] for k in shown} == state
+
+
+def test_an_optimizer_taken_away_leaves_the_link_and_keeps_its_values():
+    at = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "adam"], "adam_lr": "0.1", "adam_eps": "1e-06"})
+    assert hyper_values(at)["adam_lr"] == "0.1" and hyper_values(at)["adam_eps"] == "1e-06"
+    at.multiselect(key="optimizers").set_value(["sgd"]).run()
+    assert not {"adam_lr", "adam_eps"} & set(at.query_params)
+    at.multiselect(key="optimizers").set_value(["sgd", "adam"]).run()
+    assert hyper_values(at)["adam_lr"] == "0.1"
+    assert at.query_params["adam_lr"] == "0.1" and at.query_params["adam_eps"] == "1e-06"
+
+
+def test_a_new_surface_puts_its_suggested_rates_in_the_panel():
+    at = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "momentum"], "sgd_lr": "0.001"})
+    at.selectbox(key="landscape").set_value("bowl").run()
+    # The bowl's suggestions (ui/settings.py SUGGESTED_LR, SUGGESTED_OTHER): lr 0.15 and 0.015, momentum 0.8.
+    assert hyper_values(at) == {"sgd_lr": "0.15", "momentum_lr": "0.015", "momentum_momentum": "0.8"}
+    assert "sgd_lr" not in at.query_params
+
+
+def test_the_panel_speaks_chinese():
+    at = fresh({"optimizers": ["adam"], "lang": "zh"})
+    panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
+    data = json.loads(panel.proto.json)
+    from i18n import t
+
+    assert data["label"] == t("pg.hyper", "zh") and data["groups"][0]["title"].startswith(t("opt.adam", "zh"))
+    assert [it["label"] for it in data["groups"][0]["items"]][0] == t("hp.lr", "zh")
+
+
+def test_link_texts_of_hyperparameters_by_hand():
+    from ui import settings as S
+
+    assert S.hyper_from_link("lr", "0.03") == 0.03 and S.hyper_from_link("lr", "3e-2") == 0.03
+    assert S.hyper_from_link("lr", "0.04") is None  # not a rate the scale offers
+    assert S.hyper_from_link("lr", "-3") is None and S.hyper_from_link("lr", "abc") is None
+    assert S.hyper_from_link("momentum", "0.904") == 0.9 and S.hyper_from_link("momentum", "1.5") is None
+    assert S.hyper_from_link("bias_correction", "False") is False and S.hyper_from_link("bias_correction", "0") is None
+    memory = S.hyper_from_link("memory", "5")
+    assert memory == 5 and isinstance(memory, int)
+    assert S.hyper_from_link("eps", "1e-8") == 1e-08
+    assert [S.hyper_link_text(v) for v in (0.0003, 1e-08, True, False, 5, 0.9, 10.0)] == ["0.0003", "1e-08", "true", "false", "5", "0.9", "10"]

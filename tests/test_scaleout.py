@@ -98,8 +98,8 @@ async def _client_visit(port: int, source: str, cookie: str | None = None) -> di
         checked(await s.open())
         first_id = s.session_id
         for _ in range(2):
-            checked(await s.move_select_slider("adam_lr", 1))
-        lr = s.select_slider_value("adam_lr")
+            checked(await s.move_panel("adam_lr", 1))
+        lr = s.panel_value("adam_lr")
     # Reconnect as the frontend does after a dropped connection: same widget values, resume by id.
     s.resume_id = first_id
     async with s:

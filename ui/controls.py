@@ -8,17 +8,18 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+import figures
 import landscapes
 import optimizers
 from landscapes.catalog import CATALOG
 from i18n import LANGUAGES, t
 
+from . import hyper_panel
 from . import settings as S
 
 BIND = "query-params"
 START_LIMITS = (-1e3, 1e3)  # what the start's number inputs accept
 OVERLAYS = ("field", "eigen", "taylor")  # the paths view's switches, in display order
-HYPER_WIDTH = 300  # px: one optimizer's hyperparameters; three fit a row beside the sidebar
 
 
 def lang() -> str:
@@ -281,30 +282,74 @@ def run_controls(surface: str, start: tuple[float, float]) -> tuple[tuple[str, .
 
 
 def hyper_group():
-    """Where the hyperparameters go: one wrapping row, not columns (every block here is sent
-    again on each move). A page may make it early and fill it later."""
-    return st.container(key="hyper_group", horizontal=True)
+    """Where the hyperparameters go (``hide=hyper`` hides it). A page may make it early and fill it later."""
+    return st.container(key="hyper_group")
 
 
-def hyper_controls(chosen: tuple[str, ...], surface: str, group=None) -> dict[str, tuple[tuple[str, object], ...]]:
-    """Each optimizer's hyperparameters in its own expander, side by side above the chart,
-    in ``group`` (made here when None).
+def hyper_controls(chosen: tuple[str, ...], surface: str, group=None, after_change=None) -> dict[str, tuple[tuple[str, object], ...]]:
+    """Each chosen optimizer's hyperparameters, in one panel (``ui/hyper_panel.py``) in ``group``
+    (made here when None), and in the link.
 
-    In the main area, not the sidebar: the page runs them in a fragment with the
-    chart, so moving one reruns only the runs and views, not the whole page.
+    The values live in session state under their keys (``adam_lr``, ...): a link
+    seeds them, a new surface resets them, the panel changes them. ``after_change``
+    runs after the panel reported a change (the page may rerun less than the
+    panel's own fragment).
     """
     lg = lang()
-    out = {}
-    group = group if group is not None else hyper_group()
-    # Open for one or two optimizers, except on a projector, where the chart needs the room.
-    expanded = len(chosen) <= 2 and not st.session_state.get("present", False)
+    presenting = st.session_state.get("present", False)
+    groups, out = [], {}
     for opt in chosen:
-        with group.expander(f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}", expanded=expanded, width=HYPER_WIDTH):
-            values = []
-            for hp in S.HYPERPARAMETERS[opt]:
-                values.append((hp, _hyper_widget(opt, hp, surface, lg)))
-        out[opt] = tuple(values)
+        values = tuple((hp, _held_hyper(opt, hp, surface)) for hp in S.HYPERPARAMETERS[opt])
+        out[opt] = values
+        groups.append(
+            {
+                "key": opt,
+                "title": f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}",
+                "color": figures.style(opt)["color"],
+                # Open for one or two optimizers, except on a projector, where the chart needs the room.
+                "open": len(chosen) <= 2 and not presenting,
+                "items": [hyper_panel.item(S.hyper_key(opt, hp), hp, t(f"hp.{hp}", lg), v) for hp, v in values],
+            }
+        )
+    for key, (opt, hp) in S.HYPER_KEYS.items():
+        _hyper_to_link(key, dict(out.get(opt, ())).get(hp), surface)
+    with group if group is not None else hyper_group():
+        hyper_panel.show(groups, t("pg.hyper", lg), lambda: _hyper_changed(after_change))
     return out
+
+
+def _held_hyper(opt: str, hp: str, surface: str):
+    """A hyperparameter's value: the opening link's once per session, else the one held, else the surface's default."""
+    key = S.hyper_key(opt, hp)
+    seeded = st.session_state.setdefault("_seeded_from_link", set())
+    if key not in seeded:
+        seeded.add(key)
+        texts = st.query_params.get_all(key)
+        value = S.hyper_from_link(hp, texts[-1]) if texts else None
+        if value is not None:
+            st.session_state[key] = value
+    if key not in st.session_state:
+        st.session_state[key] = S.hyper_value(hp, S.default_hyperparameter(opt, hp, surface))
+    return st.session_state[key]
+
+
+def _hyper_to_link(key: str, value, surface: str) -> None:
+    """Mirror one hyperparameter into the link; None (its optimizer is not chosen) or its surface's default leaves it out."""
+    opt, hp = S.HYPER_KEYS[key]
+    default = S.hyper_link_text(S.hyper_value(hp, S.default_hyperparameter(opt, hp, surface)))
+    _to_link(key, default if value is None else S.hyper_link_text(value), default)
+
+
+def _hyper_changed(after_change=None) -> None:
+    """The panel's on_change: keep the reported value, put it in the link, then ``after_change``."""
+    change = hyper_panel.reported_change({k: hp for k, (_, hp) in S.HYPER_KEYS.items()})
+    if change is None:
+        return
+    key, value = change
+    st.session_state[key] = value
+    _hyper_to_link(key, value, st.session_state.get("landscape", ""))
+    if after_change is not None:
+        after_change()
 
 
 def held_hyperparameters(base: Scenario) -> Scenario | None:
@@ -326,36 +371,9 @@ def held_paths_view() -> tuple[dict[str, bool], int] | None:
     return {k: bool(state[k]) for k in OVERLAYS}, int(state["inspect"])
 
 
-def with_hyperparameters(base: Scenario, group=None) -> Scenario:
+def with_hyperparameters(base: Scenario, group=None, after_change=None) -> Scenario:
     """``base`` (the sidebar's choices) completed by the hyperparameter controls (drawn in ``group``)."""
-    return dataclasses.replace(base, hyper=hyper_controls(base.optimizers, base.landscape, group))
-
-
-def _short(v: float) -> str:
-    return f"{v:g}"
-
-
-def _hyper_widget(opt: str, hp: str, surface: str, lg: str):
-    key = S.hyper_key(opt, hp)
-    label = t(f"hp.{hp}", lg)
-    # Only a new widget needs its default (later the value is in session state).
-    as_type = {"bias_correction": bool, "memory": int}.get(hp, float)
-    init = {} if key in st.session_state else {"value": as_type(S.default_hyperparameter(opt, hp, surface))}
-    if hp == "lr":
-        return st.select_slider(label, S.LR_OPTIONS, key=key, bind=BIND, format_func=_short, **init)
-    if hp in ("momentum", "beta1"):
-        return st.slider(label, 0.0, 0.99, step=0.01, key=key, bind=BIND, **init)
-    if hp == "beta2":
-        return st.select_slider(label, S.BETA2_OPTIONS, key=key, bind=BIND, **init)
-    if hp == "alpha":
-        return st.select_slider(label, S.ALPHA_OPTIONS, key=key, bind=BIND, **init)
-    if hp == "eps":
-        return st.select_slider(label, S.EPS_OPTIONS, key=key, bind=BIND, format_func=_short, **init)
-    if hp == "bias_correction":
-        return st.toggle(label, key=key, bind=BIND, **init)
-    if hp == "memory":
-        return int(st.slider(label, 1, 20, step=1, key=key, bind=BIND, **init))
-    raise ValueError(f"No control for hyperparameter {hp}")
+    return dataclasses.replace(base, hyper=hyper_controls(base.optimizers, base.landscape, group, after_change))
 
 
 def training_controls() -> tuple[tuple[str, int], float, int, str]:

@@ -72,6 +72,16 @@ def slider_value(page, label: str) -> str:
     return slider(page, label).input_value()
 
 
+def hyper_input(page, key: str):
+    """A control of the hyperparameters panel (a native input named by its key, ``adam_lr``)."""
+    return page.locator(f".st-key-hyper_panel input[name={key}]")
+
+
+def hyper_shown(page, key: str):
+    """The value the panel shows beside control ``key``."""
+    return page.locator(".st-key-hyper_panel .dl-hp-row").filter(has=page.locator(f"input[name={key}]")).locator("output")
+
+
 def close(a: float, b: float, tol: float = 1e-5) -> bool:
     return abs(a - b) <= tol * max(1.0, abs(b))
 
@@ -246,7 +256,7 @@ def test_a_learning_rate_move_after_scrubbing_moves_the_paths_and_restores_the_o
     assert all(tr["n"] < whole[tr["name"]]["n"] for tr in path_traces(scrubbed["traces"])), "the scrub did not shorten the trails"
     draws = page.evaluate("() => ({...window.__plotly.by})")
 
-    lr = page.locator(".st-key-sgd_lr input[type=range]")
+    lr = hyper_input(page, "sgd_lr")
     lr.focus()
     page.keyboard.press("ArrowRight")
     after = wait_for_figure_change(page, signature(scrubbed["traces"]))
@@ -263,6 +273,39 @@ def test_a_learning_rate_move_after_scrubbing_moves_the_paths_and_restores_the_o
     assert paths[sgd]["x"] != whole[sgd]["x"] and paths[sgd]["n"] >= 2
     assert fig["slider_active"] == fig["frames"] - 1  # the scrub slider back on the last step
     assert after is not None
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
+def test_hyperparameter_panel_by_keyboard_and_from_a_link(page, base_url, browser_log, server, server_log_mark):
+    """The panel's controls are the browser's own inputs: arrow keys step a learning rate, every
+    press lands (the link and the chart follow the last one), focus stays, Space flips a switch,
+    and a link's value is what the panel shows."""
+    open_app(page, base_url + "/?optimizers=adam&adam_beta1=0.5")
+    lr, shown = hyper_input(page, "adam_lr"), hyper_shown(page, "adam_lr")
+    start = S.default_hyperparameter("adam", "lr", default_surface())
+    assert shown.inner_text() == f"{start:g}"
+    assert hyper_shown(page, "adam_beta1").inner_text() == "0.5"  # from the link
+    before = signature(figure_traces(page))
+
+    lr.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    target = S.LR_OPTIONS[S.LR_OPTIONS.index(start) + 3]
+    page.wait_for_function("(v) => new URLSearchParams(location.search).get('adam_lr') === v", arg=f"{target:g}")
+    wait_for_figure_change(page, before)
+    wait_idle(page)
+    assert shown.inner_text() == f"{target:g}"
+    assert lr.evaluate("(el) => el.getRootNode().activeElement === el"), "the learning rate lost focus"
+    assert lr.get_attribute("aria-valuetext") == f"{target:g}"
+
+    switch = hyper_input(page, "adam_bias_correction")
+    assert switch.is_checked()
+    switch.focus()
+    page.keyboard.press("Space")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('adam_bias_correction') === 'false'")
+    wait_idle(page)
+    assert not switch.is_checked()
+    assert query(page).get("adam_lr") == [f"{target:g}"]  # the other setting kept
     assert_healthy(page, browser_log, server, server_log_mark)
 
 
