@@ -254,17 +254,20 @@ class Session:
         groups = self.panels[panel].proto["groups"]
         return next(it for g in groups for it in g["items"] if it["key"] == control)
 
+    def _panel_scale(self, item: dict, panel: str) -> list[str]:
+        return self.panels[panel].proto["scales"][item["scale"]]
+
     def panel_value(self, control: str, panel: str = "hyper_panel") -> str:
         """The text a panel shows for ``control`` (``adam_lr``)."""
         item = self._panel_item(control, panel)
-        return item["options"][item["index"]]
+        return self._panel_scale(item, panel)[item["index"]]
 
     async def move_panel(self, control: str, steps: int = 1, panel: str = "hyper_panel") -> RunResult:
         """Move a panel's scale ``steps`` options (negative: left), as an arrow key would: the
         panel reports ``{key, index}`` and the page reruns the panel's fragment."""
         item = self._panel_item(control, panel)
         i = item["index"] + steps
-        if not 0 <= i < len(item["options"]):
+        if not 0 <= i < len(self._panel_scale(item, panel)):
             raise ValueError(f"{control}: no option {steps:+d} from here")
         comp = self.panels[panel]
         self.triggers[_TRIGGER_ID.format(comp.id)] = json.dumps([{"event": "change", "value": {"key": control, "index": i}}])

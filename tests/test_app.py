@@ -52,7 +52,7 @@ def hyper_values(at: AppTest) -> dict[str, object]:
     """What the hyperparameters panel shows: {key: the value's text, or True/False for a switch}."""
     panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
     data = json.loads(panel.proto.json)
-    return {it["key"]: it["options"][it["index"]] if "options" in it else it["on"] for g in data["groups"] for it in g["items"]}
+    return {it["key"]: data["scales"][it["scale"]][it["index"]] if "scale" in it else it["on"] for g in data["groups"] for it in g["items"]}
 
 
 def report_hyper(at: AppTest, **change) -> AppTest:

@@ -47,11 +47,15 @@ def _component():
 
 
 def item(key: str, name: str, label: str, value) -> dict:
-    """One control of the panel: ``name`` is the hyperparameter (``lr``, ...), ``value`` its current value."""
+    """One control of the panel: ``name`` is the hyperparameter (``lr``, ...), ``value`` its current value.
+
+    A scale names its options (``"scale": "lr"``); ``show`` sends each scale's texts once,
+    not once per optimizer: the panel goes to the browser again on every move.
+    """
     options = S.hyper_options(name)
     if options is None:
         return {"key": key, "label": label, "on": bool(value)}
-    return {"key": key, "label": label, "options": [S.hyper_link_text(o) for o in options], "index": options.index(S.hyper_value(name, value))}
+    return {"key": key, "label": label, "scale": name, "index": options.index(S.hyper_value(name, value))}
 
 
 def show(groups: list[dict], label: str, on_change) -> None:
@@ -59,7 +63,9 @@ def show(groups: list[dict], label: str, on_change) -> None:
 
     ``on_change`` runs when the viewer changed a control (``reported_change`` says which).
     """
-    _component()(key=PANEL_KEY, data={"label": label, "groups": groups}, on_change_change=on_change, width="stretch")
+    names = sorted({it["scale"] for g in groups for it in g["items"] if "scale" in it})
+    scales = {n: [S.hyper_link_text(o) for o in S.hyper_options(n)] for n in names}
+    _component()(key=PANEL_KEY, data={"label": label, "scales": scales, "groups": groups}, on_change_change=on_change, width="stretch")
 
 
 def reported_change(names: dict[str, str]) -> tuple[str, object] | None:

@@ -5,14 +5,14 @@
 // and a move has several. Here the browser's own inputs do the work; a change is
 // reported once (on release, or per arrow key) and the server keeps the values.
 //
-// data: {label, groups: [{key, title, color, open, items: [
-//          {key, label, options: [text, ...], index}   a choice along a scale
-//          {key, label, on}                              an on/off switch ]}]}
+// data: {label, scales: {name: [text, ...]}, groups: [{key, title, color, open, items: [
+//          {key, label, scale, index}   a choice along one of the scales
+//          {key, label, on}             an on/off switch ]}]}
 // reports: trigger "change" with {key, index} (a scale) or {key, on} (a switch).
 
 function structureOf(data) {
   // What decides the elements; values (index, on) and the groups' default openness do not.
-  return JSON.stringify([data.label, data.groups.map((g) => [g.key, g.title, g.color, g.items.map((it) => [it.key, it.label, it.options || null])])]);
+  return JSON.stringify([data.label, data.scales, data.groups.map((g) => [g.key, g.title, g.color, g.items.map((it) => [it.key, it.label, it.scale || null])])]);
 }
 
 function build(root, data, state, report) {
@@ -48,13 +48,14 @@ function build(root, data, state, report) {
       input.name = it.key;
       const out = document.createElement('output');
       out.htmlFor = id;
-      if (it.options) {
+      const options = it.scale ? (data.scales || {})[it.scale] : null;
+      if (options) {
         input.type = 'range';
         input.min = '0';
-        input.max = String(it.options.length - 1);
+        input.max = String(options.length - 1);
         input.step = '1';
         const show = () => {
-          const text = it.options[Number(input.value)];
+          const text = options[Number(input.value)];
           out.textContent = text;
           input.setAttribute('aria-valuetext', text);
         };
