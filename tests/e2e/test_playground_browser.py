@@ -309,6 +309,40 @@ def test_hyperparameter_panel_by_keyboard_and_from_a_link(page, base_url, browse
     assert_healthy(page, browser_log, server, server_log_mark)
 
 
+def test_the_schema_memo_answers_as_plotly_does(page, base_url, browser_log, server, server_log_mark):
+    """The live chart memoizes Plotly's per-trace schema walk (ui/assets/live_chart.js): for every
+    trace of every chart on the page (surface, level lines, paths, loss panel, arrows, Taylor
+    model, the sidebar's schedule), before and after a move, it answers as Plotly's own walk."""
+    open_app(page, base_url + BENCH_LINK + "&field=true&eigen=true&taylor=true")
+    compare = """() => {
+      const S = window.Plotly.PlotSchema;
+      if (!S.findArrayAttributes.original) return null;
+      const out = [];
+      for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+        for (const t of gd._fullData || []) {
+          const memo = [S.findArrayAttributes(t), S.findArrayAttributes(t)];  // a miss, then a hit
+          out.push([t.type, JSON.stringify(memo[0]), JSON.stringify(memo[1]), JSON.stringify(S.findArrayAttributes.original(t))]);
+        }
+      }
+      return out;
+    }"""
+    before = page.evaluate(compare)
+    assert before, "the memo is not installed"
+    assert {"heatmap", "contour", "scatter"} <= {row[0] for row in before}, {row[0] for row in before}
+    assert all(a == b == c for _, a, b, c in before), [r for r in before if not r[1] == r[2] == r[3]]
+    assert any('"marker.color"' in row[3] for row in before)  # not only x and y: the colorbar's stand-in
+    lr = hyper_input(page, "adam_lr")
+    page.locator(".st-key-hyper_panel summary", has_text=t("opt.adam", "en")).click()
+    old = signature(figure_traces(page))
+    lr.focus()
+    page.keyboard.press("ArrowRight")
+    wait_for_figure_change(page, old)
+    wait_idle(page)
+    after = page.evaluate(compare)
+    assert all(a == b == c for _, a, b, c in after), [r for r in after if not r[1] == r[2] == r[3]]
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
 # (d) -----------------------------------------------------------------------------------
 
 
