@@ -286,14 +286,13 @@ def hyper_group():
     return st.container(key="hyper_group")
 
 
-def hyper_controls(chosen: tuple[str, ...], surface: str, group=None, after_change=None) -> dict[str, tuple[tuple[str, object], ...]]:
+def hyper_controls(chosen: tuple[str, ...], surface: str, group=None) -> dict[str, tuple[tuple[str, object], ...]]:
     """Each chosen optimizer's hyperparameters, in one panel (``ui/hyper_panel.py``) in ``group``
     (made here when None), and in the link.
 
     The values live in session state under their keys (``adam_lr``, ...): a link
-    seeds them, a new surface resets them, the panel changes them. ``after_change``
-    runs after the panel reported a change (the page may rerun less than the
-    panel's own fragment).
+    seeds them, a new surface resets them, the panel changes them (then the
+    panel's fragment reruns, and this mirrors the change into the link).
     """
     lg = lang()
     presenting = st.session_state.get("present", False)
@@ -314,7 +313,7 @@ def hyper_controls(chosen: tuple[str, ...], surface: str, group=None, after_chan
     for key, (opt, hp) in S.HYPER_KEYS.items():
         _hyper_to_link(key, dict(out.get(opt, ())).get(hp), surface)
     with group if group is not None else hyper_group():
-        hyper_panel.show(groups, t("pg.hyper", lg), lambda: _hyper_changed(after_change))
+        hyper_panel.show(groups, t("pg.hyper", lg), _hyper_changed)
     return out
 
 
@@ -340,21 +339,17 @@ def _hyper_to_link(key: str, value, surface: str) -> None:
     _to_link(key, default if value is None else S.hyper_link_text(value), default)
 
 
-def _hyper_changed(after_change=None) -> None:
-    """The panel's on_change: keep the reported value, put it in the link, then ``after_change``."""
+def _hyper_changed() -> None:
+    """The panel's on_change: keep the value it reported (a malformed report changes nothing)."""
     change = hyper_panel.reported_change({k: hp for k, (_, hp) in S.HYPER_KEYS.items()})
-    if change is None:
-        return
-    key, value = change
-    st.session_state[key] = value
-    _hyper_to_link(key, value, st.session_state.get("landscape", ""))
-    if after_change is not None:
-        after_change()
+    if change is not None:
+        key, value = change
+        st.session_state[key] = value
 
 
 def held_hyperparameters(base: Scenario) -> Scenario | None:
-    """``base`` completed by the values the hyperparameter widgets hold now, before they are
-    drawn; None when one has no value yet (a session's first run)."""
+    """``base`` completed by the hyperparameters held now, before their panel is drawn; None
+    when one has no value yet (a session's first run)."""
     try:
         hyper = {opt: tuple((hp, st.session_state[S.hyper_key(opt, hp)]) for hp in S.HYPERPARAMETERS[opt]) for opt in base.optimizers}
     except KeyError:
@@ -371,9 +366,9 @@ def held_paths_view() -> tuple[dict[str, bool], int] | None:
     return {k: bool(state[k]) for k in OVERLAYS}, int(state["inspect"])
 
 
-def with_hyperparameters(base: Scenario, group=None, after_change=None) -> Scenario:
+def with_hyperparameters(base: Scenario, group=None) -> Scenario:
     """``base`` (the sidebar's choices) completed by the hyperparameter controls (drawn in ``group``)."""
-    return dataclasses.replace(base, hyper=hyper_controls(base.optimizers, base.landscape, group, after_change))
+    return dataclasses.replace(base, hyper=hyper_controls(base.optimizers, base.landscape, group))
 
 
 def training_controls() -> tuple[tuple[str, int], float, int, str]:
