@@ -9,6 +9,11 @@ browser caches messages it has seen, so moving back would measure the cache).
 App: Adam's learning rate (``adam_lr``, in the hyperparameters panel, its
 "Adam · Hyperparameters" group opened first). Bare: its only slider.
 
+Both pages are open at once and their moves interleave (a bare move, an app move, then
+the other way round), so that both see the same moments of a shared machine whose speed
+drifts from minute to minute; ``--sequential`` measures all of one page's moves, then
+all of the other's.
+
 Per move, all in the page's own clock (``performance.now``):
 - rendered: key press -> script-state ``notRunning`` AND the first completed
   draw of the measured chart (``Plotly.react``, ``newPlot``, or ``animate``: the
@@ -150,73 +155,74 @@ def cpu_seconds(pid: int | None) -> float:
         return float("nan")
 
 
-def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expand: str | None = None, warmup: int = 1, server_pid: int | None = None, with_net: bool = False) -> dict:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.add_init_script(WS_HOOK)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    # Network-level frame times (Chromium's network stack, not the page's busy main thread),
-    # only with --net: the events carry every payload (base64, through the DevTools
-    # protocol to Playwright and Python), which costs the shared 2 cores CPU in
-    # proportion to the bytes and so slows the heavier page more than the bare one.
-    net: list[tuple[float, str, int]] = []
-    if with_net:
-        cdp = context.new_cdp_session(page)
-        cdp.on("Network.webSocketFrameSent", lambda e: net.append((e["timestamp"], "s", len(e["response"]["payloadData"]))))
-        cdp.on("Network.webSocketFrameReceived", lambda e: net.append((e["timestamp"], "r", len(e["response"]["payloadData"]))))
-        cdp.send("Network.enable")
-    # The page's main-thread busy time (Chromium's own counters): cheap to read once per move.
-    perf = context.new_cdp_session(page)
-    perf.send("Performance.enable")
+class PageUnderTest:
+    """One page in its own browser context, opened and probed, its slider focused: ``move()``
+    presses the slider's key once and measures that move."""
 
-    def busy() -> dict[str, float]:
-        m = {x["name"]: x["value"] for x in perf.send("Performance.getMetrics")["metrics"]}
+    def __init__(self, browser, url: str, chart_key: str, slider_css: str, expand: str | None = None, server_pid: int | None = None, with_net: bool = False):
+        self.chart_key, self.server_pid = chart_key, server_pid
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.context.add_init_script(WS_HOOK)
+        page = self.page = self.context.new_page()
+        self.errors: list[str] = []
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        # Network-level frame times (Chromium's network stack, not the page's busy main thread),
+        # only with --net: the events carry every payload (base64, through the DevTools
+        # protocol to Playwright and Python), which costs the shared 2 cores CPU in
+        # proportion to the bytes and so slows the heavier page more than the bare one.
+        self.net: list[tuple[float, str, int]] = []
+        if with_net:
+            cdp = self.context.new_cdp_session(page)
+            cdp.on("Network.webSocketFrameSent", lambda e: self.net.append((e["timestamp"], "s", len(e["response"]["payloadData"]))))
+            cdp.on("Network.webSocketFrameReceived", lambda e: self.net.append((e["timestamp"], "r", len(e["response"]["payloadData"]))))
+            cdp.send("Network.enable")
+        # The page's main-thread busy time (Chromium's own counters): cheap to read once per move.
+        self.perf = self.context.new_cdp_session(page)
+        self.perf.send("Performance.enable")
+
+        t = time.perf_counter()
+        open_app(page, url, chart_key=chart_key)
+        self.load_s = time.perf_counter() - t
+        self.load_bytes = page.evaluate("() => window.__ws.filter((w) => w[1] === 'r').reduce((a, w) => a + w[2], 0)")
+        page.wait_for_timeout(1000)
+        page.evaluate(PROBE)
+        self.expanded = None
+        if expand:
+            group = page.locator("details").filter(has=page.locator("summary", has_text=expand))
+            if group.get_attribute("open") is None:
+                group.locator("summary").click()
+            page.wait_for_timeout(500)
+            self.expanded = group.get_attribute("open") is not None
+        slider = page.locator(slider_css)
+        slider.focus()
+        # The value shown beside the slider: Streamlit's thumb label, or the panel's <output>.
+        self.shown = slider.locator("xpath=ancestor::*[@data-testid='stSlider' or contains(@class, 'dl-hp-row')][1]").locator("[data-testid=stSliderThumbValue], output").first
+        self.start_value = self.shown.inner_text()
+        self.rows: list[dict] = []
+
+    def _busy(self) -> dict[str, float]:
+        m = {x["name"]: x["value"] for x in self.perf.send("Performance.getMetrics")["metrics"]}
         return {k: m.get(k, float("nan")) for k in ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")}
 
-    t = time.perf_counter()
-    open_app(page, url, chart_key=chart_key)
-    load_s = time.perf_counter() - t
-    load_bytes = page.evaluate("() => window.__ws.filter((w) => w[1] === 'r').reduce((a, w) => a + w[2], 0)")
-    page.wait_for_timeout(1000)
-    page.evaluate(PROBE)
-    if expand:
-        group = page.locator("details").filter(has=page.locator("summary", has_text=expand))
-        if group.get_attribute("open") is None:
-            group.locator("summary").click()
-        page.wait_for_timeout(500)
-        expanded = group.get_attribute("open") is not None
-    else:
-        expanded = None
-    slider = page.locator(slider_css)
-    slider.focus()
-    # The value shown beside the slider: Streamlit's thumb label, or the panel's <output>.
-    shown = slider.locator("xpath=ancestor::*[@data-testid='stSlider' or contains(@class, 'dl-hp-row')][1]").locator("[data-testid=stSliderThumbValue], output").first
-    start_value = shown.inner_text()
-
-    rows = []
-    for i in range(warmup + moves):
+    def move(self) -> dict:
+        page, net = self.page, self.net
         page.wait_for_timeout(300)
-        n0, c0, b0 = len(net), cpu_seconds(server_pid), busy()
+        n0, c0, b0 = len(net), cpu_seconds(self.server_pid), self._busy()
         page.keyboard.press("ArrowRight")
-        page.wait_for_function(f"(a) => ({STATUS})(a).done", arg=[chart_key, 400], polling=50, timeout=120_000)
-        s = page.evaluate(STATUS, [chart_key, 400])
+        page.wait_for_function(f"(a) => ({STATUS})(a).done", arg=[self.chart_key, 400], polling=50, timeout=120_000)
+        s = page.evaluate(STATUS, [self.chart_key, 400])
         page.wait_for_timeout(100)  # let Playwright deliver the last frame events
-        b1 = busy()
-        rendered = max(s["firstPaint"], s["tIdle"] or 0.0) - s["t0"]
-        settled = max(s["lastPaintAny"] or 0.0, s["tIdle"] or 0.0) - s["t0"]
+        b1 = self._busy()
         frames = net[n0:]
         sent = [f[0] for f in frames if f[1] == "s"]
         recv = [f[0] for f in frames if f[1] == "r" and sent and f[0] >= sent[0]]
-        server = (recv[-1] - sent[0]) * 1000 if sent and recv else float("nan")
-        in_page = (s["tLastRecv"] - s["tSent"]) if s["tSent"] is not None and s["tLastRecv"] is not None else float("nan")
-        row = {
-            "rendered_ms": rendered,
-            "settled_ms": settled,
+        return {
+            "rendered_ms": max(s["firstPaint"], s["tIdle"] or 0.0) - s["t0"],
+            "settled_ms": max(s["lastPaintAny"] or 0.0, s["tIdle"] or 0.0) - s["t0"],
             "key_to_send_ms": (s["tSent"] - s["t0"]) if s["tSent"] is not None else float("nan"),
-            "server_ms": server,
-            "in_page_ms": in_page,
-            "server_cpu_ms": (cpu_seconds(server_pid) - c0) * 1000,
+            "server_ms": (recv[-1] - sent[0]) * 1000 if sent and recv else float("nan"),
+            "in_page_ms": (s["tLastRecv"] - s["tSent"]) if s["tSent"] is not None and s["tLastRecv"] is not None else float("nan"),
+            "server_cpu_ms": (cpu_seconds(self.server_pid) - c0) * 1000,
             "page_busy_ms": (b1["TaskDuration"] - b0["TaskDuration"]) * 1000,
             "page_script_ms": (b1["ScriptDuration"] - b0["ScriptDuration"]) * 1000,
             "page_layout_ms": (b1["LayoutDuration"] + b1["RecalcStyleDuration"] - b0["LayoutDuration"] - b0["RecalcStyleDuration"]) * 1000,
@@ -225,13 +231,35 @@ def measure(browser, url: str, chart_key: str, slider_css: str, moves: int, expa
             "draws": s["draws"],
             "timeline": [(round((f[0] - sent[0]) * 1000), f[1], f[2]) for f in frames] if sent else [],
             "marks": {k: round(s[k] - s["t0"]) for k in ("tSent", "tRun", "tIdle", "firstPaint", "lastPaintAny") if s[k] is not None},
-            "value": shown.inner_text(),
+            "value": self.shown.inner_text(),
         }
-        if i >= warmup:
-            rows.append(row)
-    end_value = shown.inner_text()
-    context.close()
-    return {"expanded": expanded, "load_s": load_s, "load_bytes": load_bytes, "rows": rows, "errors": errors, "from": start_value, "to": end_value}
+
+    def result(self) -> dict:
+        end_value = self.shown.inner_text()
+        self.context.close()
+        return {"expanded": self.expanded, "load_s": self.load_s, "load_bytes": self.load_bytes, "rows": self.rows, "errors": self.errors, "from": self.start_value, "to": end_value}
+
+
+def measure(pages: list[PageUnderTest], moves: int, warmup: int = 1, interleave: bool = True) -> list[dict]:
+    """``moves`` measured moves per page (after ``warmup``), then each page's result.
+
+    Interleaved (the default): a move of one page, then of the other, their order swapped
+    each round, so that both see the same moments of a machine whose speed drifts. Else
+    all of one page's moves, then all of the next one's.
+    """
+    if interleave:
+        for i in range(warmup + moves):
+            for p in pages if i % 2 == 0 else pages[::-1]:
+                row = p.move()
+                if i >= warmup:
+                    p.rows.append(row)
+    else:
+        for p in pages:
+            for i in range(warmup + moves):
+                row = p.move()
+                if i >= warmup:
+                    p.rows.append(row)
+    return [p.result() for p in pages]
 
 
 def summarize(name: str, r: dict, show_timeline: bool = False) -> None:
@@ -309,24 +337,23 @@ def main() -> None:
     ap.add_argument("--moves", type=int, default=10)
     ap.add_argument("--timeline", action="store_true", help="print one move's websocket frame timeline per page (implies --net)")
     ap.add_argument("--net", action="store_true", help="also time frames in Chromium's network stack (adds CPU load)")
+    ap.add_argument("--sequential", action="store_true", help="all bare moves, then all app moves (as before 2026-11-27), not interleaved")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    print(f"load average at start: {loadavg()}  (cpus: {os.cpu_count()})")
+    print(f"load average at start: {loadavg()}  (cpus: {os.cpu_count()}); moves {'one page after the other' if args.sequential else 'interleaved'}")
     with StreamlitServer("app.py", cwd=ROOT) as app, StreamlitServer("bench/bare_page.py", cwd=ROOT) as bare, sync_playwright() as p:
         browser = launch_browser(p)
         try:
-            res_bare = measure(browser, bare.url + "/", "bare_chart", ".st-key-k input[type=range]", args.moves, server_pid=bare.proc.pid, with_net=args.net or args.timeline)
-            res_app = measure(
-                browser,
-                app.url + BENCH_LINK,
-                "path_chart",
-                ".st-key-hyper_panel input[name=adam_lr]",
-                args.moves,
-                expand="Adam · Hyperparameters",
-                server_pid=app.proc.pid,
-                with_net=args.net or args.timeline,
-            )
+            net = args.net or args.timeline
+            pages = [
+                PageUnderTest(browser, bare.url + "/", "bare_chart", ".st-key-k input[type=range]", server_pid=bare.proc.pid, with_net=net),
+                PageUnderTest(
+                    browser, app.url + BENCH_LINK, "path_chart", ".st-key-hyper_panel input[name=adam_lr]",
+                    expand="Adam · Hyperparameters", server_pid=app.proc.pid, with_net=net,
+                ),
+            ]  # fmt: skip
+            res_bare, res_app = measure(pages, args.moves, interleave=not args.sequential)
         finally:
             browser.close()
     scripts = script_times(args.moves)
