@@ -177,10 +177,10 @@ class Session:
                     exceptions.append(f"{el.exception.type}: {el.exception.message}")
                 elif etype in _WIDGETS:
                     self._learn(etype, getattr(el, etype), fm.delta.fragment_id)
-                elif etype == "bidi_component" and el.bidi_component.json:
+                elif etype == "bidi_component" and el.bidi_component.component_name == "descent_lab.hyper_panel":
                     proto = el.bidi_component
                     key = proto.id.rsplit("-", 1)[-1]
-                    self.panels[key] = Widget(proto.id, etype, json.loads(proto.json), fm.delta.fragment_id)
+                    self.panels[key] = Widget(proto.id, etype, json.loads(proto.bytes), fm.delta.fragment_id)
                     # The browser holds each component's state (a JSON map, empty here) and sends it
                     # with every rerun; without it the server reads no trigger for the component.
                     self.states.setdefault(proto.id, ("json_value", "{}"))

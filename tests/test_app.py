@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +54,7 @@ def path_chart(at: AppTest) -> dict:
 def hyper_values(at: AppTest) -> dict[str, object]:
     """What the hyperparameters panel shows: {key: the value's text, or True/False for a switch}."""
     panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
-    data = json.loads(panel.proto.json)
+    data = json.loads(panel.proto.bytes)
     return {it["key"]: data["scales"][it["scale"]][it["index"]] if "scale" in it else it["on"] for g in data["groups"] for it in g["items"]}
 
 
@@ -505,13 +508,13 @@ def test_the_panel_shows_each_chosen_optimizer_with_the_surface_suggestions():
         "sgd_lr": "0.0005", "adam_lr": "0.03", "adam_beta1": "0.9", "adam_beta2": "0.999", "adam_eps": "1e-08", "adam_bias_correction": True,
     }  # fmt: skip
     panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
-    groups = json.loads(panel.proto.json)["groups"]
+    groups = json.loads(panel.proto.bytes)["groups"]
     assert [g["title"] for g in groups] == ["SGD · Hyperparameters", "Adam · Hyperparameters"]
     assert [g["open"] for g in groups] == [True, True]  # two optimizers: open
     assert [g["color"] for g in groups] == [figures.style("sgd")["color"], figures.style("adam")["color"]]
     many = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "momentum", "adam"]})
     panel = next(c for c in many.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
-    assert not any(g["open"] for g in json.loads(panel.proto.json)["groups"])  # three: closed, the chart needs the room
+    assert not any(g["open"] for g in json.loads(panel.proto.bytes)["groups"])  # three: closed, the chart needs the room
 
 
 def test_a_reported_change_sets_the_value_the_run_and_the_link():
@@ -574,7 +577,7 @@ def test_a_new_surface_puts_its_suggested_rates_in_the_panel():
 def test_the_panel_speaks_chinese():
     at = fresh({"optimizers": ["adam"], "lang": "zh"})
     panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
-    data = json.loads(panel.proto.json)
+    data = json.loads(panel.proto.bytes)
     from i18n import t
 
     assert data["label"] == t("pg.hyper", "zh") and data["groups"][0]["title"].startswith(t("opt.adam", "zh"))
@@ -593,3 +596,26 @@ def test_link_texts_of_hyperparameters_by_hand():
     assert memory == 5 and isinstance(memory, int)
     assert S.hyper_from_link("eps", "1e-8") == 1e-08
     assert [S.hyper_link_text(v) for v in (0.0003, 1e-08, True, False, 5, 0.9, 10.0)] == ["0.0003", "1e-08", "true", "false", "5", "0.9", "10"]
+
+
+def test_no_page_makes_the_server_load_pandas_or_pyarrow():
+    """Streamlit imports pandas and pyarrow (about 60 MB per server process) the first time an
+    element's data might hold a dataframe, e.g. a dict given to a component. Nothing here needs
+    them: the panels and charts send JSON bytes. Checked in a fresh interpreter."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from streamlit.testing.v1 import AppTest
+        at = AppTest.from_file({APP!r}, default_timeout=120)
+        at.query_params["landscape"] = "rosenbrock"
+        at.query_params["optimizers"] = ["sgd", "adam"]
+        at.run()
+        for page in ("pages/lessons.py", "pages/sweep.py"):
+            at.switch_page(page).run()
+        assert not at.exception, at.exception
+        print(sorted(m for m in ("pandas", "pyarrow") if m in sys.modules))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=str(Path(APP).parent))
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout[-500:]

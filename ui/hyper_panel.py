@@ -17,6 +17,7 @@ key and a value the control offers, or None.
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 
 import streamlit as st
@@ -65,7 +66,10 @@ def show(groups: list[dict], label: str, on_change) -> None:
     """
     names = sorted({it["scale"] for g in groups for it in g["items"] if "scale" in it})
     scales = {n: [S.hyper_link_text(o) for o in S.hyper_options(n)] for n in names}
-    _component()(key=PANEL_KEY, data={"label": label, "scales": scales, "groups": groups}, on_change_change=on_change, width="stretch")
+    # JSON bytes, not a dict: Streamlit inspects a dict's values for dataframes, and the first
+    # time that imports pandas and pyarrow (about 60 MB per server process, never used here).
+    data = json.dumps({"label": label, "scales": scales, "groups": groups}, separators=(",", ":")).encode()
+    _component()(key=PANEL_KEY, data=data, on_change_change=on_change, width="stretch")
 
 
 def reported_change(names: dict[str, str]) -> tuple[str, object] | None:

@@ -5,7 +5,7 @@
 // and a move has several. Here the browser's own inputs do the work; a change is
 // reported once (on release, or per arrow key) and the server keeps the values.
 //
-// data: {label, scales: {name: [text, ...]}, groups: [{key, title, color, open, items: [
+// data: UTF-8 JSON bytes of {label, scales: {name: [text, ...]}, groups: [{key, title, color, open, items: [
 //          {key, label, scale, index}   a choice along one of the scales
 //          {key, label, on}             an on/off switch ]}]}
 // reports: trigger "change" with {key, index} (a scale) or {key, on} (a switch).
@@ -103,17 +103,21 @@ let uid = 0;
 
 export default function (component) {
   const root = component.parentElement.querySelector('.dl-hp');
-  const data = component.data;
-  if (!root || !data || !Array.isArray(data.groups)) return undefined;
-  const state = root.__dl || (root.__dl = {uid: ++uid, shape: null, open: {}, sent: {}, inputs: {}});
-  const report = component.setTriggerValue;
+  const raw = component.data;
+  if (!root || raw == null) return undefined;
+  const state = root.__dl || (root.__dl = {uid: ++uid, raw: null, shape: null, open: {}, sent: {}, inputs: {}});
+  state.report = component.setTriggerValue;  // the latest render's reporter
+  // Streamlit calls this on every re-render of the page: the same payload is nothing new.
+  if (raw === state.raw) return undefined;
+  state.raw = raw;
+  const data = JSON.parse(typeof raw === 'string' ? raw : new TextDecoder().decode(raw));
+  if (!Array.isArray(data.groups)) return undefined;
   const shape = structureOf(data);
   if (shape !== state.shape) {
     state.shape = shape;
     state.sent = {};
     build(root, data, state, (name, value) => state.report(name, value));
   }
-  state.report = report;  // the latest render's reporter
   update(data, state);
   return undefined;
 }
