@@ -317,7 +317,7 @@ def script_times(moves: int) -> dict[str, list[float]]:
     for _ in range(moves + 1):
         i = min(i + 1, len(S.LR_OPTIONS) - 1)
         t = time.perf_counter()
-        at.session_state["adam_lr"] = S.LR_OPTIONS[i]  # what the panel's report does
+        at.session_state["adam_lr"] = S.LR_OPTIONS[i]  # the value the panel would report (AppTest cannot send its trigger)
         at.run()
         times.append((time.perf_counter() - t) * 1000)
     out["app"] = times[1:]

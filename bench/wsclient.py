@@ -234,22 +234,6 @@ class Session:
         pairs = [(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True) if k != key]
         self.query = urlencode(pairs + [(key, value)])
 
-    def select_slider_options(self, key: str) -> list[str]:
-        return list(self.widgets[key].proto.options)
-
-    def select_slider_value(self, key: str) -> str:
-        return self.states[self.widgets[key].id][1][0]
-
-    async def move_select_slider(self, key: str, steps: int = 1) -> RunResult:
-        """Move a select_slider ``steps`` options (negative: left), as a drag or arrow key would."""
-        options = self.select_slider_options(key)
-        i = options.index(self.select_slider_value(key)) + steps
-        if not 0 <= i < len(options):
-            raise ValueError(f"{key}: no option {steps:+d} from here")
-        self.states[self.widgets[key].id] = ("string_array_value", [options[i]])
-        self._set_url(key, options[i])
-        return await self.rerun(self.widgets[key].fragment_id)
-
     def _panel_item(self, control: str, panel: str) -> dict:
         groups = self.panels[panel].proto["groups"]
         return next(it for g in groups for it in g["items"] if it["key"] == control)
@@ -264,13 +248,15 @@ class Session:
 
     async def move_panel(self, control: str, steps: int = 1, panel: str = "hyper_panel") -> RunResult:
         """Move a panel's scale ``steps`` options (negative: left), as an arrow key would: the
-        panel reports ``{key, index}`` and the page reruns the panel's fragment."""
+        panel sends a numbered report of the change and the page reruns the panel's fragment."""
         item = self._panel_item(control, panel)
         i = item["index"] + steps
         if not 0 <= i < len(self._panel_scale(item, panel)):
             raise ValueError(f"{control}: no option {steps:+d} from here")
         comp = self.panels[panel]
-        self.triggers[_TRIGGER_ID.format(comp.id)] = json.dumps([{"event": "change", "value": {"key": control, "index": i}}])
+        # As the browser: a numbered report of every change not yet confirmed (here just this one).
+        report = {"seq": comp.proto.get("applied", 0) + 1, "changes": {control: i}}
+        self.triggers[_TRIGGER_ID.format(comp.id)] = json.dumps([{"event": "change", "value": report}])
         return await self.rerun(comp.fragment_id)
 
     def slider_value(self, key: str) -> float:

@@ -13,6 +13,7 @@ def playground() -> None:
     st.title(t("nav.playground", lg))
     if not base.optimizers:
         st.info(t("pg.no_optimizer", lg))
+        controls.hyper_links({}, base.landscape)  # no optimizer: none of their settings in the link
         return
     views.schedule_panel(base, lg)
     race(base)

@@ -58,8 +58,8 @@ def hyper_values(at: AppTest) -> dict[str, object]:
     return {it["key"]: data["scales"][it["scale"]][it["index"]] if "scale" in it else it["on"] for g in data["groups"] for it in g["items"]}
 
 
-def report_hyper(at: AppTest, **change) -> AppTest:
-    """Run the page as after the hyperparameters panel reported ``change`` in the browser.
+def report_hyper(at: AppTest, report) -> AppTest:
+    """Run the page as after the hyperparameters panel sent ``report`` from the browser.
 
     The panel reports through its component's trigger (a widget state AppTest cannot
     set through its public API): the same message the browser sends, added to the
@@ -69,16 +69,23 @@ def report_hyper(at: AppTest, **change) -> AppTest:
     states = at._tree.get_widget_states()
     trigger = states.widgets.add()
     trigger.id = f"$$STREAMLIT_INTERNAL_KEY_{panel.proto.id}__events"
-    trigger.json_trigger_value = json.dumps([{"event": "change", "value": change}])
+    trigger.json_trigger_value = json.dumps([{"event": "change", "value": report}])
     return at._run(states)
 
 
-def set_hyper(at: AppTest, key: str, value) -> AppTest:
-    """Set one hyperparameter through the panel: the index of ``value`` among its control's options."""
+def panel_data(at: AppTest) -> dict:
+    panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
+    return json.loads(panel.proto.bytes)
+
+
+def set_hyper(at: AppTest, key: str, value, seq: int | None = None) -> AppTest:
+    """Set one hyperparameter through the panel as the browser reports it: the index of ``value``
+    among its control's options (or on/off), in the panel's next numbered report."""
     from ui import settings as S
 
     options = S.hyper_options(S.HYPER_KEYS[key][1])
-    return report_hyper(at, key=key, **({"on": value} if options is None else {"index": options.index(value)}))
+    seq = panel_data(at)["applied"] + 1 if seq is None else seq
+    return report_hyper(at, {"seq": seq, "changes": {key: value if options is None else options.index(value)}})
 
 
 def status_text(at: AppTest) -> str:
@@ -534,26 +541,50 @@ def test_a_reported_change_sets_the_value_the_run_and_the_link():
 
 
 @pytest.mark.parametrize(
-    "change",
+    "report",
     [
-        {"key": "adam_lr", "index": 10_000},
-        {"key": "adam_lr", "index": -1},
-        {"key": "adam_lr", "index": True},
-        {"key": "adam_lr", "index": "3"},
-        {"key": "adam_lr"},
-        {"key": "adam_bias_correction", "on": "no"},
-        {"key": "x0", "index": 1},
-        {"key": None, "index": 1},
+        {"seq": 1, "changes": {"adam_lr": 10_000}},
+        {"seq": 1, "changes": {"adam_lr": -1}},
+        {"seq": 1, "changes": {"adam_lr": True}},
+        {"seq": 1, "changes": {"adam_lr": "3"}},
+        {"seq": 1, "changes": {"adam_lr": None}},
+        {"seq": 1, "changes": {"adam_bias_correction": "no"}},
+        {"seq": 1, "changes": {"x0": 1}},
+        {"seq": 1, "changes": {"adam_lr": 3, "x0": 1}},  # one bad part: none of it
+        {"seq": 1, "changes": {}},
+        {"seq": 1, "changes": ["adam_lr", 3]},
+        {"seq": True, "changes": {"adam_lr": 3}},
+        {"seq": -1, "changes": {"adam_lr": 3}},
+        {"changes": {"adam_lr": 3}},
+        {"key": "adam_lr", "index": 3},
+        ["adam_lr", 3],
+        "adam_lr",
     ],
 )
-def test_a_malformed_report_changes_nothing(change):
+def test_a_malformed_report_changes_nothing(report):
     at = fresh({"landscape": "rosenbrock", "optimizers": ["adam"]})
     shown = hyper_values(at)
     state = {k: at.session_state[k] for k in shown}
-    report_hyper(at, **change)
+    report_hyper(at, report)
     assert not at.exception
     assert hyper_values(at) == shown
     assert {k: at.session_state[k] for k in shown} == state
+    assert panel_data(at)["applied"] == 0  # not taken: the panel keeps waiting for its value
+
+
+def test_one_report_carries_every_unconfirmed_change_and_its_number_comes_back():
+    at = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "adam"]})
+    assert panel_data(at)["applied"] == 0
+    from ui import settings as S
+
+    # The browser moved two controls before the server answered: its latest report holds both.
+    report_hyper(at, {"seq": 2, "changes": {"sgd_lr": S.LR_OPTIONS.index(0.001), "adam_bias_correction": False}})
+    assert not at.exception
+    assert hyper_values(at)["sgd_lr"] == "0.001" and hyper_values(at)["adam_bias_correction"] is False
+    assert panel_data(at)["applied"] == 2
+    # A panel made anew (after another page) counts from 1 again; the server follows.
+    set_hyper(at, "adam_lr", 0.05, seq=1)
+    assert hyper_values(at)["adam_lr"] == "0.05" and panel_data(at)["applied"] == 1
 
 
 def test_an_optimizer_taken_away_leaves_the_link_and_keeps_its_values():

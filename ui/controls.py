@@ -1,4 +1,4 @@
-"""Widgets shared by the pages. Every widget has a key, and that key is its URL query key."""
+"""Widgets shared by the pages. Every control has a key, and that key is its URL query key."""
 
 from __future__ import annotations
 
@@ -303,6 +303,7 @@ def hyper_controls(chosen: tuple[str, ...], surface: str, group=None) -> dict[st
         groups.append(
             {
                 "key": opt,
+                "name": t(f"opt.{opt}", lg),
                 "title": f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}",
                 "color": figures.style(opt)["color"],
                 # Open for one or two optimizers, except on a projector, where the chart needs the room.
@@ -310,8 +311,7 @@ def hyper_controls(chosen: tuple[str, ...], surface: str, group=None) -> dict[st
                 "items": [hyper_panel.item(S.hyper_key(opt, hp), hp, t(f"hp.{hp}", lg), v) for hp, v in values],
             }
         )
-    for key, (opt, hp) in S.HYPER_KEYS.items():
-        _hyper_to_link(key, dict(out.get(opt, ())).get(hp), surface)
+    hyper_links(out, surface)
     with group if group is not None else hyper_group():
         hyper_panel.show(groups, t("pg.hyper", lg), _hyper_changed)
     return out
@@ -323,13 +323,19 @@ def _held_hyper(opt: str, hp: str, surface: str):
     seeded = st.session_state.setdefault("_seeded_from_link", set())
     if key not in seeded:
         seeded.add(key)
-        texts = st.query_params.get_all(key)
-        value = S.hyper_from_link(hp, texts[-1]) if texts else None
-        if value is not None:
-            st.session_state[key] = value
+        values = [S.hyper_from_link(hp, text) for text in st.query_params.get_all(key)]
+        if values and all(v is not None for v in values):  # as for every other key: all or nothing
+            st.session_state[key] = values[-1]
     if key not in st.session_state:
         st.session_state[key] = S.hyper_value(hp, S.default_hyperparameter(opt, hp, surface))
     return st.session_state[key]
+
+
+def hyper_links(hyper: dict[str, tuple[tuple[str, object], ...]], surface: str) -> None:
+    """Mirror the chosen optimizers' hyperparameters (``Scenario.hyper``) into the link, and
+    take every other optimizer's out of it."""
+    for key, (opt, hp) in S.HYPER_KEYS.items():
+        _hyper_to_link(key, dict(hyper.get(opt, ())).get(hp), surface)
 
 
 def _hyper_to_link(key: str, value, surface: str) -> None:
@@ -340,10 +346,8 @@ def _hyper_to_link(key: str, value, surface: str) -> None:
 
 
 def _hyper_changed() -> None:
-    """The panel's on_change: keep the value it reported (a malformed report changes nothing)."""
-    change = hyper_panel.reported_change({k: hp for k, (_, hp) in S.HYPER_KEYS.items()})
-    if change is not None:
-        key, value = change
+    """The panel's on_change: keep the values it reported (a malformed report changes nothing)."""
+    for key, value in hyper_panel.reported_changes({k: hp for k, (_, hp) in S.HYPER_KEYS.items()}) or ():
         st.session_state[key] = value
 
 

@@ -2,16 +2,20 @@
 
 Why not one Streamlit widget per hyperparameter: the browser re-renders every
 widget's component tree on each state change of a rerun (a slider is about
-fifty React components; Adam alone has five controls), several times per move.
-Measured on the benchmark scenario, the widgets cost about a third of a move's
-latency in the browser (``bench/bench_browser.py``). Here each control is a
+fifty React components; Adam alone has five controls), several times per move,
+and a key press reached the server only after the slider and the sidebar had
+re-rendered. Measured on the benchmark scenario (``bench/bench_browser.py``): each
+large React commit of a move went from about 950 components to 600, and a move
+from key press to chart drawn got about 50 ms faster. Here each control is a
 native ``<input>`` inside one component (``ui/assets/hyper_panel.js``), and the
 values live in session state under the keys the widgets had (``adam_lr``, ...),
 which are also their URL keys (``ui/controls.py`` keeps the link in step).
 
-A change reaches the server as a trigger ``{"key": .., "index": ..}`` (a scale)
-or ``{"key": .., "on": ..}`` (a switch); ``reported_change`` turns it into a
-key and a value the control offers, or None.
+A report reaches the server as a trigger ``{"seq": n, "changes": {key: index or
+true/false}}``: every change the server has not confirmed yet (Streamlit may
+replace a queued report with a newer one), numbered. ``reported_changes`` turns it
+into values the controls offer; the panel is told the number of the last report
+taken (``applied``), and until then keeps the viewer's values on screen.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import streamlit as st
 from . import settings as S
 
 PANEL_KEY = "hyper_panel"
+APPLIED_KEY = "_hyper_panel_applied"  # session state: the number of the last report taken
 _ASSETS = Path(__file__).with_name("assets")
 _HTML = '<div class="dl-hp"></div>'
 _CSS = """
@@ -60,30 +65,46 @@ def item(key: str, name: str, label: str, value) -> dict:
 
 
 def show(groups: list[dict], label: str, on_change) -> None:
-    """Draw the panel: ``groups`` of ``{key, title, color, open, items}`` (``item`` makes the items).
+    """Draw the panel: ``groups`` of ``{key, name, title, color, open, items}`` (``item`` makes the items).
 
-    ``on_change`` runs when the viewer changed a control (``reported_change`` says which).
+    ``on_change`` runs when the viewer changed a control (``reported_changes`` says which).
     """
     names = sorted({it["scale"] for g in groups for it in g["items"] if "scale" in it})
     scales = {n: [S.hyper_link_text(o) for o in S.hyper_options(n)] for n in names}
+    applied = st.session_state.get(APPLIED_KEY, 0)
     # JSON bytes, not a dict: Streamlit inspects a dict's values for dataframes, and the first
     # time that imports pandas and pyarrow (about 60 MB per server process, never used here).
-    data = json.dumps({"label": label, "scales": scales, "groups": groups}, separators=(",", ":")).encode()
+    data = json.dumps({"label": label, "applied": applied, "scales": scales, "groups": groups}, separators=(",", ":")).encode()
     _component()(key=PANEL_KEY, data=data, on_change_change=on_change, width="stretch")
 
 
-def reported_change(names: dict[str, str]) -> tuple[str, object] | None:
-    """The change the panel reported in this run, as ``(key, value)``; None if there is none or it
+def reported_changes(names: dict[str, str]) -> list[tuple[str, object]] | None:
+    """The changes the panel reported in this run, as ``[(key, value), ...]``, and the report's
+    number kept as ``applied``; None (and nothing kept) if there is no report or any part of it
     is malformed. ``names`` maps each control's key to its hyperparameter (``"adam_lr": "lr"``)."""
     event = (st.session_state.get(PANEL_KEY) or {}).get("change")
-    if not isinstance(event, dict) or event.get("key") not in names:
+    if not isinstance(event, dict):
         return None
-    key = event["key"]
-    options = S.hyper_options(names[key])
+    seq, changes = event.get("seq"), event.get("changes")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0 or not isinstance(changes, dict) or not changes:
+        return None
+    out = []
+    for key, raw in changes.items():
+        value = _value(names.get(key), raw) if isinstance(key, str) else None
+        if value is None:
+            return None
+        out.append((key, value))
+    st.session_state[APPLIED_KEY] = seq
+    return out
+
+
+def _value(name: str | None, raw):
+    """The value a control of hyperparameter ``name`` reported as ``raw`` (an index, or on/off), or None."""
+    if name is None:
+        return None
+    options = S.hyper_options(name)
     if options is None:
-        on = event.get("on")
-        return (key, on) if isinstance(on, bool) else None
-    index = event.get("index")
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(options):
+        return raw if isinstance(raw, bool) else None
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw < len(options):
         return None
-    return key, options[index]
+    return options[raw]

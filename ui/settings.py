@@ -1,8 +1,8 @@
 """What the controls offer: option grids, suggested values per surface, URL keys. Pure data, no Streamlit.
 
-Every control's key is also its URL query key (``bind="query-params"``), so
-this module is the list of what a shared link can say. Fixed by the issue:
-``landscape``, ``optimizers`` (repeated), ``steps``.
+Every control's key is also its URL query key (Streamlit's ``bind="query-params"``,
+or kept in step by ``ui/controls.py``), so this module is the list of what a shared
+link can say. Fixed by the issue: ``landscape``, ``optimizers`` (repeated), ``steps``.
 """
 
 from __future__ import annotations
@@ -273,11 +273,8 @@ def _validator(key: str):
         return lambda v: _number(v, -1e3, 1e3)
     if key.startswith("c_"):
         return lambda v: _number(v, -10, 10)
-    opt, _, hp = key.rpartition("_")
-    for name, hps in HYPERPARAMETERS.items():
-        for h in hps:
-            if key == hyper_key(name, h):
-                return _HYPER_CHECKS[h]
+    if key in HYPER_KEYS:
+        return _HYPER_CHECKS[HYPER_KEYS[key][1]]
     return None  # not ours (e.g. embed=true): leave it alone
 
 

@@ -309,6 +309,43 @@ def test_hyperparameter_panel_by_keyboard_and_from_a_link(page, base_url, browse
     assert_healthy(page, browser_log, server, server_log_mark)
 
 
+def test_quick_moves_of_two_controls_both_land_and_groups_follow_their_default(page, base_url, browser_log, server, server_log_mark):
+    """Two controls moved before the server answers: both changes reach it (each report carries
+    every unconfirmed change) and the panel ends showing what the server holds. Groups open by
+    default for two optimizers close by default when a third comes in; one the viewer opened stays."""
+    open_app(page, base_url + "/?optimizers=sgd&optimizers=momentum")
+    groups = page.locator(".st-key-hyper_panel details")
+    assert groups.count() == 2 and all(groups.nth(i).get_attribute("open") is not None for i in range(2))
+    lr, mu = hyper_input(page, "momentum_lr"), hyper_input(page, "momentum_momentum")
+    lr0, mu0 = S.default_hyperparameter("momentum", "lr", default_surface()), S.default_hyperparameter("momentum", "momentum", default_surface())
+    lr.focus()
+    page.keyboard.press("ArrowRight")
+    mu.focus()
+    page.keyboard.press("ArrowLeft")
+    want_lr, want_mu = S.LR_OPTIONS[S.LR_OPTIONS.index(lr0) + 1], round(mu0 - 0.01, 2)
+    page.wait_for_function(
+        "([a, b]) => { const q = new URLSearchParams(location.search); return q.get('momentum_lr') === a && q.get('momentum_momentum') === b; }",
+        arg=[f"{want_lr:g}", f"{want_mu:g}"],
+    )
+    wait_idle(page)
+    assert (hyper_shown(page, "momentum_lr").inner_text(), hyper_shown(page, "momentum_momentum").inner_text()) == (f"{want_lr:g}", f"{want_mu:g}")
+
+    # The viewer closes SGD's group, then adds a third optimizer.
+    page.locator(".st-key-hyper_panel summary", has_text=t("opt.sgd", "en")).click()
+    box = page.locator(".st-key-optimizers input")
+    box.click()
+    box.fill(t("opt.adam", "en"))
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => new URLSearchParams(location.search).getAll('optimizers').length === 3")
+    wait_idle(page)
+    assert groups.count() == 3
+    opened = {groups.nth(i).get_attribute("data-group"): groups.nth(i).get_attribute("open") is not None for i in range(3)}
+    assert opened == {"sgd": False, "momentum": False, "adam": False}, opened  # three: closed by default
+    assert hyper_shown(page, "momentum_lr").text_content() == f"{want_lr:g}"  # values kept (in a closed group)
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
 def test_the_schema_memo_answers_as_plotly_does(page, base_url, browser_log, server, server_log_mark):
     """The live chart memoizes Plotly's per-trace schema walk (ui/assets/live_chart.js): for every
     trace of every chart on the page (surface, level lines, paths, loss panel, arrows, Taylor
@@ -320,7 +357,7 @@ def test_the_schema_memo_answers_as_plotly_does(page, base_url, browser_log, ser
       const out = [];
       for (const gd of document.querySelectorAll('.js-plotly-plot')) {
         for (const t of gd._fullData || []) {
-          const memo = [S.findArrayAttributes(t), S.findArrayAttributes(t)];  // a miss, then a hit
+          const memo = [S.findArrayAttributes(t), S.findArrayAttributes(t)];  // asked twice: the memo's answer must not change
           out.push([t.type, JSON.stringify(memo[0]), JSON.stringify(memo[1]), JSON.stringify(S.findArrayAttributes.original(t))]);
         }
       }

@@ -74,7 +74,7 @@ function memoizeArrayAttributes(Plotly) {
   const memoized = function (trace) {
     const paths = [];
     if (!trace || typeof trace !== 'object' || arrayPaths(trace, '', paths) === false) return original.call(this, trace);
-    const key = String(trace.type) + '|' + paths.sort().join(',');
+    const key = JSON.stringify([trace.type, paths.sort()]);  // a name may hold a comma
     let found = memo.get(key);
     if (found === undefined) {
       found = original.call(this, trace);
