@@ -34,6 +34,8 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from ui import hyper_panel
+
 BENCHMARK_QUERY = (
     "landscape=rosenbrock&optimizers=sgd&optimizers=momentum&optimizers=nesterov"
     "&optimizers=adagrad&optimizers=rmsprop&optimizers=adam&steps=1000"
@@ -41,8 +43,11 @@ BENCHMARK_QUERY = (
 
 # Element types whose protos carry a widget ``id``.
 _WIDGETS = {"slider", "selectbox", "multiselect", "number_input", "checkbox", "radio"}
-# Where a component's triggers go (Streamlit's bidi components: internal prefix, id, "__events").
-_TRIGGER_ID = "$$STREAMLIT_INTERNAL_KEY_{}__events"
+
+
+def trigger_id(component_id: str) -> str:
+    """The widget id a component's triggers go to (Streamlit's bidi components: internal prefix, id, "__events")."""
+    return f"$$STREAMLIT_INTERNAL_KEY_{component_id}__events"
 
 
 class ScriptError(RuntimeError):
@@ -177,7 +182,7 @@ class Session:
                     exceptions.append(f"{el.exception.type}: {el.exception.message}")
                 elif etype in _WIDGETS:
                     self._learn(etype, getattr(el, etype), fm.delta.fragment_id)
-                elif etype == "bidi_component" and el.bidi_component.component_name == "descent_lab.hyper_panel":
+                elif etype == "bidi_component" and el.bidi_component.component_name == hyper_panel.COMPONENT_NAME:
                     proto = el.bidi_component
                     key = proto.id.rsplit("-", 1)[-1]
                     self.panels[key] = Widget(proto.id, etype, json.loads(proto.bytes), fm.delta.fragment_id)
@@ -256,7 +261,7 @@ class Session:
         comp = self.panels[panel]
         # As the browser: a numbered report of every change not yet confirmed (here just this one).
         report = {"seq": comp.proto.get("applied", 0) + 1, "changes": {control: i}}
-        self.triggers[_TRIGGER_ID.format(comp.id)] = json.dumps([{"event": "change", "value": report}])
+        self.triggers[trigger_id(comp.id)] = json.dumps([{"event": "change", "value": report}])
         return await self.rerun(comp.fragment_id)
 
     def slider_value(self, key: str) -> float:

@@ -51,10 +51,21 @@ def path_chart(at: AppTest) -> dict:
     return figures.merged({role: p["figure"] for role, p in layers.items()})
 
 
+def hyper_panel(at: AppTest):
+    """The hyperparameters panel's element."""
+    from ui.hyper_panel import COMPONENT_NAME
+
+    return next(c for c in at.get("bidi_component") if c.proto.component_name == COMPONENT_NAME)
+
+
+def panel_data(at: AppTest) -> dict:
+    """The hyperparameters panel's data as sent to the browser."""
+    return json.loads(hyper_panel(at).proto.bytes)
+
+
 def hyper_values(at: AppTest) -> dict[str, object]:
     """What the hyperparameters panel shows: {key: the value's text, or True/False for a switch}."""
-    panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
-    data = json.loads(panel.proto.bytes)
+    data = panel_data(at)
     return {it["key"]: data["scales"][it["scale"]][it["index"]] if "scale" in it else it["on"] for g in data["groups"] for it in g["items"]}
 
 
@@ -65,17 +76,13 @@ def report_hyper(at: AppTest, report) -> AppTest:
     set through its public API): the same message the browser sends, added to the
     widget states of the next run.
     """
-    panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
+    from bench.wsclient import trigger_id
+
     states = at._tree.get_widget_states()
     trigger = states.widgets.add()
-    trigger.id = f"$$STREAMLIT_INTERNAL_KEY_{panel.proto.id}__events"
+    trigger.id = trigger_id(hyper_panel(at).proto.id)
     trigger.json_trigger_value = json.dumps([{"event": "change", "value": report}])
     return at._run(states)
-
-
-def panel_data(at: AppTest) -> dict:
-    panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
-    return json.loads(panel.proto.bytes)
 
 
 def set_hyper(at: AppTest, key: str, value, seq: int | None = None) -> AppTest:
@@ -514,14 +521,12 @@ def test_the_panel_shows_each_chosen_optimizer_with_the_surface_suggestions():
     assert hyper_values(at) == {
         "sgd_lr": "0.0005", "adam_lr": "0.03", "adam_beta1": "0.9", "adam_beta2": "0.999", "adam_eps": "1e-08", "adam_bias_correction": True,
     }  # fmt: skip
-    panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
-    groups = json.loads(panel.proto.bytes)["groups"]
+    groups = panel_data(at)["groups"]
     assert [g["title"] for g in groups] == ["SGD · Hyperparameters", "Adam · Hyperparameters"]
     assert [g["open"] for g in groups] == [True, True]  # two optimizers: open
     assert [g["color"] for g in groups] == [figures.style("sgd")["color"], figures.style("adam")["color"]]
     many = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "momentum", "adam"]})
-    panel = next(c for c in many.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
-    assert not any(g["open"] for g in json.loads(panel.proto.bytes)["groups"])  # three: closed, the chart needs the room
+    assert not any(g["open"] for g in panel_data(many)["groups"])  # three: closed, the chart needs the room
 
 
 def test_a_reported_change_sets_the_value_the_run_and_the_link():
@@ -607,8 +612,7 @@ def test_a_new_surface_puts_its_suggested_rates_in_the_panel():
 
 def test_the_panel_speaks_chinese():
     at = fresh({"optimizers": ["adam"], "lang": "zh"})
-    panel = next(c for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.hyper_panel")
-    data = json.loads(panel.proto.bytes)
+    data = panel_data(at)
     from i18n import t
 
     assert data["label"] == t("pg.hyper", "zh") and data["groups"][0]["title"].startswith(t("opt.adam", "zh"))

@@ -327,7 +327,7 @@ def _held_hyper(opt: str, hp: str, surface: str):
         if values and all(v is not None for v in values):  # as for every other key: all or nothing
             st.session_state[key] = values[-1]
     if key not in st.session_state:
-        st.session_state[key] = S.hyper_value(hp, S.default_hyperparameter(opt, hp, surface))
+        st.session_state[key] = S.default_hyperparameter(opt, hp, surface)
     return st.session_state[key]
 
 
@@ -341,13 +341,13 @@ def hyper_links(hyper: dict[str, tuple[tuple[str, object], ...]], surface: str) 
 def _hyper_to_link(key: str, value, surface: str) -> None:
     """Mirror one hyperparameter into the link; None (its optimizer is not chosen) or its surface's default leaves it out."""
     opt, hp = S.HYPER_KEYS[key]
-    default = S.hyper_link_text(S.hyper_value(hp, S.default_hyperparameter(opt, hp, surface)))
+    default = S.hyper_link_text(S.default_hyperparameter(opt, hp, surface))
     _to_link(key, default if value is None else S.hyper_link_text(value), default)
 
 
 def _hyper_changed() -> None:
     """The panel's on_change: keep the values it reported (a malformed report changes nothing)."""
-    for key, value in hyper_panel.reported_changes({k: hp for k, (_, hp) in S.HYPER_KEYS.items()}) or ():
+    for key, value in hyper_panel.reported_changes() or ():
         st.session_state[key] = value
 
 

@@ -29,6 +29,7 @@ import streamlit as st
 from . import settings as S
 
 PANEL_KEY = "hyper_panel"
+COMPONENT_NAME = "descent_lab.hyper_panel"
 APPLIED_KEY = "_hyper_panel_applied"  # session state: the number of the last report taken
 _ASSETS = Path(__file__).with_name("assets")
 _HTML = '<div class="dl-hp"></div>'
@@ -49,7 +50,7 @@ _CSS = """
 @functools.cache
 def _component():
     js = (_ASSETS / "hyper_panel.js").read_text(encoding="utf-8")
-    return st.components.v2.component("descent_lab.hyper_panel", html=_HTML, css=_CSS, js=js)
+    return st.components.v2.component(COMPONENT_NAME, html=_HTML, css=_CSS, js=js)
 
 
 def item(key: str, name: str, label: str, value) -> dict:
@@ -78,10 +79,10 @@ def show(groups: list[dict], label: str, on_change) -> None:
     _component()(key=PANEL_KEY, data=data, on_change_change=on_change, width="stretch")
 
 
-def reported_changes(names: dict[str, str]) -> list[tuple[str, object]] | None:
+def reported_changes() -> list[tuple[str, object]] | None:
     """The changes the panel reported in this run, as ``[(key, value), ...]``, and the report's
     number kept as ``applied``; None (and nothing kept) if there is no report or any part of it
-    is malformed. ``names`` maps each control's key to its hyperparameter (``"adam_lr": "lr"``)."""
+    is malformed (a key that is no hyperparameter's, a value its control does not offer)."""
     event = (st.session_state.get(PANEL_KEY) or {}).get("change")
     if not isinstance(event, dict):
         return None
@@ -90,7 +91,7 @@ def reported_changes(names: dict[str, str]) -> list[tuple[str, object]] | None:
         return None
     out = []
     for key, raw in changes.items():
-        value = _value(names.get(key), raw) if isinstance(key, str) else None
+        value = _value(S.HYPER_KEYS.get(key, (None, None))[1], raw) if isinstance(key, str) else None
         if value is None:
             return None
         out.append((key, value))

@@ -116,13 +116,13 @@ def nearest(options: list[float], value: float) -> float:
 
 
 def default_hyperparameter(optimizer: str, name: str, surface: str):
-    """The value a control starts at for ``optimizer``'s ``name`` on ``surface``."""
+    """The value a control starts at for ``optimizer``'s ``name`` on ``surface``: one the control offers."""
     if name == "lr":
         suggested = SUGGESTED_LR.get(surface, {}).get(optimizer)
         value = suggested if suggested is not None else optimizers.defaults(optimizer)["lr"]
-        return nearest(LR_OPTIONS, value)
-    suggested = SUGGESTED_OTHER.get(surface, {}).get(optimizer, {})
-    return suggested.get(name, optimizers.defaults(optimizer)[name])
+    else:
+        value = SUGGESTED_OTHER.get(surface, {}).get(optimizer, {}).get(name, optimizers.defaults(optimizer)[name])
+    return hyper_value(name, value)
 
 
 def hyperparameter_state(surface: str, chosen: Mapping[str, object] | None = None) -> dict[str, object]:

@@ -126,10 +126,5 @@ def open_best(surface: str, optimizer: str, x: str, xv: float, y: str, yv: float
         "average": "none",
     }
     for name, value in ((x, xv), (y, yv)):
-        state[S.hyper_key(optimizer, name)] = rounded(name, value)
+        state[S.hyper_key(optimizer, name)] = S.hyper_value(name, value)  # the Playground control's nearest value
     open_in_playground(state)
-
-
-def rounded(name: str, value: float):
-    """The Playground control's nearest value."""
-    return S.hyper_value(name, value)
