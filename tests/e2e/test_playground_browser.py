@@ -312,7 +312,7 @@ def test_hyperparameter_panel_by_keyboard_and_from_a_link(page, base_url, browse
 def test_quick_moves_of_two_controls_both_land_and_groups_follow_their_default(page, base_url, browser_log, server, server_log_mark):
     """Two controls moved before the server answers: both changes reach it (each report carries
     every unconfirmed change) and the panel ends showing what the server holds. Groups open by
-    default for two optimizers close by default when a third comes in; one the viewer opened stays."""
+    default for two optimizers close by default when a third comes in; one the viewer closed stays closed."""
     open_app(page, base_url + "/?optimizers=sgd&optimizers=momentum")
     groups = page.locator(".st-key-hyper_panel details")
     assert groups.count() == 2 and all(groups.nth(i).get_attribute("open") is not None for i in range(2))
