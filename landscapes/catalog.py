@@ -43,7 +43,7 @@ CATALOG: dict[str, Entry] = {
         title={"en": "Elongated bowl", "zh": "狭长碗形"},
         description={
             "en": "A quadratic valley far steeper across than along: plain SGD bounces between the walls.",
-            "zh": "横向远比纵向陡峭的二次山谷：普通 SGD 会在两侧谷壁之间来回弹跳。",
+            "zh": "垂直于谷底的方向远比沿谷底的方向陡峭的二次山谷：普通 SGD 会在两侧谷壁之间来回弹跳。",
         },
         hints={"start": (-3.5, 1.5), "steps": 60},
     ),
@@ -80,7 +80,7 @@ CATALOG: dict[str, Entry] = {
         title={"en": "Monkey saddle", "zh": "猴鞍面"},
         description={
             "en": "Three valleys meet at a flat point whose Hessian is zero: second-order tests say nothing there.",
-            "zh": "三条山谷交汇于一个平坦点，那里的 Hessian 为零：二阶判别法在此失效。",
+            "zh": "三条山谷交汇于一个平坦点，那里的海森矩阵为零：二阶判别法在此失效。",
         },
         hints={"start": (0.5, 0.1), "steps": 60},
     ),
