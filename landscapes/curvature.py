@@ -36,9 +36,13 @@ def eigen(hessian) -> tuple[np.ndarray, np.ndarray]:
 def classify(hessian, tol: float = 1e-8) -> np.ndarray:
     """"minimum", "maximum", "saddle" or "degenerate" for each Hessian.
 
-    An eigenvalue counts as zero when its magnitude is below ``tol`` times the
-    larger magnitude (and below ``tol`` outright for a zero matrix): a point
-    with a zero eigenvalue is degenerate, whatever the other one says.
+    An eigenvalue counts as zero when its magnitude is at most
+    ``tol * max(1, |lambda|max)``: relative to the stronger curvature when that
+    exceeds 1, and ``tol`` outright on a nearly flat patch (every curvature
+    below 1), where a tiny curvature is noise, not a shape. A point with a zero
+    eigenvalue is degenerate, whatever the other one says. What a student sees:
+    "degenerate" only where one curvature is at least 1/tol (1e8) times weaker
+    than the other, or both are below tol; the readout shows the eigenvalues.
     """
     vals, _ = eigen(hessian)
     scale = np.maximum(np.max(np.abs(vals), axis=-1), 1.0)

@@ -187,3 +187,16 @@ def test_singular_model_has_no_stationary_point():
     # Rosenbrock's Hessian is singular on y = x^2 + 1/(2b).
     model = landscapes.taylor_model(landscapes.get("rosenbrock"), [0.0, 0.005])
     assert model.stationary_point is None
+
+
+def test_zero_threshold_is_tol_times_max_of_one_and_the_largest_magnitude():
+    # Issue 13 point 12: the docstring and the code agree on tol * max(1, |lambda|max).
+    # diag(3e-9, 0.2): relative to 0.2 alone (tol * 0.2 = 2e-9) 3e-9 would count as
+    # a curvature (a minimum); against max(1, 0.2) = 1 it is below 1e-8: degenerate.
+    from landscapes.curvature import classify
+
+    assert classify(np.diag([3e-9, 0.2])) == "degenerate"
+    # Above 1 the threshold is relative: 5e-8 against 10 (threshold 1e-7) is zero, against 2 (2e-8) it is not.
+    assert classify(np.diag([5e-8, 10.0])) == "degenerate"
+    assert classify(np.diag([5e-8, 2.0])) == "minimum"
+    assert "max(1, |lambda|max)" in classify.__doc__
