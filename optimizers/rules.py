@@ -120,7 +120,9 @@ def momentum(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
     .. math::
         v_{t+1} = \mu\, v_t + g_t, \qquad x_{t+1} = x_t - \eta\, v_{t+1}, \qquad v_0 = 0
 
-    With ``momentum=0`` this is exactly :func:`sgd`.
+    With ``momentum=0`` this is exactly :func:`sgd`. ``v`` is in gradient units;
+    the learning rate of the current step multiplies all of it (see
+    :func:`nesterov` for the form that keeps it inside ``v``).
     """
     check_lr(lr)
     mu = check_unit("momentum", momentum)
@@ -136,8 +138,9 @@ def momentum(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
 
 
 class NesterovState(NamedTuple):
-    velocity: np.ndarray  # v, the last step taken, starts at 0
-    lookahead: np.ndarray  # x + mu * v, where the gradient was taken
+    velocity: np.ndarray  # v, the last step taken (a displacement), starts at 0
+    lookahead: np.ndarray  # x + mu * v, where the last step's gradient was taken
+    lookahead_grad: np.ndarray  # the gradient taken there (as seen: noisy when noise is on)
 
 
 def nesterov(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
@@ -147,21 +150,28 @@ def nesterov(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
         v_{t+1} = \mu\, v_t - \eta\, \nabla f(x_t + \mu\, v_t), \qquad x_{t+1} = x_t + v_{t+1}, \qquad v_0 = 0
 
     The gradient is taken at the look-ahead point ``x + mu * v`` (recorded in
-    the state, so it can be drawn), not at ``x``. With noise on, the look-ahead
-    gradient is noisy too.
+    the state with the gradient taken there, so both can be drawn), not at ``x``;
+    it is the step's only gradient evaluation.
+
+    The learning rate sits inside the velocity here (v is a displacement), while
+    :func:`momentum` follows torch and puts it outside (v is in gradient units).
+    Under a constant rate the two place the same points; under a schedule they
+    differ, because Sutskever's v keeps the rates of past steps. torch's
+    ``SGD(nesterov=True)`` is another form again: ``v = mu v + g(x)``,
+    ``x -= lr (g(x) + mu v)``, the gradient taken at x.
     """
     check_lr(lr)
     mu = check_unit("momentum", momentum)
 
     def init(params):
-        return NesterovState(np.zeros_like(params), params.copy())
+        return NesterovState(np.zeros_like(params), params.copy(), np.zeros_like(params))
 
     def probe(state, params):
         return params + mu * state.velocity
 
     def update(grad, state, params, lr, oracle):  # grad: at the look-ahead point
         v = mu * state.velocity - lr * grad
-        return v, NesterovState(v, probe(state, params))
+        return v, NesterovState(v, probe(state, params), grad)
 
     return Optimizer(init, update, _plain_lr, probe=probe, elementwise=True)
 
@@ -287,67 +297,97 @@ def adam(
 
 
 class NewtonState(NamedTuple):
-    singular: np.ndarray  # (B,) True once a run met a singular Hessian
-    eigenvalues: np.ndarray  # (B, 2) of the Hessian used at the last step
+    singular: np.ndarray  # (B,) True once a run met a singular (damped) Hessian
+    eigenvalues: np.ndarray  # (B, 2) of the Hessian H at the last step (before damping)
+    capped: np.ndarray  # (B,) True when the last step was shortened to max_step
 
 
-def _solve_2x2(h: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """h^-1 g for a batch of 2x2 systems; the determinant is returned for the singularity test."""
-    a, b, c, d = h[..., 0, 0], h[..., 0, 1], h[..., 1, 0], h[..., 1, 1]
-    det = a * d - b * c
-    safe = np.where(det == 0, 1.0, det)
-    out = np.stack([(d * g[..., 0] - b * g[..., 1]) / safe, (a * g[..., 1] - c * g[..., 0]) / safe], axis=-1)
-    return out, det
-
-
-# A Hessian whose smallest |eigenvalue| is below this times max(1, largest) is singular.
+# A damped Hessian whose smallest |eigenvalue| is below this times max(1, largest |eigenvalue|)
+# is singular (the max with 1: on a nearly flat patch every curvature counts as zero, not
+# only the small ones relative to the largest).
 SINGULAR_TOL = 1e-10
 
 
-def _newton(lr: float, saddle_free: bool, tol: float = SINGULAR_TOL) -> Optimizer:
+def check_damping(damping):
+    return _check("damping", damping, 0.0, 1e6, False, False)
+
+
+def check_max_step(max_step):
+    """A step cap: positive, and ``inf`` (no cap) allowed."""
+    v = np.asarray(max_step, dtype=np.float64)
+    if not np.all((v > 0) & ~np.isnan(v)):
+        bad = v[~((v > 0) & ~np.isnan(v))].flat[0] if v.ndim else v
+        raise ValueError(f"Invalid max_step: {float(bad):g} (allowed range (0, inf])")
+    return float(v) if v.ndim == 0 else v
+
+
+def _newton(lr, damping, max_step, saddle_free: bool, tol: float = SINGULAR_TOL) -> Optimizer:
     check_lr(lr)
+    check_damping(damping)
+    check_max_step(max_step)
 
     def init(params):
-        return NewtonState(np.zeros(params.shape[:-1], dtype=bool), np.zeros_like(params))
+        b = params.shape[:-1]
+        return NewtonState(np.zeros(b, dtype=bool), np.zeros_like(params), np.zeros(b, dtype=bool))
 
     def update(grad, state, params, lr, oracle):
         h = oracle.hessian(params)
         finite = np.all(np.isfinite(h), axis=(-2, -1))
         h = np.where(finite[..., None, None], h, 0.0)
         vals, vecs = np.linalg.eigh(h)
-        if saddle_free:
-            # |H| = V |Lambda| V^T: same axes, every curvature made positive,
-            # so the step always goes downhill.
-            h = np.einsum("...ik,...k,...jk->...ij", vecs, np.abs(vals), vecs)
-        scale = np.maximum(np.abs(vals).max(axis=-1), 1.0)
-        singular = (np.abs(vals).min(axis=-1) <= tol * scale) | ~finite
-        direction, _ = _solve_2x2(h, grad)
-        step = np.where(singular[..., None], 0.0, -lr * direction)
-        return step, NewtonState(state.singular | singular, vals)
+        # H = V diag(vals) V^T; the step uses V diag(curv) V^T with each curvature
+        # made positive (saddle-free: |vals|, so negative curvature is walked down)
+        # and shifted by the damping lambda (Levenberg-Marquardt; Dauphin et al.'s |H| + lambda I).
+        curv = (np.abs(vals) if saddle_free else vals) + damping  # damping: a float or (B, 2)
+        scale = np.maximum(np.abs(curv).max(axis=-1), 1.0)
+        singular = (np.abs(curv).min(axis=-1) <= tol * scale) | ~finite
+        safe = np.where(singular[..., None], 1.0, curv)
+        coords = np.einsum("...ik,...i->...k", vecs, grad) / safe  # V^T g / curv
+        step = -lr * np.einsum("...ik,...k->...i", vecs, coords)
+        length = np.sqrt(step[..., 0] ** 2 + step[..., 1] ** 2)
+        cap = max_step if np.ndim(max_step) == 0 else max_step[..., 0]
+        capped = length > cap
+        step = step * np.where(capped, cap / np.where(capped, length, 1.0), 1.0)[..., None]
+        step = np.where(singular[..., None], 0.0, step)
+        return step, NewtonState(state.singular | singular, vals, capped & ~singular)
 
     return Optimizer(init, update, None)
 
 
-def newton(lr: float = 1.0) -> Optimizer:
-    r"""Newton's method: jump to the stationary point of the local quadratic model.
+# The Newton methods' defaults: a small damping (|H| + 1e-3 I keeps a nearly flat or
+# nearly singular Hessian from sending the point millions of units away) and a step cap.
+NEWTON_DAMPING, NEWTON_MAX_STEP = 1e-3, 10.0
 
-    .. math:: x_{t+1} = x_t - \eta\, H(x_t)^{-1} g_t, \qquad \eta = 1 \text{ by default}
 
-    It seeks zero gradient, not low loss, so a saddle attracts it. A Hessian
-    whose smallest |eigenvalue| is below ``SINGULAR_TOL`` times max(1, largest)
-    stops the run with status ``singular_hessian``.
+def newton(lr: float = 1.0, damping: float = NEWTON_DAMPING, max_step: float = NEWTON_MAX_STEP) -> Optimizer:
+    r"""Newton's method: jump to the stationary point of the local quadratic model (damped, capped).
+
+    .. math::
+        d_t = -\eta\, (H(x_t) + \lambda I)^{-1} g_t, \qquad
+        x_{t+1} = x_t + d_t \min\!\left(1, \frac{R}{\lVert d_t \rVert}\right)
+
+    with ``lr`` = eta (1 by default), ``damping`` = lambda (Levenberg-Marquardt)
+    and ``max_step`` = R. ``damping=0, max_step=inf`` is the classic undamped
+    Newton step ``-H^{-1} g``, which lands on a quadratic's stationary point in
+    one step. It seeks zero gradient, not low loss, so a saddle attracts it. A
+    damped Hessian whose smallest |eigenvalue| is below ``SINGULAR_TOL`` times
+    max(1, largest) stops the run with status ``singular_hessian``.
     """
-    return _newton(lr, saddle_free=False)
+    return _newton(lr, damping, max_step, saddle_free=False)
 
 
-def saddle_free_newton(lr: float = 1.0) -> Optimizer:
-    r"""Saddle-free Newton: Newton's step with the Hessian's eigenvalues replaced by their magnitudes.
+def saddle_free_newton(lr: float = 1.0, damping: float = NEWTON_DAMPING, max_step: float = NEWTON_MAX_STEP) -> Optimizer:
+    r"""Saddle-free Newton (Dauphin et al., 2014): Newton's step with |eigenvalues|, damped and capped.
 
-    .. math:: H = V \Lambda V^\top, \quad |H| = V |\Lambda| V^\top, \quad x_{t+1} = x_t - \eta\, |H(x_t)|^{-1} g_t
+    .. math::
+        H = V \Lambda V^\top, \quad d_t = -\eta\, (V |\Lambda| V^\top + \lambda I)^{-1} g_t, \quad
+        x_{t+1} = x_t + d_t \min\!\left(1, \frac{R}{\lVert d_t \rVert}\right)
 
     Along negative curvature it moves downhill instead of toward the saddle.
+    ``damping`` is Dauphin et al.'s lambda; ``damping=0, max_step=inf`` is the
+    undamped form.
     """
-    return _newton(lr, saddle_free=True)
+    return _newton(lr, damping, max_step, saddle_free=True)
 
 
 class LBFGSState(NamedTuple):
@@ -355,7 +395,8 @@ class LBFGSState(NamedTuple):
     y: np.ndarray  # (B, m, 2) ring buffer of gradient changes g_{k+1} - g_k
     rho: np.ndarray  # (B, m) 1 / (y . s); 0 marks an empty slot
     count: np.ndarray  # (B,) pairs stored so far (the newest is at (count - 1) % m)
-    prev_grad: np.ndarray  # (B, 2) gradient at the current point, from the last step
+    prev_grad: np.ndarray  # (B, 2) the gradient seen at the last step (NaN before the first)
+    last_step: np.ndarray  # (B, 2) the last step taken, waiting for its gradient change (0: none)
     step_length: np.ndarray  # (B,) alpha accepted by the last line search (0: none found)
 
     recorded = ("count", "step_length")  # the ring buffers are not worth a history
@@ -373,11 +414,16 @@ def lbfgs(lr: float = 1.0, memory: int = 10) -> Optimizer:
         x_{k+1} = x_k + \alpha_k d_k
 
     where ``alpha_k`` is the first of ``lr, lr/2, lr/4, ...`` (30 tries) with
-    ``f(x + alpha d) <= f(x) + c1 * alpha * g.d``, ``c1 = 1e-4``. Each accepted iterate is one
-    point of the path. A pair with ``y.s <= 0`` is not stored (it would break
-    positive definiteness); when ``d`` is not a descent direction or no step is
-    accepted, the memory is cleared and the next step starts again from
-    ``-g``. With no memory, the first step is ``-g`` scaled to at most unit length.
+    ``f(x + alpha d) <= f(x) + c1 * alpha * g.d``, ``c1 = 1e-4``. Each accepted
+    iterate is one point of the path, and each step evaluates one gradient: the
+    pair ``s = x_{k+1} - x_k``, ``y = g_{k+1} - g_k`` is stored when the next
+    step's gradient arrives. With noise, the line search compares the values of
+    the step's own sample of the loss and ``y`` mixes two samples, as torch's
+    ``LBFGS`` does when each ``step()`` gets a new mini-batch. A pair with
+    ``y.s <= 0`` is not stored (it would break positive definiteness); when ``d``
+    is not a descent direction or no step is accepted, the memory is cleared and
+    the next step starts again from ``-g``. With no memory, the first step is
+    ``-g`` scaled to at most unit length.
     """
     check_lr(lr)
     if isinstance(memory, bool) or not (isinstance(memory, (int, np.integer)) and 1 <= memory <= 50):
@@ -394,6 +440,7 @@ def lbfgs(lr: float = 1.0, memory: int = 10) -> Optimizer:
             rho=np.zeros((b, m)),
             count=np.zeros(b, dtype=np.int64),
             prev_grad=np.full_like(params, np.nan),
+            last_step=np.zeros_like(params),
             step_length=np.zeros(b),
         )
 
@@ -421,7 +468,24 @@ def lbfgs(lr: float = 1.0, memory: int = 10) -> Optimizer:
         first = -g / np.maximum(gnorm, 1.0)[:, None]
         return np.where((state.count == 0)[:, None], first, d)
 
+    def remember(grad, state):
+        """The state with the last step's (s, y) pair stored, when it keeps H_k positive definite."""
+        s = state.last_step
+        y = grad - state.prev_grad
+        sy = np.einsum("bi,bi->b", s, y)
+        pending = np.any(s != 0, axis=-1) & np.all(np.isfinite(y), axis=-1)
+        keep = pending & (sy > 1e-12 * np.maximum(np.linalg.norm(s, axis=-1) * np.linalg.norm(y, axis=-1), 1e-300))
+        slot = state.count % m
+        rows = np.arange(s.shape[0])
+        new_s, new_y, new_rho = state.s.copy(), state.y.copy(), state.rho.copy()
+        new_s[rows[keep], slot[keep]] = s[keep]
+        new_y[rows[keep], slot[keep]] = y[keep]
+        new_rho[rows[keep], slot[keep]] = 1.0 / sy[keep]
+        count = np.where(keep, state.count + 1, state.count)
+        return state._replace(s=new_s, y=new_y, rho=new_rho, count=count)
+
     def update(grad, state, params, lr, oracle):
+        state = remember(grad, state)
         d = direction(grad, state)
         slope = np.einsum("bi,bi->b", grad, d)
         descent = slope < 0
@@ -436,21 +500,11 @@ def lbfgs(lr: float = 1.0, memory: int = 10) -> Optimizer:
         first = np.argmax(armijo, axis=1)
         alpha = np.where(found, lr[:, 0] * alphas[first], 0.0)
         step = alpha[:, None] * d
-        new_grad = oracle.grad(params + step)
-        s, y = step, new_grad - grad
-        sy = np.einsum("bi,bi->b", s, y)
-        keep = found & (sy > 1e-12 * np.maximum(np.linalg.norm(s, axis=-1) * np.linalg.norm(y, axis=-1), 1e-300))
-        slot = state.count % m
-        rows = np.arange(params.shape[0])
-        new_s, new_y, new_rho = state.s.copy(), state.y.copy(), state.rho.copy()
-        new_s[rows[keep], slot[keep]] = s[keep]
-        new_y[rows[keep], slot[keep]] = y[keep]
-        new_rho[rows[keep], slot[keep]] = 1.0 / sy[keep]
-        count = np.where(keep, state.count + 1, state.count)
-        # A failed search or a non-descent direction: forget the history.
+        # A failed search or a non-descent direction: forget the history (and this step's pair).
         reset = ~found | ~descent
-        count = np.where(reset, 0, count)
-        new_rho = np.where(reset[:, None], 0.0, new_rho)
-        return step, LBFGSState(new_s, new_y, new_rho, count, new_grad, alpha)
+        count = np.where(reset, 0, state.count)
+        rho = np.where(reset[:, None], 0.0, state.rho)
+        last = np.where(reset[:, None], 0.0, step)
+        return step, state._replace(rho=rho, count=count, prev_grad=grad, last_step=last, step_length=alpha)
 
     return Optimizer(init, update, None)

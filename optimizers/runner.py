@@ -187,15 +187,34 @@ def _scalar(v):
 
 
 class _Oracle:
-    """The landscape as the optimizer sees it: f exact, gradients with optional Gaussian noise."""
+    """The landscape as the optimizer sees it at one step: the loss of that step's random sample.
 
-    def __init__(self, landscape, noise: float, rng: np.random.Generator):
+    The noise model (simulated mini-batches): step k sees
+    ``f_k(x) = f(x) + noise * xi_k . x`` with ``xi_k ~ N(0, I)``, a random linear
+    tilt of the loss, so its gradient is ``grad f(x) + noise * xi_k`` (Gaussian
+    gradient noise) and its Hessian is exactly ``H``. Every evaluation within step
+    k (the gradient, wherever the rule takes it; L-BFGS's line-search values) sees
+    the same sample, as one mini-batch per ``optimizer.step()`` does in torch.
+    ``xi_k`` is draw pair (2k, 2k+1) of ``np.random.default_rng(seed)``: with the
+    same seed every optimizer, and every run of a batch, sees the same sequence.
+    """
+
+    def __init__(self, landscape, noise: float, draws: "_Draws"):
         self.landscape = landscape
         self.noise = noise
-        self.rng = rng
+        self.draws = draws
+        self.tilt = None  # noise * xi_k for the step being taken, (B, 2); None without noise
+
+    def at_step(self, k: int) -> None:
+        if self.noise > 0:
+            self.tilt = self.noise * self.draws.batch(k)
 
     def f(self, points):
-        return self.landscape.f(points)
+        value = self.landscape.f(points)
+        if self.tilt is None:
+            return value
+        tilt = self.tilt.reshape(self.tilt.shape[:1] + (1,) * (points.ndim - 2) + (2,))
+        return value + (points * tilt).sum(axis=-1)
 
     def grad(self, points):
         return self.add_noise(self.landscape.grad(points))
@@ -204,16 +223,28 @@ class _Oracle:
         return self.landscape.hessian(points)
 
     def add_noise(self, g):
-        if self.noise > 0:
-            return g + self.noise * self.rng.standard_normal(g.shape)
-        return g
+        return g if self.tilt is None else g + self.tilt
 
-    def add_noise_at(self, g0: float, g1: float) -> tuple[float, float]:
-        """:meth:`add_noise` for one gradient given as two floats: the same draws, in the same order."""
-        if self.noise > 0:
-            e = self.rng.standard_normal(2)
-            return g0 + self.noise * e[0], g1 + self.noise * e[1]
-        return g0, g1
+
+class _Draws:
+    """The noise draws: ``xi_k`` for every step and run, one generator per distinct seed.
+
+    ``seeds`` holds each run's seed (B,); runs that share a seed share the sequence.
+    """
+
+    def __init__(self, seeds: np.ndarray, steps: int, noise: float):
+        self.unique, self.index = np.unique(seeds, return_inverse=True) if noise > 0 else (np.zeros(0), None)
+        # (steps, U, 2): draw pair (2k, 2k+1) of seed u's generator at [k, u].
+        self.table = np.stack(
+            [np.random.default_rng(int(s)).standard_normal((steps, 2)) for s in self.unique], axis=1
+        ) if noise > 0 else None
+
+    def batch(self, k: int) -> np.ndarray:
+        return self.table[k][self.index]
+
+    def single(self) -> list[tuple[float, float]]:
+        """Run 0's draws as (float, float) per step, for the single-run path."""
+        return [(float(a), float(b)) for a, b in self.table[:, self.index[0]]]
 
 
 def _where(mask: np.ndarray, new, old):
@@ -250,8 +281,12 @@ def run_batch(
 
         run_batch(surface, "adam", (-1.5, 2), 500, lr=lrs[:, None], beta1=b1s[None, :])
 
-    ``noise`` adds N(0, noise^2) to every gradient the optimizer sees (simulated
-    mini-batches; ``seed`` makes it reproducible). ``history=False`` keeps only
+    ``noise`` > 0 makes every step see a random sample of the loss (simulated
+    mini-batches, see :class:`_Oracle`): its gradient carries N(0, noise^2 I)
+    noise, the same at step k for every optimizer with the same ``seed``. ``seed``
+    (an int, or an int array that broadcasts to the batch shape, one seed per run)
+    makes it reproducible; a run of a batch sees exactly the noise that
+    :func:`run` with its seed sees. ``history=False`` keeps only
     the final points, losses and statuses (what a sweep needs, and much less
     memory). ``average`` ("polyak" or "ema") also records averaged iterates.
     """
@@ -269,7 +304,8 @@ def run_batch(
     if not np.all(np.isfinite(starts)):
         raise ValueError("Invalid start: every coordinate must be a finite number")
     numeric = {k: v for k, v in hyperparameters.items() if k not in ("bias_correction", "memory")}
-    shape = np.broadcast_shapes(starts.shape[:-1], *(np.shape(v) for v in numeric.values()))
+    seeds = _check_seeds(seed)
+    shape = np.broadcast_shapes(starts.shape[:-1], np.shape(seeds), *(np.shape(v) for v in numeric.values()))
     b = int(np.prod(shape))
     x = np.broadcast_to(starts, shape + (2,)).reshape(b, 2).copy()
     # Each setting as a contiguous (B, 2) array, the shape of the points:
@@ -279,8 +315,8 @@ def run_batch(
     opt = make(name, **settings)
     base_lr = flat.get("lr", np.full((b, 2), float(allowed.get("lr", 1.0))))
     factors = (schedule or constant())(np.arange(steps))
-    rng = np.random.default_rng(seed)
-    oracle = _Oracle(landscape, float(noise), rng)
+    draws = _Draws(np.broadcast_to(seeds, shape).reshape(b), steps, float(noise))
+    oracle = _Oracle(landscape, float(noise), draws)
 
     with np.errstate(all="ignore"):  # divergence is detected and reported, not warned about
         result = None
@@ -289,7 +325,6 @@ def run_batch(
             single = make(name, **{k: float(np.ravel(v)[0]) if k in numeric else v for k, v in hyperparameters.items()})
             result = _single_loop(landscape, single, oracle, x, base_lr, factors, steps, tol, history)
         if result is None:
-            oracle.rng = np.random.default_rng(seed)  # the single-run path may have drawn noise
             result = _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history)
     codes, stops, x, loss, g, hist, state_fields = result
 
@@ -347,9 +382,9 @@ def _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history):
             active &= ~converged
             if not np.count_nonzero(active):
                 break
-        seen = oracle.add_noise(g)
-        if opt.probe is not None:  # drawn after the noise above, as the single-run path does
-            seen = oracle.grad(opt.probe(state, x))
+        oracle.at_step(t)
+        # One gradient per step: at the rule's probe point (Nesterov's look-ahead) or at x.
+        seen = oracle.grad(opt.probe(state, x)) if opt.probe is not None else oracle.add_noise(g)
         update, new_state = opt.update(seen, state, x, base_lr * factors[t], oracle)
         x_new = x + update
         loss_new, g_new = landscape.value_and_grad(x_new)
@@ -417,6 +452,7 @@ def _single_loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, histor
     tol_sq = tol * tol
     probe = opt.probe
     update = opt.update
+    tilts = [(oracle.noise * a, oracle.noise * b) for a, b in oracle.draws.single()] if oracle.noise > 0 else None
     try:
         loss, g0, g1 = landscape.value_and_grad_at(x0, x1)
         rows = [(x0, x1, loss, g0, g1, states)]
@@ -429,9 +465,10 @@ def _single_loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, histor
                 code, stop = _CONVERGED, t
                 break
             s0, s1 = states
-            h0, h1 = oracle.add_noise_at(g0, g1)
-            if probe is not None:
-                h0, h1 = oracle.add_noise_at(*landscape.grad_at(probe(s0, x0), probe(s1, x1)))
+            h0, h1 = landscape.grad_at(probe(s0, x0), probe(s1, x1)) if probe is not None else (g0, g1)
+            if tilts is not None:  # the same sums as _Oracle.add_noise
+                e0, e1 = tilts[t]
+                h0, h1 = h0 + e0, h1 + e1
             lr = lrs[t]
             u0, s0 = update(h0, s0, x0, lr, None)
             u1, s1 = update(h1, s1, x1, lr, None)
@@ -520,6 +557,18 @@ def _average(points: np.ndarray, stops: np.ndarray, kind: str, decay: float) -> 
     for k in range(1, points.shape[0]):
         out[k] = decay * out[k - 1] + (1 - decay) * points[k]
     return out
+
+
+def _check_seeds(seed) -> np.ndarray:
+    """Seeds as an int64 array; None draws one (a run that cannot be repeated)."""
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**62))
+    v = np.asarray(seed)
+    if v.dtype == bool or not np.issubdtype(v.dtype, np.number):
+        raise ValueError(f"Invalid seed: {seed!r} (whole numbers >= 0)")
+    if not np.all(np.isfinite(v)) or np.any(v < 0) or np.any(v != np.floor(v)) or np.any(v >= 2**63):
+        raise ValueError(f"Invalid seed: {seed!r} (whole numbers >= 0)")
+    return v.astype(np.int64)
 
 
 def _check_steps(steps) -> int:

@@ -186,10 +186,13 @@ def test_nesterov_differs_from_heavy_ball():
     assert not np.allclose(a.points[2:], b.points[2:], rtol=1e-9, atol=0)
 
 
+UNDAMPED = {"damping": 0.0, "max_step": math.inf}  # the classic Newton step
+
+
 @pytest.mark.parametrize("cond, angle, start", [(10.0, 0.0, (3.0, -2.5)), (20.0, 35.0, (3.0, -2.5)), (100.0, -80.0, (-1.0, 2.9))])
 def test_newton_solves_a_quadratic_in_one_step(cond, angle, start):
     surface = landscapes.get("bowl", condition=cond, angle=angle)
-    traj = optimizers.run(surface, "newton", start=start, steps=10)
+    traj = optimizers.run(surface, "newton", start=start, steps=10, **UNDAMPED)
     np.testing.assert_allclose(traj.points[1], [0.0, 0.0], atol=1e-12)
     assert traj.status == "converged"
     assert traj.steps == 1
@@ -197,24 +200,24 @@ def test_newton_solves_a_quadratic_in_one_step(cond, angle, start):
 
 def test_newton_damped_step_and_step_on_rosenbrock():
     surface = landscapes.get("bowl", condition=20.0, angle=35.0)
-    traj = optimizers.run(surface, "newton", start=(3.0, -2.5), steps=3, lr=0.5, tol=0.0)
+    traj = optimizers.run(surface, "newton", start=(3.0, -2.5), steps=3, lr=0.5, tol=0.0, **UNDAMPED)
     np.testing.assert_allclose(traj.points, [[3.0, -2.5], [1.5, -1.25], [0.75, -0.625], [0.375, -0.3125]], rtol=1e-12)
     # One Newton step on Rosenbrock from (-1.5, 2): p - H^-1 g with the hand Hessian.
     x, y = -1.5, 2.0
     h, g = rosen_hess(x, y), np.array(rosen_grad(x, y))
     det = h[0, 0] * h[1, 1] - h[0, 1] ** 2
     expected = np.array([x, y]) - np.array([h[1, 1] * g[0] - h[0, 1] * g[1], h[0, 0] * g[1] - h[0, 1] * g[0]]) / det
-    traj = optimizers.run(ROSEN, "newton", start=(x, y), steps=1)
+    traj = optimizers.run(ROSEN, "newton", start=(x, y), steps=1, **UNDAMPED)
     np.testing.assert_allclose(traj.points[1], expected, rtol=1e-12)
 
 
 def test_newton_is_attracted_by_a_saddle_and_saddle_free_newton_is_not():
     saddle = landscapes.get("saddle")  # f = x^2 - y^2, H = diag(2, -2)
-    newton = optimizers.run(saddle, "newton", start=(1.0, 0.5), steps=5)
+    newton = optimizers.run(saddle, "newton", start=(1.0, 0.5), steps=5, **UNDAMPED)
     np.testing.assert_allclose(newton.points[1], [0.0, 0.0], atol=1e-15)
     assert newton.status == "converged"
     # |H| = 2 I, so the step is -g / 2 = (-x, +y): y doubles, away from the saddle.
-    sfn = optimizers.run(saddle, "saddle_free_newton", start=(1.0, 0.5), steps=3, tol=0.0)
+    sfn = optimizers.run(saddle, "saddle_free_newton", start=(1.0, 0.5), steps=3, tol=0.0, **UNDAMPED)
     np.testing.assert_allclose(sfn.points, [[1.0, 0.5], [0.0, 1.0], [0.0, 2.0], [0.0, 4.0]], atol=1e-15)
     assert np.all(np.diff(sfn.losses) < 0)
 
@@ -396,9 +399,9 @@ def test_every_advertised_hyperparameter_can_be_passed_at_its_default(name):
 @pytest.mark.parametrize("hp", ["backtrack", "max_halvings", "c1", "tol"])
 def test_fixed_internals_are_not_hyperparameters(hp):
     # The line search and Newton's singularity threshold are fixed and
-    # documented; only lr and memory are L-BFGS's choices, only lr Newton's.
+    # documented; only lr and memory are L-BFGS's choices, lr, damping and the step cap Newton's.
     assert optimizers.defaults("lbfgs") == {"lr": 1.0, "memory": 10}
-    assert optimizers.defaults("newton") == {"lr": 1.0}
+    assert optimizers.defaults("newton") == {"lr": 1.0, "damping": 1e-3, "max_step": 10.0}
     name = "newton" if hp == "tol" else "lbfgs"
     with pytest.raises(ValueError, match=hp if hp != "tol" else "tol"):
         optimizers.make(name, **{hp: 0.1})
@@ -410,5 +413,49 @@ def test_newton_singularity_threshold_is_relative_and_tiny():
     fxx = (2 / 16) * (1 - 2 * 196 / 16) * math.exp(-196 / 16)
     assert 1e-10 < abs(fxx) < 1e-3
     plateau = landscapes.get("plateau")
-    traj = optimizers.run(plateau, "newton", start=(14.0, 1.0), steps=1, tol=0.0)
+    traj = optimizers.run(plateau, "newton", start=(14.0, 1.0), steps=1, tol=0.0, **UNDAMPED)
     assert traj.status != "singular_hessian" and traj.steps == 1
+
+
+def test_newton_damping_shifts_the_curvatures_by_lambda():
+    # bowl kappa=10, angle 0: H = diag(1, 10), g at (3, -2.5) = (3, -25).
+    # (H + lam I)^-1 g = (3 / (1 + lam), -25 / (10 + lam)); saddle-free the same (H > 0).
+    surface = landscapes.get("bowl", condition=10.0, angle=0.0)
+    for lam in (1e-3, 0.5, 4.0):
+        for name in ("newton", "saddle_free_newton"):
+            traj = optimizers.run(surface, name, start=(3.0, -2.5), steps=1, damping=lam, max_step=math.inf, tol=0.0)
+            np.testing.assert_allclose(traj.points[1], [3.0 - 3.0 / (1 + lam), -2.5 + 25.0 / (10 + lam)], rtol=1e-12)
+    # On the saddle x^2 - y^2 (H = diag(2, -2)): Newton uses H + lam I = diag(2 + lam, lam - 2),
+    # saddle-free |H| + lam I = diag(2 + lam, 2 + lam). g at (1, 0.5) = (2, -1).
+    saddle = landscapes.get("saddle")
+    lam = 0.5
+    n = optimizers.run(saddle, "newton", start=(1.0, 0.5), steps=1, damping=lam, max_step=math.inf, tol=0.0)
+    np.testing.assert_allclose(n.points[1], [1 - 2 / 2.5, 0.5 + 1 / (lam - 2)], rtol=1e-12)
+    f = optimizers.run(saddle, "saddle_free_newton", start=(1.0, 0.5), steps=1, damping=lam, max_step=math.inf, tol=0.0)
+    np.testing.assert_allclose(f.points[1], [1 - 2 / 2.5, 0.5 + 1 / 2.5], rtol=1e-12)
+
+
+def test_newton_step_is_capped_at_max_step():
+    # Undamped, the bowl jump from (3, -2.5) has length sqrt(3^2 + 2.5^2) = 3.905; a cap of 1
+    # keeps its direction and makes it 1 long, and the state says it was capped.
+    surface = landscapes.get("bowl", condition=10.0, angle=0.0)
+    traj = optimizers.run(surface, "newton", start=(3.0, -2.5), steps=1, damping=0.0, max_step=1.0, tol=0.0)
+    norm = math.hypot(3.0, 2.5)
+    np.testing.assert_allclose(traj.updates[0], [-3.0 / norm, 2.5 / norm], rtol=1e-12)
+    assert bool(traj.state["capped"][1]) and not bool(traj.state["capped"][0])
+
+
+def test_damped_capped_newton_stays_near_where_the_undamped_one_flies_off():
+    # Issue 13 point 11: near det H = 0 the undamped step is millions of units long.
+    # Rosenbrock's det H = 80000 (y - x^2) + 400 ... vanishes on y = x^2 + 1/200.
+    x = 0.3
+    start = (x, x * x + 0.005 + 1e-9)
+    wild = optimizers.run(ROSEN, "newton", start=start, steps=1, tol=0.0, **UNDAMPED)
+    assert np.linalg.norm(wild.updates[0]) > 1e4
+    tame = optimizers.run(ROSEN, "newton", start=start, steps=1, tol=0.0)  # defaults
+    assert np.linalg.norm(tame.updates[0]) <= 10.0 + 1e-12
+    for name in ("newton", "saddle_free_newton"):
+        with pytest.raises(ValueError, match="max_step"):
+            optimizers.make(name, max_step=0.0)
+        with pytest.raises(ValueError, match="damping"):
+            optimizers.make(name, damping=-1.0)

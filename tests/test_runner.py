@@ -22,6 +22,7 @@ ROSEN = landscapes.get("rosenbrock")
 BOWL = landscapes.get("bowl", condition=10.0, angle=0.0)  # f = (x^2 + 10 y^2) / 2, g = (x, 10 y)
 MONKEY = landscapes.get("monkey_saddle")
 PLATEAU = landscapes.get("plateau")
+UNDAMPED = {"damping": 0.0, "max_step": math.inf}  # the classic Newton step
 
 
 def _bowl_grad(x, y):
@@ -67,7 +68,7 @@ def test_newton_effective_lr_is_update_over_gradient():
 
 
 def test_converged_status_and_message():
-    traj = optimizers.run(BOWL, "newton", start=(3.0, -2.0), steps=20)
+    traj = optimizers.run(BOWL, "newton", start=(3.0, -2.0), steps=20, **UNDAMPED)
     assert traj.status == "converged"
     assert traj.steps == 1
     assert traj.message.startswith("Converged at step 1:") and "1e-06" in traj.message
@@ -141,30 +142,33 @@ def test_batch_with_some_runs_diverging():
 @pytest.mark.parametrize("name", ["newton", "saddle_free_newton"])
 def test_singular_hessian_on_rosenbrock(name):
     # H(0, y) = diag(2 - 400 y, 200): singular at y = 1/200, where g = (0, 1) != 0.
-    traj = optimizers.run(ROSEN, name, start=(0.0, 0.005), steps=10)
+    traj = optimizers.run(ROSEN, name, start=(0.0, 0.005), steps=10, **UNDAMPED)
     assert traj.status == "singular_hessian"
     assert traj.steps == 0
     np.testing.assert_array_equal(traj.points, [[0.0, 0.005]])
     assert "Hessian is singular" in traj.message
+    # Damped (the default), the same start takes a finite step no longer than the cap.
+    damped = optimizers.run(ROSEN, name, start=(0.0, 0.005), steps=1, tol=0.0)
+    assert damped.status == "max_steps" and 0 < np.linalg.norm(damped.updates[0]) <= 10.0
 
 
 @pytest.mark.parametrize("name", ["newton", "saddle_free_newton"])
 def test_singular_hessian_on_the_flat_valley(name):
     # fxx = (2/w^2)(1 - 2x^2/w^2) exp(-x^2/w^2) vanishes at x = w / sqrt(2); fyy = 1.
     w = 4.0
-    traj = optimizers.run(PLATEAU, name, start=(w / math.sqrt(2), 1.0), steps=10)
+    traj = optimizers.run(PLATEAU, name, start=(w / math.sqrt(2), 1.0), steps=10, **UNDAMPED)
     assert traj.status == "singular_hessian" and traj.steps == 0
 
 
 def test_newton_halves_toward_the_monkey_saddle_then_meets_a_singular_hessian():
     # f = x^3 - 3xy^2 is homogeneous of degree 3, so a Newton step maps p to p / 2.
-    traj = optimizers.run(MONKEY, "newton", start=(0.5, 0.1), steps=100)
+    traj = optimizers.run(MONKEY, "newton", start=(0.5, 0.1), steps=100, **UNDAMPED)
     expected = np.array([[0.5, 0.1]]) / 2.0 ** np.arange(traj.steps + 1)[:, None]
     np.testing.assert_allclose(traj.points, expected, rtol=1e-12)
     assert traj.status == "converged"  # |g| = 3 |p|^2 < 1e-6
     assert 3 * 0.26 / 4**traj.steps < 1e-6 <= 3 * 0.26 / 4 ** (traj.steps - 1)
     # With convergence switched off, the eigenvalues +-6|p| fall below 1e-10 and the run stops.
-    traj = optimizers.run(MONKEY, "newton", start=(0.5, 0.1), steps=100, tol=0.0)
+    traj = optimizers.run(MONKEY, "newton", start=(0.5, 0.1), steps=100, tol=0.0, **UNDAMPED)
     assert traj.status == "singular_hessian"
     p = traj.points[-1]
     assert 6 * math.hypot(*p) <= 1e-10 < 6 * math.hypot(*traj.points[-2])
@@ -208,10 +212,33 @@ def test_recorded_gradients_are_exact_under_noise_and_noise_has_the_right_size()
     assert abs(np.corrcoef(noise[:, 0], noise[:, 1])[0, 1]) < 0.1
 
 
-def test_runs_in_a_batch_get_independent_noise():
-    batch = optimizers.run_batch(BOWL, "sgd", np.array([[-3.0, 1.5], [-3.0, 1.5]]), 10, lr=0.05, noise=0.5, seed=3)
-    a, b = batch.trajectory(0), batch.trajectory(1)
-    assert not np.allclose(a.points[1:], b.points[1:])
+def test_noise_follows_the_seed_in_a_batch_as_in_run():
+    # The rule: a run's noise is fixed by its seed alone. Runs of a batch that share a
+    # seed share the sequence; a seed per run gives each its own, equal to run()'s.
+    starts = np.array([[-3.0, 1.5], [-3.0, 1.5], [-3.0, 1.5]])
+    shared = optimizers.run_batch(BOWL, "sgd", starts, 10, lr=0.05, noise=0.5, seed=3)
+    single = optimizers.run(BOWL, "sgd", start=(-3.0, 1.5), steps=10, lr=0.05, noise=0.5, seed=3)
+    for i in range(3):
+        np.testing.assert_array_equal(shared.trajectory(i).points, single.points)
+    own = optimizers.run_batch(BOWL, "sgd", starts, 10, lr=0.05, noise=0.5, seed=np.array([3, 4, 5]))
+    for i, seed in enumerate((3, 4, 5)):
+        alone = optimizers.run(BOWL, "sgd", start=(-3.0, 1.5), steps=10, lr=0.05, noise=0.5, seed=seed)
+        np.testing.assert_allclose(own.trajectory(i).points, alone.points, rtol=1e-15, atol=1e-15)
+    assert not np.allclose(own.trajectory(0).points[1:], own.trajectory(1).points[1:])
+
+
+def test_every_optimizer_sees_the_seeds_draws_at_each_step():
+    # Step k's noise is draw pair (2k, 2k+1) of default_rng(seed), whatever the rule:
+    # SGD's seen gradient is -(x_{k+1} - x_k) / lr; Nesterov's, recorded in its state,
+    # minus the exact gradient at its look-ahead point, is the same noise.
+    sigma, lr, steps, seed = 0.7, 0.01, 6, 11
+    xi = sigma * np.random.default_rng(seed).standard_normal((steps, 2))
+    sgd = optimizers.run(BOWL, "sgd", start=(-3.0, 1.5), steps=steps, lr=lr, noise=sigma, seed=seed, tol=0.0)
+    np.testing.assert_allclose(-sgd.updates / lr - sgd.gradients[:-1], xi, atol=1e-9)
+    nes = optimizers.run(BOWL, "nesterov", start=(-3.0, 1.5), steps=steps, lr=lr, noise=sigma, seed=seed, tol=0.0)
+    look = nes.state["lookahead"][1:]
+    exact = np.stack([look[:, 0], 10.0 * look[:, 1]], axis=-1)  # bowl kappa = 10: grad = (x, 10 y)
+    np.testing.assert_allclose(nes.state["lookahead_grad"][1:] - exact, xi, atol=1e-9)
 
 
 # -- averaging -----------------------------------------------------------------------
