@@ -10,7 +10,7 @@ lesson to it); the "what to notice" line that states them is in the language cat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
 
 import numpy as np
@@ -27,6 +27,7 @@ class RunSpec:
     noise: float = 0.0
     seed: int = 0
     average: str = "none"
+    start: tuple[float, float] | None = None  # this run's own start (default: the panel's)
 
 
 @dataclass(frozen=True)
@@ -47,21 +48,28 @@ class Lesson:
     key: str
     claims: tuple[str, ...]  # ids from the lecture notes: C1..C14, H1..H3
     panels: tuple[Panel, ...]
-    measure: Callable[[list[list]], dict[str, float]]  # trajectories per panel -> numbers
+    measure: Callable[[list[list], tuple[Panel, ...]], dict[str, float]]  # (trajectories per panel, panels) -> numbers
     effect: Callable[[dict[str, float]], bool]
     link: str = "playground"  # the page the preset opens
 
 
+def surface(panel: Panel):
+    return landscapes.get(panel.landscape, **panel.params)
+
+
+def _schedule(panel: Panel):
+    name, warmup = panel.schedule
+    return optimizers.schedules.make(name, warmup_steps=warmup)
+
+
 def run_panel(panel: Panel) -> list:
     """The trajectories of one panel, in its run order."""
-    surface = landscapes.get(panel.landscape, **panel.params)
-    name, warmup = panel.schedule
-    schedule = optimizers.schedules.make(name, warmup_steps=warmup)
+    f, schedule = surface(panel), _schedule(panel)
     return [
         optimizers.run(
-            surface,
+            f,
             r.optimizer,
-            start=panel.start,
+            start=r.start or panel.start,
             steps=panel.steps,
             schedule=schedule,
             noise=r.noise,
@@ -71,6 +79,37 @@ def run_panel(panel: Panel) -> list:
         )
         for r in panel.runs
     ]
+
+
+SEEDS = 10  # a noisy lesson's check holds over this many seeds, not one lucky draw
+
+
+def over_seeds(panel: Panel, run: int, n: int = SEEDS) -> optimizers.Batch:
+    """Run ``run`` of ``panel`` with seeds ``seed, seed + 1, ..., seed + n - 1``, in one batch (with history)."""
+    r = panel.runs[run]
+    return optimizers.run_batch(
+        surface(panel),
+        r.optimizer,
+        np.asarray(r.start or panel.start, dtype=float),
+        panel.steps,
+        schedule=_schedule(panel),
+        noise=r.noise,
+        seed=r.seed + np.arange(n),
+        average=None if r.average == "none" else r.average,
+        **r.hyper,
+    )
+
+
+def with_seed(lesson: Lesson, seed: int) -> Lesson:
+    """``lesson`` with every noisy run's seed set to ``seed`` (a check must hold whatever the seed)."""
+    panels = tuple(
+        replace(p, runs=tuple(replace(r, seed=seed) if r.noise > 0 else r for r in p.runs)) for p in lesson.panels
+    )
+    return replace(lesson, panels=panels)
+
+
+def noisy(lesson: Lesson) -> bool:
+    return any(r.noise > 0 for p in lesson.panels for r in p.runs)
 
 
 @dataclass(frozen=True)
@@ -83,7 +122,7 @@ class Outcome:
 def run(lesson: Lesson) -> Outcome:
     """Run every panel of ``lesson`` and measure it."""
     trajectories = [run_panel(p) for p in lesson.panels]
-    numbers = lesson.measure(trajectories)
+    numbers = lesson.measure(trajectories, lesson.panels)
     return Outcome(trajectories, numbers, bool(lesson.effect(numbers)))
 
 

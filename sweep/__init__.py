@@ -125,8 +125,8 @@ def refine_box(sweep: Sweep, center=None, shrink: float = 4.0) -> tuple[float, f
     return tuple(float(v) for v in out)  # type: ignore[return-value]
 
 
-def coarse_to_fine_demo() -> dict[str, float]:
-    """Adam on Rosenbrock over lr x beta1: a 16 x 16 coarse grid of short runs, then a finer one around its best."""
-    coarse = run("rosenbrock", "adam", "lr", "beta1", (1e-4, 1.0, 0.0, 0.99), n=16, steps=100)
-    fine = run("rosenbrock", "adam", "lr", "beta1", refine_box(coarse), n=16, steps=500)
-    return {"coarse": coarse.best()[2], "fine": fine.best()[2]}
+def coarse_to_fine_demo(surface: str = "rosenbrock", start=(-1.5, 2.0), coarse_steps: int = 100, fine_steps: int = 500) -> dict[str, float]:
+    """Adam over lr x beta1: a 16 x 16 coarse grid of short runs, then a 16 x 16 grid four times finer around its best, with longer runs."""
+    coarse = run(surface, "adam", "lr", "beta1", (1e-4, 1.0, 0.0, 0.99), n=16, steps=coarse_steps, start=start)
+    fine = run(surface, "adam", "lr", "beta1", refine_box(coarse), n=16, steps=fine_steps, start=start)
+    return {"coarse": coarse.best()[2], "fine": fine.best()[2], "coarse_steps": float(coarse_steps), "fine_steps": float(fine_steps)}

@@ -28,9 +28,8 @@ def run_label(lesson: lessons.Lesson, spec: lessons.RunSpec, lg: str) -> str:
 
 
 def panels(lesson: lessons.Lesson, result: lessons.Outcome, lg: str) -> None:
-    shown = lesson.panels[:4]
-    cols = st.columns(2) if len(shown) > 1 else [st.container()]
-    for i, (panel, trajectories) in enumerate(zip(shown, result.trajectories)):
+    cols = st.columns(2) if len(lesson.panels) > 1 else [st.container()]
+    for i, (panel, trajectories) in enumerate(zip(lesson.panels, result.trajectories)):
         params = tuple(sorted({**CATALOG[panel.landscape].defaults, **panel.params}.items()))
         surface = cache.surface(panel.landscape, params)
         grid = cache.contour(panel.landscape, params)
