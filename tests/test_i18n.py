@@ -83,3 +83,36 @@ def test_the_literal_check_catches_text():
         assert _ui_literals(probe) == ["Hello world", "你好"]
     finally:
         probe.unlink()
+
+
+# Terms a native teacher flagged (issue 13 point 13): each is wrong or odd in a Chinese ML
+# course, and the right term is given beside it.
+ZH_WRONG_TERMS = {
+    "横向": "垂直于谷底 (横 is the chart's x, not the steep y)",
+    "纵向": "沿谷底",
+    "记忆对数": "记忆长度（向量对个数）",
+    "带回家": "导出",
+    "无鞍点牛顿": "无鞍牛顿法",
+    "周期性（三角波）": "循环学习率（三角）",
+    "累计平均": "累积平均",
+    "噪声底": "噪声下限",
+    "问 Hessian": "neutral wording",
+    "注意看": "neutral wording",
+}
+
+
+def _zh_texts():
+    yield from CATALOGS["zh"].items()
+    for name, entry in CATALOG.items():
+        yield f"landscape {name} title", entry.title["zh"]
+        yield f"landscape {name} description", entry.description["zh"]
+
+
+def test_chinese_uses_the_terms_of_a_chinese_ml_course():
+    found = [(key, bad, good) for key, text in _zh_texts() for bad, good in ZH_WRONG_TERMS.items() if bad in text]
+    assert found == []
+    # In running Chinese text: 海森矩阵, not a bare "Hessian"; 学习率 or η, not "lr"; 实际步长, not 实际步.
+    bare = [k for k, v in _zh_texts() if "Hessian" in v or re.search(r"(?<![A-Za-z_])lr(?![A-Za-z_])", v)]
+    assert bare == []
+    assert CATALOGS["zh"]["fig.actual_step"] == "实际步长"
+    assert "课程" not in CATALOGS["zh"]["ls.pick"]

@@ -520,3 +520,32 @@ def test_random_batches_stay_finite(name, surface, starts, log_lrs):
     assert batch.shape == (len(starts), 2)
     assert np.all(np.isfinite(batch.final_points)) and np.all(np.isfinite(batch.final_losses))
     assert set(np.unique(batch.status)) <= set(optimizers.STATUSES)
+
+
+def test_lbfgs_line_search_compares_the_steps_own_noisy_sample():
+    # Issue 13 point 1: with noise, the line search must see the noisy loss too. Step 0 of
+    # L-BFGS from (-1.2, 1) on Rosenbrock, sigma 30, seed 8: d = -g / max(|g|, 1) with the
+    # sample's gradient g; alpha is the first of 1, 1/2, ... with Armijo on the sample's loss
+    # f(x) + xi.x. The exact f would accept 1/4, the sample accepts 1/2.
+    sigma, seed = 30.0, 8
+    x0 = np.array([-1.2, 1.0])
+    xi = sigma * np.random.default_rng(seed).standard_normal(2)
+    g = np.array(rosen_grad(*x0)) + xi
+    d = -g / max(np.linalg.norm(g), 1.0)
+
+    def first_accepted(f):
+        return next(a for a in 0.5 ** np.arange(30) if f(x0 + a * d) <= f(x0) + 1e-4 * a * (g @ d))
+
+    sample = first_accepted(lambda p: rosen_f(*p) + xi @ p)
+    exact = first_accepted(lambda p: rosen_f(*p))
+    assert (sample, exact) == (0.5, 0.25)
+    traj = optimizers.run(ROSEN, "lbfgs", start=tuple(x0), steps=1, noise=sigma, seed=seed, tol=0.0)
+    assert traj.state["step_length"][1] == sample
+    np.testing.assert_allclose(traj.updates[0], sample * d, rtol=1e-12)
+
+
+def test_lbfgs_takes_one_gradient_per_step_and_pairs_it_with_the_last_step():
+    # Without noise, the stored pair after two steps is s = x1 - x0, y = g(x1) - g(x0):
+    # the same curvature pair as before, only stored when the next gradient arrives.
+    traj = optimizers.run(ROSEN, "lbfgs", start=(-1.2, 1.0), steps=2, tol=0.0)
+    assert list(traj.state["count"]) == [0, 0, 1]
