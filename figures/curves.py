@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from .landscape import Grid, arrows_trace
@@ -29,45 +31,185 @@ def schedule_figure(factors: np.ndarray, labels: dict[str, str], height: int = 1
     return {"data": data, "layout": layout}
 
 
-def internals_figure(series: list[dict], labels: dict[str, str], height: int = 520, font_size: int = 13) -> dict:
-    """Three stacked panels over the steps: effective step size, squared-gradient scale, velocity.
+# What "inside the optimizer" plots for each optimizer: (panel, label key, values from the run
+# and its hyperparameters). Every value sits at step k, the step from x_k to x_{k+1}: the rate
+# of that step and the state it used (the state's row k+1), so at each k
+# step = -(rate) x (the quantity the rate is per unit of), coordinate by coordinate.
+# Panels, top to bottom: effective rates (log), gradient scales (gradient units, log),
+# velocities and first moments (gradient units), Nesterov's velocity (a displacement, units of x).
+INSIDE_PANELS = ("rate", "scale", "first", "displacement")
+_PANEL_TITLE = {"rate": "effective_lr", "scale": "second", "first": "first", "displacement": "displacement"}
+_LOG_PANELS = {"rate", "scale"}
 
-    ``series`` items: {"key", "label", "effective_lr" (n, 2), "second" (n+1, 2) or None,
-    "first" (n+1, 2) or None}. x-coordinates draw solid, y-coordinates dotted.
+
+def _after(tr, field: str) -> np.ndarray:
+    """A state field after each step (rows 1..n): what step k used."""
+    return np.asarray(tr.state[field], dtype=float)[1:]
+
+
+def _adam_corrections(tr, hp) -> tuple[np.ndarray, np.ndarray]:
+    """Adam's (1 - beta1^t, 1 - beta2^t) at each step's count t, or ones without bias correction."""
+    t = _after(tr, "count")  # (n, 1)
+    if not hp.get("bias_correction", True):
+        return np.ones_like(t), np.ones_like(t)
+    return 1 - float(hp["beta1"]) ** t, 1 - float(hp["beta2"]) ** t
+
+
+def _adam_quantities(tr, hp) -> list[tuple[str, str, np.ndarray]]:
+    corrected = bool(hp.get("bias_correction", True))
+    bc1, bc2 = _adam_corrections(tr, hp)
+    m_hat = _after(tr, "exp_avg") / bc1
+    v_hat = _after(tr, "exp_avg_sq") / bc2
+    # The runner's effective_lr is per unit of m: eta / ((1 - beta1^t)(sqrt(v hat) + eps)).
+    # Times (1 - beta1^t) it is per unit of m hat: eta / (sqrt(v hat) + eps).
+    rate = np.asarray(tr.effective_lr, dtype=float) * bc1
+    suffix = "" if corrected else "_raw"
+    return [("rate", "rate_adam" + suffix, rate), ("scale", "adam_v" + suffix, np.sqrt(v_hat)), ("first", "adam_m" + suffix, m_hat)]
+
+
+_lr = lambda tr, hp: np.asarray(tr.lrs, dtype=float)  # noqa: E731 - one rate for both coordinates
+_eff = lambda tr, hp: np.asarray(tr.effective_lr, dtype=float)  # noqa: E731
+_measured = lambda tr, hp: np.abs(np.asarray(tr.effective_lr, dtype=float))  # noqa: E731
+
+INSIDE: dict[str, Callable] = {
+    "sgd": lambda tr, hp: [("rate", "rate_sgd", _lr(tr, hp))],
+    "momentum": lambda tr, hp: [("rate", "rate_momentum", _lr(tr, hp)), ("first", "velocity", _after(tr, "velocity"))],
+    "nesterov": lambda tr, hp: [("rate", "rate_nesterov", _lr(tr, hp)), ("displacement", "nesterov_v", _after(tr, "velocity"))],
+    "adagrad": lambda tr, hp: [("rate", "rate_adagrad", _eff(tr, hp)), ("scale", "sum_sq", np.sqrt(_after(tr, "sum_sq")))],
+    "rmsprop": lambda tr, hp: [("rate", "rate_rmsprop", _eff(tr, hp)), ("scale", "mean_sq", np.sqrt(_after(tr, "mean_sq")))],
+    "adam": _adam_quantities,
+    "newton": lambda tr, hp: [("rate", "rate_measured", _measured(tr, hp))],
+    "saddle_free_newton": lambda tr, hp: [("rate", "rate_measured", _measured(tr, hp))],
+    "lbfgs": lambda tr, hp: [("rate", "rate_measured", _measured(tr, hp))],
+}
+
+# The label keys internals_figure and inside_overlays need (``fig.<key>`` in the catalogs).
+INSIDE_LABELS = (
+    "step", "effective_lr", "second", "first", "displacement",
+    "q.rate_sgd", "q.rate_momentum", "q.rate_nesterov", "q.rate_adagrad", "q.rate_rmsprop", "q.rate_adam",
+    "q.rate_adam_raw", "q.rate_measured", "q.sum_sq", "q.mean_sq", "q.adam_v", "q.adam_v_raw", "q.velocity",
+    "q.adam_m", "q.adam_m_raw", "q.nesterov_v", "gradient_step", "actual_step",
+    "lookahead_points", "lookahead_segment", "lookahead_step",
+)
+
+
+def internals_figure(runs: list[dict], labels: dict[str, str], panel_height: int = 150, font_size: int = 13) -> dict:
+    """What each optimizer holds and how large a step it takes per unit, over the steps.
+
+    ``runs`` items: {"key", "label", "trajectory", "hyper"} (``hyper``: the run's full
+    hyperparameters; Adam's beta1, beta2 and bias_correction decide its bias corrections).
+    Each trace's name says exactly what it plots (``INSIDE``), each panel holds one unit
+    and has its own legend beside it; per-coordinate quantities draw x solid, y dotted.
+    Only panels some run fills are drawn.
     """
+    items = []  # (panel, optimizer key, trace name, values (n,) or (n, 2), quantity)
+    for run in runs:
+        tr = run["trajectory"]
+        n = len(tr.lrs)
+        if n == 0 or run["key"] not in INSIDE:
+            continue
+        for panel, quantity, values in INSIDE[run["key"]](tr, run.get("hyper") or {}):
+            items.append((panel, run["key"], f"{run['label']} · {labels['q.' + quantity]}", np.asarray(values, dtype=float), quantity))
+    panels = [p for p in INSIDE_PANELS if any(it[0] == p for it in items)]
+    # Each panel tall enough for its legend beside it, and a gap above it for its title.
+    entry = 2.0 * font_size
+    heights = [max(panel_height, entry * sum(it[0] == p for it in items) + 10) for p in panels]
+    gap, top, bottom = 46, 34, 44
+    plot = sum(heights) + max(len(panels) - 1, 0) * gap
+    layout = {**layout_base(font_size), "height": int(round(top + bottom + plot)), "margin": {"l": 60, "r": 10, "t": top, "b": bottom}, "hovermode": "closest", "annotations": []}
+    axis_of, legend_of = {}, {}
+    above = 0.0  # pixels of the plot area above this panel
+    for i, (p, h) in enumerate(zip(panels, heights)):
+        hi, lo = 1 - above / plot, max(1 - (above + h) / plot, 0.0)
+        above += h + gap
+        suffix = "" if i == 0 else str(i + 1)
+        axis_of[p], legend_of[p] = f"y{suffix}", f"legend{suffix}"
+        log = p in _LOG_PANELS
+        layout[f"yaxis{suffix}"] = {"domain": [lo, hi], "type": "log" if log else "linear"}
+        layout[f"legend{suffix}"] = {"x": 1.01, "xanchor": "left", "y": hi, "yanchor": "top", "orientation": "v", "font": {"size": font_size - 1}}
+        layout["annotations"].append(
+            {"text": f"<b>{labels[_PANEL_TITLE[p]]}</b>", "xref": "paper", "yref": "paper", "x": 0, "y": hi, "xanchor": "left", "yanchor": "bottom", "showarrow": False}
+        )
+    last = f"y{len(panels)}" if len(panels) > 1 else "y"
+    layout["xaxis"] = {"title": {"text": labels["step"]}, "anchor": last}
     data = []
-    panels = [("effective_lr", "y", True), ("second", "y2", True), ("first", "y3", False)]
-    for item in series:
-        s = style(item["key"])
-        for field, axis, _ in panels:
-            values = item.get(field)
-            if values is None:
-                continue
-            idx = thin(len(values), 400)
-            for c, coord, dash in ((0, "x", "solid"), (1, "y", "dot")):
-                data.append(
-                    {
-                        "type": "scatter",
-                        "mode": "lines",
-                        "x": packed(idx, "i4"),
-                        "y": packed(np.abs(values[idx, c]) if field != "first" else values[idx, c]),
-                        "yaxis": axis,
-                        "name": f"{item['label']} · {coord}",
-                        "legendgroup": item["key"],
-                        "showlegend": field == "effective_lr" or (field == "second" and item.get("effective_lr") is None),
-                        "line": {"color": s["color"], "dash": dash, "width": 2},
-                    }
-                )
-    layout = {
-        **layout_base(font_size),
-        "height": height,
-        "xaxis": {"title": {"text": labels["step"]}, "anchor": "y3"},
-        "yaxis": {"domain": [0.70, 1.0], "type": "log", "title": {"text": labels["effective_lr"]}},
-        "yaxis2": {"domain": [0.36, 0.64], "type": "log", "title": {"text": labels["second"]}},
-        "yaxis3": {"domain": [0.0, 0.30], "title": {"text": labels["first"]}},
-        "legend": {"orientation": "h", "y": -0.15},
-    }
+    for panel, key, name, values, quantity in items:
+        s = style(key)
+        idx = thin(len(values), 400)
+        coords = (("x", "solid", values[idx]),) if values.ndim == 1 else (("x", "solid", values[idx, 0]), ("y", "dot", values[idx, 1]))
+        group = f"{key}.{quantity}"
+        for j, (coord, dash, ys) in enumerate(coords):
+            tag = "" if values.ndim == 1 else f" · {coord}"
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": packed(idx, "i4"),
+                    "y": packed(ys, "f8"),
+                    "yaxis": axis_of[panel],
+                    "legend": legend_of[panel],
+                    "name": name,
+                    "legendgroup": group,
+                    "showlegend": j == 0,
+                    "line": {"color": s["color"], "dash": dash, "width": 2},
+                    "hovertemplate": f"{name}{tag}<br>{labels['step']} %{{x}}: %{{y:.4g}}<extra></extra>",
+                }
+            )
     return {"data": data, "layout": layout}
+
+
+def inside_overlays(runs: list[dict], step: int, labels: dict[str, str]) -> list[dict]:
+    """The inside view's arrows at ``step`` of each run (clamped to its last step), and Nesterov's look-ahead.
+
+    ``runs`` items: {"key", "label", "trajectory"}. For every run: the plain gradient step
+    -eta_k g(x_k) beside the step taken (:func:`step_arrows`). For Nesterov also every
+    look-ahead point x_k + mu v_k where a gradient was taken (small markers) and, at the
+    step, the segment mu v_k from x_k to its look-ahead point and the arrow -eta_k g from
+    there (g: the gradient the optimizer took there, noisy when noise is on); the two end
+    where the step taken ends.
+    """
+    arrows, extra = [], []
+    for run in runs:
+        tr = run["trajectory"]
+        if tr.steps == 0:
+            continue
+        k = min(step, tr.steps - 1)
+        arrows.append({"key": run["key"], "label": run["label"], "point": tr.points[k], "gradient_step": -tr.lrs[k] * tr.gradients[k], "update": tr.updates[k]})
+        if "lookahead" in tr.state:
+            extra += lookahead_traces(run["key"], run["label"], tr.points[k], tr.state["lookahead"][1:], k, -tr.lrs[k] * tr.state["lookahead_grad"][k + 1], labels)
+    return extra + step_arrows(arrows, labels)
+
+
+def lookahead_traces(key: str, label: str, point, lookaheads: np.ndarray, k: int, step_there, labels: dict[str, str], most: int = 300) -> list[dict]:
+    """Nesterov's look-ahead points (``lookaheads[j]``: where step j took its gradient) as small
+    markers, thinned to ``most``; at step ``k`` the segment from ``point`` (x_k) to its look-ahead
+    point and the arrow ``step_there`` (-eta_k g) from it."""
+    s = style(key)
+    idx = thin(len(lookaheads), most)
+    here = np.asarray(lookaheads[k], dtype=float)
+    x_k = np.asarray(point, dtype=float)
+    return [
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "x": packed(lookaheads[idx, 0], "f8"),
+            "y": packed(lookaheads[idx, 1], "f8"),
+            "marker": {"symbol": "circle", "size": 5, "color": s["color"], "opacity": 0.8, "line": {"width": 0.5, "color": "white"}},
+            "name": f"{label}: {labels['lookahead_points']}",
+            "hovertemplate": f"{label}: {labels['lookahead_points']} (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": [float(x_k[0]), float(here[0])],
+            "y": [float(x_k[1]), float(here[1])],
+            "line": {"color": s["color"], "width": 2, "dash": "dot"},
+            "marker": {"symbol": "circle-open", "size": [0, 11], "color": s["color"], "line": {"width": 2}},
+            "name": f"{label}: {labels['lookahead_segment']}",
+            "hovertemplate": f"{label}: {labels['lookahead_segment']} (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+        },
+        arrows_trace(here[None, :], here[None, :] + np.asarray(step_there, dtype=float)[None, :], s["color"], f"{label}: {labels['lookahead_step']}", width=2, dash="dashdot"),
+    ]
 
 
 def step_arrows(runs: list[dict], labels: dict[str, str]) -> list[dict]:

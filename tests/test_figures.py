@@ -146,7 +146,7 @@ def test_other_figures_are_valid_plotly(bench_runs):
     s, g, runs = bench_runs
     go.Figure(figures.surface_figure(g, runs, LABELS))
     t = optimizers.run(s, "adam", start=(-1.5, 2), steps=50, lr=0.01)
-    go.Figure(figures.internals_figure([{"key": "adam", "label": "Adam", "effective_lr": t.effective_lr, "second": np.sqrt(t.state["exp_avg_sq"]), "first": t.state["exp_avg"]}], LABELS))
+    go.Figure(figures.internals_figure([{"key": "adam", "label": "Adam", "trajectory": t, "hyper": optimizers.defaults("adam")}], INSIDE["en"]))
     go.Figure(figures.schedule_figure(optimizers.schedules.make("cosine", warmup_steps=5)(np.arange(50)), LABELS))
     model = landscapes.taylor_model(s, (0.0, 0.0))
     curv = landscapes.analyze(s.hessian(np.zeros(2)))
@@ -286,3 +286,234 @@ def test_every_path_figure_trace_has_a_stable_id_plotly_can_use_in_a_selector(be
     by_uid = {d["uid"]: d.get("name") for d in b["data"]}
     assert all(by_uid.get(d["uid"], d.get("name")) == d.get("name") for d in a["data"])
     assert {"sgd-path", "sgd-head", "sgd-2-path", "sgd-loss", "start", "surface"} <= set(uids)
+
+
+# --------------------------------------------------------------------------
+# Inside the optimizer: every plotted number is what its label says.
+# On the bowl (condition 10, angle 0) f = (x^2 + 10 y^2) / 2, so the gradient at a
+# recorded point (x, y) is (x, 10 y) by hand; with noise 0 it is what the optimizer saw.
+# --------------------------------------------------------------------------
+
+from i18n import t as _t  # noqa: E402
+
+INSIDE = {lg: {k: _t(f"fig.{k}", lg) for k in figures.INSIDE_LABELS} for lg in ("en", "zh")}
+BOWL_START, BOWL_STEPS = (-3.5, 1.5), 60
+BOWL_SETTINGS = {
+    "sgd": {"lr": 0.15},
+    "momentum": {"lr": 0.015, "momentum": 0.8},
+    "nesterov": {"lr": 0.015, "momentum": 0.8},
+    "adagrad": {"lr": 0.7, "eps": 1e-10},
+    "rmsprop": {"lr": 0.07, "alpha": 0.99, "eps": 1e-8},
+    "adam": {"lr": 0.2, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "bias_correction": True},
+}
+NAMES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam"}
+
+
+def bowl_grad(points):
+    p = np.asarray(points, dtype=float)
+    return np.stack([p[..., 0], 10 * p[..., 1]], axis=-1)
+
+
+@pytest.fixture(scope="module")
+def bowl_runs():
+    s = landscapes.get("bowl", condition=10)
+    return {k: optimizers.run(s, k, start=BOWL_START, steps=BOWL_STEPS, **hp) for k, hp in BOWL_SETTINGS.items()}
+
+
+def inside_items(runs, names=NAMES):
+    return [{"key": k, "label": names[k], "trajectory": tr, "hyper": BOWL_SETTINGS[k]} for k, tr in runs.items()]
+
+
+def traced(spec, name):
+    """{coordinate: (steps, values)} of the traces called ``name`` (x first, then y)."""
+    found = [d for d in spec["data"] if d.get("name") == name]
+    assert found, f"no trace named {name!r}; have {sorted({d.get('name') for d in spec['data']})}"
+    return [(unpack(d["x"]), unpack(d["y"])) for d in found]
+
+
+def by_hand(runs):
+    """What each plotted quantity is, recomputed from the recorded points with the hand gradient.
+
+    Row k: the quantity step k (x_k -> x_{k+1}) used."""
+    out = {}
+    n = BOWL_STEPS
+    # AdaGrad: s after step k is the sum of g_0^2 .. g_k^2.
+    g = bowl_grad(runs["adagrad"].points[:n])
+    out["adagrad_sqrt_sum"] = np.sqrt(np.cumsum(g**2, axis=0))
+    # RMSProp: s = alpha s + (1 - alpha) g^2.
+    g = bowl_grad(runs["rmsprop"].points[:n])
+    s, rows = np.zeros(2), []
+    for k in range(n):
+        s = 0.99 * s + 0.01 * g[k] ** 2
+        rows.append(np.sqrt(s))
+    out["rmsprop_sqrt_avg"] = np.array(rows)
+    # Momentum: v = mu v + g.
+    g = bowl_grad(runs["momentum"].points[:n])
+    v, rows = np.zeros(2), []
+    for k in range(n):
+        v = 0.8 * v + g[k]
+        rows.append(v.copy())
+    out["momentum_v"] = np.array(rows)
+    # Adam: m, v and their bias corrections at t = k + 1; rate per unit of m hat.
+    g = bowl_grad(runs["adam"].points[:n])
+    m, v, mh, vh = np.zeros(2), np.zeros(2), [], []
+    for k in range(n):
+        m = 0.9 * m + 0.1 * g[k]
+        v = 0.999 * v + 0.001 * g[k] ** 2
+        mh.append(m / (1 - 0.9 ** (k + 1)))
+        vh.append(v / (1 - 0.999 ** (k + 1)))
+    out["adam_m_hat"], out["adam_sqrt_v_hat"] = np.array(mh), np.sqrt(np.array(vh))
+    out["adam_rate"] = 0.2 / (out["adam_sqrt_v_hat"] + 1e-8)
+    # Nesterov's velocity is the step it took: x_{k+1} - x_k.
+    out["nesterov_v"] = np.diff(runs["nesterov"].points, axis=0)
+    return out
+
+
+def test_inside_panels_plot_what_their_labels_say(bowl_runs):
+    spec = figures.internals_figure(inside_items(bowl_runs), INSIDE["en"])
+    go.Figure(spec)
+    hand = by_hand(bowl_runs)
+    steps = np.arange(BOWL_STEPS)
+
+    def check(name, expected, rtol=1e-9):
+        traces = traced(spec, name)
+        assert len(traces) == (1 if expected.ndim == 1 else 2), name
+        for c, (x, y) in enumerate(traces):
+            np.testing.assert_array_equal(x, steps)
+            np.testing.assert_allclose(y, expected if expected.ndim == 1 else expected[:, c], rtol=rtol, atol=1e-12, err_msg=name)
+
+    check("AdaGrad · √(Σg²), sum of squared gradients", hand["adagrad_sqrt_sum"])
+    check("RMSProp · √(avg g²), moving average", hand["rmsprop_sqrt_avg"])
+    check("Momentum · v = μv + g", hand["momentum_v"])
+    check("Adam · m̂, bias-corrected first moment", hand["adam_m_hat"])
+    check("Adam · √v̂, bias-corrected second moment", hand["adam_sqrt_v_hat"])
+    check("Adam · η/(√v̂+ε) per unit of m̂", hand["adam_rate"], rtol=1e-8)
+    check("Nesterov · v = μv − η·g, the step taken", hand["nesterov_v"])
+    check("SGD · η per unit of g", np.full(BOWL_STEPS, 0.15))
+    check("AdaGrad · η/(√(Σg²)+ε) per unit of g", 0.7 / (hand["adagrad_sqrt_sum"] + 1e-10))
+    # By hand in x: g_0 = -3.5; AdaGrad's first step is lr = 0.7 per coordinate, so x_1 = -2.8 = g_1.
+    # The plot shows the root of the sum, sqrt(3.5^2 + 2.8^2) = 4.48, not the RMS sqrt((3.5^2 + 2.8^2) / 2) = 3.17.
+    assert traced(spec, "AdaGrad · √(Σg²), sum of squared gradients")[0][1][:2] == pytest.approx([3.5, 4.4821870], rel=1e-7)
+
+
+def test_each_rate_times_its_quantity_is_the_step_taken(bowl_runs):
+    """Adam's rate is per unit of m̂ (not of g): rate x m̂ reproduces the recorded steps."""
+    spec = figures.internals_figure(inside_items(bowl_runs), INSIDE["en"])
+    steps_taken = {k: np.diff(tr.points, axis=0) for k, tr in bowl_runs.items()}  # x_{k+1} - x_k
+    pairs = [
+        ("Adam · η/(√v̂+ε) per unit of m̂", "Adam · m̂, bias-corrected first moment", "adam"),
+        ("AdaGrad · η/(√(Σg²)+ε) per unit of g", None, "adagrad"),
+        ("RMSProp · η/(√(avg g²)+ε) per unit of g", None, "rmsprop"),
+        ("Momentum · η per unit of v", "Momentum · v = μv + g", "momentum"),
+    ]
+    for rate_name, per_name, key in pairs:
+        rate = np.stack([y for _, y in traced(spec, rate_name)], axis=1)
+        if rate.shape[1] == 1:
+            rate = np.repeat(rate, 2, axis=1)
+        per = np.stack([y for _, y in traced(spec, per_name)], axis=1) if per_name else bowl_grad(bowl_runs[key].points[:-1])
+        np.testing.assert_allclose(-rate * per, steps_taken[key], rtol=1e-9, atol=1e-14, err_msg=key)
+    # The old label's claim, "step per unit gradient" times g, is ten times Adam's first step.
+    adam = bowl_runs["adam"]
+    assert abs(adam.effective_lr[0, 0] * bowl_grad(adam.points[0])[0]) == pytest.approx(10 * abs(steps_taken["adam"][0, 0]), rel=1e-6)
+
+
+def test_no_inside_panel_mixes_units(bowl_runs):
+    spec = figures.internals_figure(inside_items(bowl_runs), INSIDE["en"])
+    axis = {d["name"]: d["yaxis"] for d in spec["data"]}
+    titles = {a["y"]: a["text"] for a in spec["layout"]["annotations"]}
+    title = lambda name: titles[spec["layout"][axis[name].replace("y", "yaxis")]["domain"][1]]  # noqa: E731
+    # Momentum's v and Adam's m̂ are in gradient units; Nesterov's v is a displacement, on its own axis.
+    assert axis["Momentum · v = μv + g"] == axis["Adam · m̂, bias-corrected first moment"] != axis["Nesterov · v = μv − η·g, the step taken"]
+    assert "gradient units" in title("Momentum · v = μv + g")
+    assert "units of x" in title("Nesterov · v = μv − η·g, the step taken")
+    assert "gradient units" in title("AdaGrad · √(Σg²), sum of squared gradients")
+    assert "per unit of" in title("Adam · η/(√v̂+ε) per unit of m̂")
+    # Every panel has its own legend, beside it.
+    for d in spec["data"]:
+        assert d["legend"] == d["yaxis"].replace("y", "legend")
+    # Each per-coordinate quantity is one legend entry (x solid), its y dotted beside it.
+    for name in ("Adam · m̂, bias-corrected first moment", "AdaGrad · √(Σg²), sum of squared gradients"):
+        pair = [d for d in spec["data"] if d["name"] == name]
+        assert [d["showlegend"] for d in pair] == [True, False] and [d["line"]["dash"] for d in pair] == ["solid", "dot"]
+
+
+def test_inside_labels_in_chinese_name_the_same_quantities(bowl_runs):
+    names = {"sgd": "SGD", "momentum": "动量法", "nesterov": "Nesterov 动量", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam"}
+    spec = figures.internals_figure(inside_items(bowl_runs, names), INSIDE["zh"])
+    shown = {d["name"] for d in spec["data"]}
+    assert "AdaGrad · √(Σg²)，梯度平方和的平方根" in shown
+    assert "Adam · √v̂，偏差修正后的二阶矩" in shown and "Adam · m̂，偏差修正后的一阶矩" in shown
+    assert "Adam · η/(√v̂+ε)，每单位一阶矩 m̂" in shown
+    assert "动量法 · 速度 v = μv + g" in shown and "Nesterov 动量 · 速度 v = μv − η·g，即实际迈出的一步" in shown
+    titles = " ".join(a["text"] for a in spec["layout"]["annotations"])
+    assert "梯度单位" in titles and "x 的单位" in titles and "有效学习率" in titles
+    hand = by_hand(bowl_runs)
+    np.testing.assert_allclose(traced(spec, "AdaGrad · √(Σg²)，梯度平方和的平方根")[1][1], hand["adagrad_sqrt_sum"][:, 1], rtol=1e-9)
+
+
+def test_adam_without_bias_correction_is_labelled_raw():
+    s = landscapes.get("bowl", condition=10)
+    tr = optimizers.run(s, "adam", start=BOWL_START, steps=20, lr=0.2, bias_correction=False)
+    spec = figures.internals_figure([{"key": "adam", "label": "Adam", "trajectory": tr, "hyper": {"beta1": 0.9, "beta2": 0.999, "bias_correction": False}}], INSIDE["en"])
+    names = {d["name"] for d in spec["data"]}
+    assert names == {"Adam · η/(√v+ε) per unit of m (no bias correction)", "Adam · √v, second moment (no bias correction)", "Adam · m, first moment (no bias correction)"}
+    # m after the first step is (1 - beta1) g_0 = 0.1 * (-3.5, 15).
+    (x, mx), (_, my) = traced(spec, "Adam · m, first moment (no bias correction)")
+    assert (mx[0], my[0]) == pytest.approx((-0.35, 1.5))
+
+
+def test_only_the_panels_some_run_fills_are_drawn(bowl_runs):
+    spec = figures.internals_figure(inside_items({"sgd": bowl_runs["sgd"]}), INSIDE["en"])
+    assert [a["text"] for a in spec["layout"]["annotations"]] == [f"<b>{INSIDE['en']['effective_lr']}</b>"]
+    assert "yaxis2" not in spec["layout"] and spec["layout"]["yaxis"]["type"] == "log"
+
+
+def lookahead_by_hand(tr, mu):
+    """x_k + mu v_k with v_k = x_k - x_{k-1} (v_0 = 0), for every step k."""
+    p = tr.points
+    v = np.vstack([np.zeros(2), np.diff(p, axis=0)])[:-1]
+    return p[:-1] + mu * v
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.5])
+def test_nesterov_lookahead_points_and_the_gradient_taken_there(noise):
+    s = landscapes.get("bowl", condition=10)
+    tr = optimizers.run(s, "nesterov", start=BOWL_START, steps=BOWL_STEPS, lr=0.015, momentum=0.8, noise=noise, seed=3)
+    k = 4
+    traces = figures.inside_overlays([{"key": "nesterov", "label": "Nesterov", "trajectory": tr}], k, INSIDE["en"])
+    go.Figure({"data": traces})
+    by_name = {d["name"]: d for d in traces}
+    expected = lookahead_by_hand(tr, 0.8)
+    pts = by_name["Nesterov: look-ahead points x + μv (where each gradient was taken)"]
+    np.testing.assert_allclose(np.stack([unpack(pts["x"]), unpack(pts["y"])], axis=1), expected, rtol=1e-12, atol=1e-12)
+    assert pts["mode"] == "markers" and pts["marker"]["color"] == figures.style("nesterov")["color"]
+    # The segment mu v_k: from x_k to its look-ahead point.
+    seg = by_name["Nesterov: μv, from x to its look-ahead point"]
+    np.testing.assert_allclose([seg["x"], seg["y"]], [[tr.points[k, 0], expected[k, 0]], [tr.points[k, 1], expected[k, 1]]], rtol=1e-12)
+    # The arrow -eta g from the look-ahead point ends where the step ends: x_k + mu v_k - eta g = x_{k+1}.
+    arrow = by_name["Nesterov: −η·g, the gradient taken at the look-ahead point"]
+    tail, head = np.array([arrow["x"][0], arrow["y"][0]]), np.array([arrow["x"][1], arrow["y"][1]])
+    np.testing.assert_allclose(tail, expected[k], rtol=1e-12)
+    np.testing.assert_allclose(head, tr.points[k + 1], rtol=1e-9, atol=1e-12)
+    if noise == 0:  # the gradient there, by hand: (x, 10 y) at the look-ahead point
+        np.testing.assert_allclose(head - tail, -0.015 * bowl_grad(expected[k]), rtol=1e-9)
+    else:  # the optimizer saw a noisy gradient there, not the exact one
+        assert not np.allclose(head - tail, -0.015 * bowl_grad(expected[k]), rtol=1e-3)
+    # The plain gradient step and the step taken are still drawn, at x_k.
+    assert {"Nesterov: −lr·g", "Nesterov: actual step"} <= set(by_name)
+
+
+def test_many_lookahead_points_are_thinned_and_other_optimizers_draw_none():
+    s = landscapes.get("bowl", condition=10)
+    tr = optimizers.run(s, "nesterov", start=BOWL_START, steps=1000, lr=0.001, momentum=0.5, tol=0)
+    mom = optimizers.run(s, "momentum", start=BOWL_START, steps=50, lr=0.015, momentum=0.8)
+    traces = figures.inside_overlays([{"key": "nesterov", "label": "N", "trajectory": tr}, {"key": "momentum", "label": "M", "trajectory": mom}], 2000, INSIDE["en"])
+    pts = next(d for d in traces if d["name"].startswith("N: look-ahead"))
+    x = unpack(pts["x"])
+    assert 2 <= len(x) <= 300
+    expected = lookahead_by_hand(tr, 0.5)
+    assert x[0] == expected[0, 0] and x[-1] == pytest.approx(expected[-1, 0], rel=1e-12)
+    # The inspected step past the end of a run is its last step.
+    seg = next(d for d in traces if d["name"].startswith("N: μv"))
+    assert seg["x"][0] == tr.points[-2, 0]
+    assert not any(d["name"].startswith("M: look-ahead") for d in traces)
