@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import subprocess
 import sys
 import textwrap
@@ -134,19 +135,84 @@ def test_every_optimizer_at_once_reports_a_status_each():
     assert sorted(groups) == sorted(optimizers.names() * 3)
 
 
+def schedule_factors(at: AppTest) -> np.ndarray:
+    """The factors the sidebar's learning-rate plot shows."""
+    small = [s for s in charts(at) if s["layout"].get("height") == 160]
+    assert len(small) == 1, "the learning-rate plot is missing"
+    return unpack(small[0]["data"][0]["y"])
+
+
 @pytest.mark.parametrize("schedule", optimizers.schedules.names())
 def test_every_schedule_runs_and_is_plotted(schedule):
     at = fresh()
     at.selectbox(key="schedule").set_value(schedule).run()
     at.slider(key="warmup").set_value(20).run()
     assert not at.exception
-    small = [s for s in charts(at) if s["layout"].get("height") == 160]
-    assert len(small) == 1, "the learning-rate plot is missing"
-    factors = unpack(small[0]["data"][0]["y"])
+    factors = schedule_factors(at)
     steps = int(at.slider(key="steps").value)
     assert len(factors) == min(400, steps)
-    expected = optimizers.schedules.make(schedule, warmup_steps=20)(np.arange(steps))[figures.thin(steps, 400)]
+    # The Playground's periods: cosine over the steps after the warm-up, cyclical every 100 steps.
+    options = {"cosine": {"period": steps - 20}, "cyclical": {"period": 100}}.get(schedule, {})
+    expected = optimizers.schedules.make(schedule, warmup_steps=20, **options)(np.arange(steps))[figures.thin(steps, 400)]
     np.testing.assert_allclose(factors, expected, rtol=1e-6)
+
+
+def test_cosine_anneals_over_the_runs_steps(monkeypatch):
+    from ui import views
+
+    runs, real = [], views.compute
+    monkeypatch.setattr(views, "compute", lambda sc: runs.append(real(sc)) or runs[-1])
+    at = fresh({"schedule": "cosine", "steps": "60"})
+    assert not at.exception and not at.warning
+    # 0.5 (1 + cos(pi t / 60)), t = 0..59: the last step's rate is 0.5 (1 + cos(59 pi / 60)) = 0.000685.
+    expected = np.array([0.5 * (1 + math.cos(math.pi * t / 60)) for t in range(60)])
+    np.testing.assert_allclose(schedule_factors(at), expected, rtol=1e-6, atol=1e-12)
+    assert schedule_factors(at)[-1] == pytest.approx(0.0006852326, rel=1e-6)
+    # The runs take the same rates (SGD at the bowl's suggested 0.15).
+    np.testing.assert_allclose(runs[-1]["sgd"].lrs, 0.15 * expected, rtol=1e-12, atol=1e-15)
+    # After a warm-up of 20 of 80 steps: a ramp (t+1)/20, then a cosine of period 60.
+    at = fresh({"schedule": "cosine", "steps": "80", "warmup": "20"})
+    expected = [(t + 1) / 20 for t in range(20)] + [0.5 * (1 + math.cos(math.pi * t / 60)) for t in range(60)]
+    np.testing.assert_allclose(schedule_factors(at), expected, rtol=1e-6, atol=1e-12)
+
+
+def test_the_cyclical_period_is_a_control_and_in_the_link():
+    at = fresh({"schedule": "cyclical", "cycle": "40", "steps": "100"})
+    assert not at.exception and not at.warning
+    assert at.slider(key="cycle").value == 40
+    triangle = lambda t, p: 0.1 + 0.9 * (1 - abs(2 * (t % p) / p - 1))  # noqa: E731 (floor 0.1, peak 1 at p/2)
+    np.testing.assert_allclose(schedule_factors(at), [triangle(t, 40) for t in range(100)], rtol=1e-6)
+    assert schedule_factors(at)[20] == pytest.approx(1.0) and schedule_factors(at)[40] == pytest.approx(0.1)
+    at.slider(key="cycle").set_value(20).run()
+    np.testing.assert_allclose(schedule_factors(at), [triangle(t, 20) for t in range(100)], rtol=1e-6)
+    # Only the cyclical schedule has a period to set; the value comes back with it.
+    at.selectbox(key="schedule").set_value("constant").run()
+    assert "cycle" not in [s.key for s in at.slider]
+    at.selectbox(key="schedule").set_value("cyclical").run()
+    assert at.slider(key="cycle").value == 20
+    # A link without a period: 100 steps, as before the control existed.
+    at = fresh({"schedule": "cyclical", "steps": "100"})
+    assert at.slider(key="cycle").value == 100 and not at.warning
+    np.testing.assert_allclose(schedule_factors(at), [triangle(t, 100) for t in range(100)], rtol=1e-6)
+    # A period the control cannot take: the default, and the notice names it.
+    at = fresh({"schedule": "cyclical", "cycle": "5"})
+    assert at.slider(key="cycle").value == 100
+    assert "cycle" in " ".join(w.value for w in at.warning)
+
+
+def test_schedule_options_by_hand():
+    from ui import settings as S
+
+    assert S.schedule_options("cosine", 60, 0) == {"period": 60}
+    assert S.schedule_options("cosine", 80, 20, 300) == {"period": 60}
+    assert S.schedule_options("cosine", 50, 100) == {"period": 1}  # a warm-up longer than the run
+    assert S.schedule_options("cyclical", 60, 0) == {"period": 100}
+    assert S.schedule_options("cyclical", 60, 0, 30) == {"period": 30}
+    for name in ("constant", "step", "exponential", "inverse_time"):
+        assert S.schedule_options(name, 60, 10, 30) == {}
+    assert S.schedule_setting("cosine", 60, 10) == ("cosine", 10, (("period", 50),))
+    assert not S.is_scheduled(("constant", 0, ())) and S.is_scheduled(("constant", 10, ()))
+    assert S.is_scheduled(("step", 0, ()))
 
 
 def test_noise_and_averaging_add_an_averaged_path():
@@ -322,6 +388,87 @@ def test_a_bad_view_in_a_link_opens_the_paths_with_a_notice():
     assert not at.exception
     assert at.button_group(key="view").value == "paths" and live_layers(at)
     assert "view" in " ".join(w.value for w in at.warning)
+
+
+# Per optimizer: settings other than the defaults in a link, and what its rule must then say
+# (typed by hand). Every link also asks for a cosine schedule over 80 steps, so each rule has
+# the step's rate eta_t and the base rate's value.
+FORMULA_LINKS: dict[str, tuple[dict[str, str], list[str]]] = {
+    "sgd": ({"sgd_lr": "0.03"}, [r"x_{t+1} = x_t - \eta_t\, g_t", r"\eta = 0.03"]),
+    "momentum": (
+        {"momentum_lr": "0.02", "momentum_momentum": "0.5"},
+        [r"v_{t+1} = \mu\, v_t + g_t,\quad x_{t+1} = x_t - \eta_t\, v_{t+1}", r"\eta = 0.02,\quad \mu = 0.5"],
+    ),
+    "nesterov": (
+        {"nesterov_lr": "0.05", "nesterov_momentum": "0.7"},
+        [r"v_{t+1} = \mu\, v_t - \eta_t\, \nabla f(x_t + \mu\, v_t),\quad x_{t+1} = x_t + v_{t+1}", r"\eta = 0.05,\quad \mu = 0.7"],
+    ),
+    "adagrad": (
+        {"adagrad_lr": "0.5", "adagrad_eps": "1e-06"},
+        [r"x_{t+1} = x_t - \eta_t\, \frac{g_t}{\sqrt{s_{t+1}} + \epsilon}", r"\eta = 0.5,\quad \epsilon = 10^{-6}"],
+    ),
+    "rmsprop": (
+        {"rmsprop_lr": "0.003", "rmsprop_alpha": "0.9", "rmsprop_eps": "0.0001"},
+        [r"s_{t+1} = \alpha\, s_t + (1-\alpha)\, g_t^2", r"\eta = 0.003,\quad \alpha = 0.9,\quad \epsilon = 0.0001"],
+    ),
+    "adam": (
+        {"adam_lr": "0.03", "adam_bias_correction": "false", "adam_beta1": "0.8"},
+        [r"x_{t+1} = x_t - \eta_t\, \frac{m_{t+1}}{\sqrt{v_{t+1}} + \epsilon}", r"\eta = 0.03,\quad \beta_1 = 0.8,\quad \beta_2 = 0.999,\quad \epsilon = 10^{-8}"],
+    ),
+    # Damping lambda and step cap R: the optimizer's own defaults, 1e-3 and 10.
+    "newton": (
+        {"newton_lr": "0.5"},
+        [r"d_t = -\eta_t\, \left(H(x_t) + \lambda I\right)^{-1} g_t", r"\eta = 0.5,\quad \lambda = 0.001,\quad R = 10"],
+    ),
+    "saddle_free_newton": (
+        {"saddle_free_newton_lr": "0.3"},
+        [r"d_t = -\eta_t\, \left(V|\Lambda|V^\top + \lambda I\right)^{-1} g_t", r"\eta = 0.3,\quad \lambda = 0.001,\quad R = 10"],
+    ),
+    "lbfgs": ({"lbfgs_lr": "0.5", "lbfgs_memory": "5"}, [r"\alpha_t = \eta_t\, 0.5^{j}", r"\eta = 0.5,\quad m = 5,\quad c_1 = 0.0001"]),
+}
+RULES_HEADING = {"en": "Update rules of the selected optimizers", "zh": "所选优化器的更新公式"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name", optimizers.names())
+def test_the_formulas_view_shows_each_rule_with_the_settings_of_the_link(name, lang):
+    settings, fragments = FORMULA_LINKS[name]
+    at = fresh({"optimizers": name, "view": "formulas", "lang": lang, "schedule": "cosine", "steps": "80", **settings})
+    assert not at.exception and not at.warning
+    assert RULES_HEADING[lang] in " ".join(m.value for m in at.markdown)
+    latex = [l.value for l in at.latex]
+    (rule,) = [l for l in latex if r"\begin{gathered}" in l]
+    for fragment in fragments:
+        assert fragment in rule
+    assert r"\hat" not in rule  # no optimizer here has Adam's bias correction on
+    # Once, under the rules: the schedule's formula, its period the run's 80 steps.
+    assert latex[-1].strip("$\n") == r"\eta_t = \eta\,\tfrac12\left(1+\cos\frac{\pi \min(t,80)}{80}\right)"
+    assert r"g_t = \nabla f(x_t)" in latex[-3]  # no noise
+
+
+def test_momentum_and_nesterov_say_where_the_rate_sits():
+    for lang, words in (("en", "Where η sits"), ("zh", "η 的位置")):
+        at = fresh({"optimizers": ["momentum", "nesterov"], "view": "formulas", "lang": lang})
+        notes = [c.value for c in at.caption if words in c.value]
+        assert len(notes) == 2
+        momentum, nesterov = notes
+        assert "PyTorch" in momentum and "Sutskever" in momentum
+        assert r"x \leftarrow x - \eta\,(g(x) + \mu v)" in nesterov and "SGD(nesterov=True)" in nesterov
+
+
+def test_the_formulas_follow_bias_correction_warmup_noise_and_a_constant_rate():
+    at = fresh({"optimizers": ["adam", "sgd"], "view": "formulas", "adam_bias_correction": "true", "adam_lr": "0.05"})
+    assert not at.exception and not at.warning
+    adam, sgd = [l.value for l in at.latex if r"\begin{gathered}" in l.value]
+    assert r"\hat m_{t+1} = \frac{m_{t+1}}{1-\beta_1^{t+1}}" in adam and r"\eta = 0.05" in adam
+    assert r"x_{t+1} = x_t - \eta\, g_t" in sgd
+    assert not any(r"\eta_t" in l.value for l in at.latex)  # a constant rate: no eta_t, no schedule
+    at = fresh({"optimizers": "sgd", "view": "formulas", "schedule": "cosine", "steps": "80", "warmup": "20", "noise": "0.5"})
+    latex = [l.value for l in at.latex]
+    assert r"\min(t-20,60)}{60}" in latex[-1] and r"t < 20" in latex[-1]
+    assert r"\sigma = 0.5" in latex[-3] and r"\nabla f_t(x_t)" in latex[-3]
+    at = fresh({"optimizers": "sgd", "view": "formulas", "schedule": "cyclical", "cycle": "40"})
+    assert r"\bmod 40)}{40}" in at.latex[-1].value
 
 
 def test_custom_function_from_a_link_runs_end_to_end():
@@ -654,3 +801,117 @@ def test_no_page_makes_the_server_load_pandas_or_pyarrow():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=str(Path(APP).parent))
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout[-500:]
+
+
+# -- inside the optimizer: what each trace is, and Nesterov's look-ahead -------------------
+
+
+def inside_charts(at: AppTest) -> tuple[dict, dict]:
+    """The inside view's two charts: the contour with its arrows, and the panels below it."""
+    main = [json.loads(c.proto.spec) for c in at.main.get("plotly_chart")]
+    assert len(main) == 2, "the inside view draws two charts"
+    return main[0], main[1]
+
+
+def named(spec: dict, name: str) -> list[dict]:
+    found = [d for d in spec["data"] if d.get("name") == name]
+    assert found, f"no trace {name!r}"
+    return found
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_inside_view_plots_what_its_labels_say_with_nesterovs_look_ahead(lang):
+    """On the bowl, f = (x^2 + 10 y^2) / 2: the gradient at a recorded point (x, y) is (x, 10 y)."""
+    from i18n import t
+
+    at = fresh({"view": "inside", "optimizers": ["nesterov", "adagrad", "adam"], "landscape": "bowl", "inside_step": "5", "lang": lang})
+    assert not at.exception and not at.warning
+    contour, panels = inside_charts(at)
+    # The runs the page made, with the bowl's suggested settings the panel shows (ui/settings.py).
+    assert (at.session_state["nesterov_lr"], at.session_state["nesterov_momentum"], at.session_state["adagrad_lr"]) == (0.015, 0.8, 0.7)
+    bowl = landscapes.get("bowl")
+    nesterov = optimizers.run(bowl, "nesterov", start=(-3.5, 1.5), steps=60, lr=0.015, momentum=0.8)
+    adagrad = optimizers.run(bowl, "adagrad", start=(-3.5, 1.5), steps=60, lr=0.7)
+    nest, ada = t("opt.nesterov", lang), t("opt.adagrad", lang)
+
+    # Nesterov's look-ahead points x_k + mu v_k, v_k = x_k - x_{k-1} (v_0 = 0), by hand.
+    p = nesterov.points
+    v = np.vstack([np.zeros(2), np.diff(p, axis=0)])
+    expected = p[:-1] + 0.8 * v[:-1]
+    points = named(contour, f"{nest}: {t('fig.lookahead_points', lang)}")[0]
+    np.testing.assert_allclose(np.stack([unpack(points["x"]), unpack(points["y"])], axis=1), expected, rtol=1e-12, atol=1e-12)
+    # At step 5: the segment x_5 -> its look-ahead point, and the arrow -eta g(look-ahead) = -0.015 (x, 10 y) from there.
+    seg = named(contour, f"{nest}: {t('fig.lookahead_segment', lang)}")[0]
+    np.testing.assert_allclose([seg["x"], seg["y"]], [[p[5, 0], expected[5, 0]], [p[5, 1], expected[5, 1]]], rtol=1e-12)
+    arrow = named(contour, f"{nest}: {t('fig.lookahead_step', lang)}")[0]
+    la = expected[5]
+    np.testing.assert_allclose([arrow["x"][:2], arrow["y"][:2]], [[la[0], la[0] - 0.015 * la[0]], [la[1], la[1] - 0.015 * 10 * la[1]]], rtol=1e-9)
+    assert arrow["x"][1] == pytest.approx(p[6, 0], rel=1e-9)  # it ends where the step ends
+
+    # AdaGrad's scale is the root of the SUM of squared gradients, so labelled, in both languages.
+    scale = named(panels, f"{ada} · {t('fig.q.sum_sq', lang)}")
+    g = np.stack([adagrad.points[:60, 0], 10 * adagrad.points[:60, 1]], axis=1)
+    for c, trace in enumerate(scale):
+        np.testing.assert_allclose(unpack(trace["y"]), np.sqrt(np.cumsum(g[:, c] ** 2)), rtol=1e-9)
+    assert ("Σg²" in scale[0]["name"]) and (("sum of squared" in scale[0]["name"]) if lang == "en" else ("梯度平方和" in scale[0]["name"]))
+    # Adam's rate is per unit of m̂, and the label says so; Nesterov's v is on an axis in units of x.
+    assert named(panels, f"Adam · {t('fig.q.rate_adam', lang)}") and ("m̂" in t("fig.q.rate_adam", lang))
+    disp = named(panels, f"{nest} · {t('fig.q.nesterov_v', lang)}")[0]["yaxis"]
+    titles = {a["y"]: a["text"] for a in panels["layout"]["annotations"]}
+    assert t("fig.displacement", lang) in titles[panels["layout"][disp.replace("y", "yaxis")]["domain"][1]]
+    np.testing.assert_allclose(unpack(named(panels, f"{nest} · {t('fig.q.nesterov_v', lang)}")[0]["y"]), np.diff(p[:, 0]), rtol=1e-12)
+
+
+# -- the Newton methods' damping and step cap (issue 13, point 11) -------------------------
+
+
+def test_the_newton_panel_offers_damping_and_a_step_cap_with_their_defaults():
+    at = fresh({"optimizers": ["newton", "saddle_free_newton"], "landscape": "bowl"})
+    assert not at.exception
+    shown = hyper_values(at)
+    assert shown["newton_damping"] == "0.001" and shown["newton_max_step"] == "10"
+    assert shown["saddle_free_newton_damping"] == "0.001" and shown["saddle_free_newton_max_step"] == "10"
+    data = panel_data(at)
+    assert data["scales"]["damping"] == ["0", "0.0001", "0.001", "0.01", "0.1", "1"]
+    assert data["scales"]["max_step"] == ["0.1", "0.3", "1", "3", "10", "100", "1000"]
+    labels = [it["label"] for it in data["groups"][0]["items"]]
+    assert labels == ["learning rate", "damping λ", "step cap R"]
+    zh = panel_data(fresh({"optimizers": ["newton"], "lang": "zh"}))
+    assert [it["label"] for it in zh["groups"][0]["items"]][1:] == ["阻尼 λ", "步长上限 R"]
+
+
+def test_undamped_newton_from_a_link_jumps_to_the_bowls_minimum_in_one_step():
+    """(H + 0 I)^-1 g on f = (x^2 + 10 y^2) / 2 from (-3.5, 1.5): the step is -(x, y), onto (0, 0).
+    With the default damping 0.001 each step leaves 0.001 / 1.001 of x: three steps to converge."""
+    at = fresh({"optimizers": "newton", "newton_damping": "0", "landscape": "bowl"})
+    assert not at.exception and not at.warning
+    assert at.session_state["newton_damping"] == 0.0 and hyper_values(at)["newton_damping"] == "0"
+    assert "converged at step 1:" in status_text(at)
+    assert readout_rows(at)["end of Newton"][0] == "(0, 0)"
+    damped = fresh({"optimizers": "newton", "landscape": "bowl"})
+    assert "converged at step 3:" in status_text(damped)
+    assert "newton_damping" not in damped.query_params  # the default stays out of the link
+    assert at.query_params["newton_damping"] == "0"
+
+
+def test_the_damping_and_cap_travel_through_the_panel_and_the_link():
+    from ui import settings as S
+
+    at = fresh({"optimizers": "saddle_free_newton", "saddle_free_newton_max_step": "3", "landscape": "saddle"})
+    assert not at.exception and not at.warning
+    assert hyper_values(at)["saddle_free_newton_max_step"] == "3" and at.session_state["saddle_free_newton_max_step"] == 3.0
+    set_hyper(at, "saddle_free_newton_damping", 0.0)
+    assert not at.exception
+    assert at.session_state["saddle_free_newton_damping"] == 0.0 and at.query_params["saddle_free_newton_damping"] == "0"
+    assert S.hyper_from_link("damping", "0") == 0.0 and S.hyper_from_link("damping", "1e-3") == 0.001
+    assert S.hyper_from_link("damping", "-1") is None and S.hyper_from_link("max_step", "inf") is None
+    assert S.hyper_value("damping", 0.0) == 0.0 and S.hyper_value("damping", 5e-4) == 0.001  # log scale above 0
+    assert S.hyper_value("max_step", float("inf")) == 1000.0
+
+
+def test_bad_damping_or_cap_in_a_link_is_reported_and_falls_back():
+    at = fresh({"optimizers": "newton", "newton_damping": "junk", "newton_max_step": "0", "landscape": "bowl"})
+    assert not at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert "newton_damping" in warning and "newton_max_step" in warning
+    assert hyper_values(at)["newton_damping"] == "0.001" and hyper_values(at)["newton_max_step"] == "10"

@@ -111,19 +111,20 @@ def trajectory(
     hyper: tuple[tuple[str, object], ...],
     start: tuple[float, float],
     steps: int,
-    schedule: tuple[str, int],
+    schedule: tuple[str, int, tuple[tuple[str, int], ...]],
     noise: float,
     seed: int,
     average: str,
 ) -> optimizers.Trajectory:
-    """One run, cached by everything that decides it: moving one optimizer's slider reruns only that one."""
-    sched_name, warmup = schedule
+    """One run, cached by everything that decides it: moving one optimizer's slider reruns only that one.
+
+    ``schedule`` is (name, warm-up, options) as ``ui.settings.schedule_setting`` makes it."""
     return optimizers.run(
         surface(*key),
         optimizer,
         start=start,
         steps=steps,
-        schedule=optimizers.schedules.make(sched_name, warmup_steps=warmup),
+        schedule=make_schedule(schedule),
         noise=noise,
         seed=seed,
         average=None if average == "none" else average,
@@ -131,8 +132,13 @@ def trajectory(
     )
 
 
+def make_schedule(schedule: tuple[str, int, tuple[tuple[str, int], ...]]):
+    """The schedule function for (name, warm-up, options) (``ui.settings.schedule_setting``)."""
+    name, warmup, options = schedule
+    return optimizers.schedules.make(name, warmup_steps=warmup, **dict(options))
+
+
 @shared(max_entries=64)
-def schedule_factors(schedule: tuple[str, int], steps: int) -> np.ndarray:
-    """The schedule's factor at steps 0 .. steps-1 (what the sidebar's small chart shows)."""
-    name, warmup = schedule
-    return optimizers.schedules.make(name, warmup_steps=warmup)(np.arange(steps))
+def schedule_factors(schedule: tuple[str, int, tuple[tuple[str, int], ...]], steps: int) -> np.ndarray:
+    """The schedule's factor at steps 0 .. steps-1 (what the sidebar's small chart shows): the runs' own."""
+    return make_schedule(schedule)(np.arange(steps))

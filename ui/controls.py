@@ -131,7 +131,7 @@ class Scenario:
     hyper: dict[str, tuple[tuple[str, object], ...]]
     start: tuple[float, float]
     steps: int
-    schedule: tuple[str, int]
+    schedule: S.ScheduleSetting  # (name, warm-up, options of schedules.make): S.schedule_setting
     noise: float
     seed: int
     average: str
@@ -375,17 +375,33 @@ def with_hyperparameters(base: Scenario, group=None) -> Scenario:
     return dataclasses.replace(base, hyper=hyper_controls(base.optimizers, base.landscape, group))
 
 
-def training_controls() -> tuple[tuple[str, int], float, int, str]:
+def training_controls() -> tuple[tuple[str, int, int], float, int, str]:
+    """The training expander: ((schedule, warm-up, cyclical period), noise, seed, averaging).
+
+    The cyclical period's slider is shown only for the cyclical schedule, and its value is kept
+    while it is hidden. A link without ``cycle`` gets ``S.DEFAULT_CYCLE`` (100 steps, the period
+    before the control existed).
+    """
     lg = lang()
     with st.sidebar.container(key="training_group").expander(t("pg.schedule", lg) + " · " + t("pg.noise", lg)):
         schedule = choice(
             t("pg.schedule", lg), optimizers.schedules.names(), "constant", "schedule", lambda n: t(f"sched.{n}", lg), where=st
         )
         warmup = st.slider(t("pg.warmup", lg), 0, 500, step=10, key="warmup", bind=BIND, **_initial("warmup", 0))
+        cycle = st.session_state.get(_CYCLE_HELD, S.DEFAULT_CYCLE)
+        if schedule == "cyclical":
+            cycle = st.slider(
+                t("pg.cycle", lg), *S.CYCLE_RANGE, step=S.CYCLE_STEP, key="cycle", bind=BIND, **_initial("cycle", cycle)
+            )
+            st.session_state[_CYCLE_HELD] = cycle
         noise = st.select_slider(t("pg.noise", lg), S.NOISE_OPTIONS, key="noise", bind=BIND, **_initial("noise", 0.0))
         seed = st.number_input(t("pg.seed", lg), 0, 10_000, step=1, key="seed", bind=BIND, **_initial("seed", 0))
         average = choice(t("pg.average", lg), S.AVERAGE_OPTIONS, "none", "average", lambda n: t(f"pg.average.{n}", lg), where=st)
-    return (schedule, int(warmup)), float(noise), int(seed), average
+    return (schedule, int(warmup), int(cycle)), float(noise), int(seed), average
+
+
+# A copy of the cyclical period that outlives its slider (Streamlit drops a widget's value while it is not drawn).
+_CYCLE_HELD = "_cycle_held"
 
 
 def scenario() -> Scenario:
@@ -398,7 +414,8 @@ def scenario() -> Scenario:
     else:
         default_start = S.default_start(name)
     chosen, steps, start = run_controls(name, default_start)
-    schedule, noise, seed, average = training_controls()
+    (sched, warmup, cycle), noise, seed, average = training_controls()
+    schedule = S.schedule_setting(sched, steps, warmup, cycle)
     return Scenario(name, params, chosen, {}, start, steps, schedule, noise, seed, average, expression)
 
 

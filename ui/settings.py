@@ -62,10 +62,18 @@ LR_OPTIONS: list[float] = _grid((1, 1.5, 2, 3, 5, 7), range(-5, 1)) + [10.0]
 BETA2_OPTIONS = [0.9, 0.95, 0.99, 0.995, 0.999, 0.9999]
 ALPHA_OPTIONS = [0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
 EPS_OPTIONS = [1e-10, 1e-8, 1e-6, 1e-4, 1e-2]
+# The Newton methods' damping lambda (0: undamped) and step cap R (no "no cap": the
+# panel's values travel as JSON, which has no infinity; 1000 is beyond every window).
+DAMPING_OPTIONS = [0.0, 1e-4, 1e-3, 1e-2, 0.1, 1.0]
+MAX_STEP_OPTIONS = [0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1000.0]
 NOISE_OPTIONS = [0.0, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0]
 AVERAGE_OPTIONS = ["none", "polyak", "ema"]
 STEPS_RANGE = (5, 3000)
 VIEWS = ("paths", "surface", "inside", "formulas")  # the Playground's views of the runs, as named in a link
+# The cyclical schedule's period in steps: the slider's range and step, and its value when a link says none.
+CYCLE_RANGE = (10, 1000)
+CYCLE_STEP = 10
+DEFAULT_CYCLE = 100
 
 # Hyperparameter controls per optimizer, in display order.
 HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
@@ -75,8 +83,8 @@ HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
     "adagrad": ("lr", "eps"),
     "rmsprop": ("lr", "alpha", "eps"),
     "adam": ("lr", "beta1", "beta2", "eps", "bias_correction"),
-    "newton": ("lr",),
-    "saddle_free_newton": ("lr",),
+    "newton": ("lr", "damping", "max_step"),
+    "saddle_free_newton": ("lr", "damping", "max_step"),
     "lbfgs": ("lr", "memory"),
 }
 
@@ -105,6 +113,39 @@ SUGGESTED_OTHER: dict[str, dict[str, dict[str, float]]] = {
     # A short memory, so the wall's gradients are forgotten on the valley floor.
     "cliff_valley": {"rmsprop": {"alpha": 0.9}},
 }
+
+
+# A run's schedule as the Playground holds it (``Scenario.schedule``, part of a cache key):
+# (name, warm-up steps, the options of optimizers.schedules.make as sorted pairs).
+ScheduleSetting = tuple[str, int, tuple[tuple[str, int], ...]]
+
+
+def schedule_options(name: str, steps: int, warmup: int, cycle: int = DEFAULT_CYCLE) -> dict[str, int]:
+    """The options of ``optimizers.schedules.make`` for the Playground's schedule controls: the one
+    place where the controls become a schedule (the runs, the sidebar's chart and the Formulas view
+    all go through here).
+
+    Cosine anneals over the run's steps after the warm-up: period ``max(1, steps - warmup)``, so
+    the rate has come down to (nearly) its floor 0 at the last step whatever the number of steps.
+    Cyclical repeats every ``cycle`` steps. The others keep their factories' defaults, which their
+    labels (``sched.*`` in the catalogs) state.
+    """
+    if name == "cosine":
+        return {"period": max(1, int(steps) - int(warmup))}
+    if name == "cyclical":
+        return {"period": int(cycle)}
+    return {}
+
+
+def schedule_setting(name: str, steps: int, warmup: int, cycle: int = DEFAULT_CYCLE) -> ScheduleSetting:
+    """The schedule of a run of ``steps`` steps as one hashable value: (name, warm-up, options)."""
+    return (name, int(warmup), tuple(sorted(schedule_options(name, steps, warmup, cycle).items())))
+
+
+def is_scheduled(schedule: ScheduleSetting) -> bool:
+    """Whether the learning rate changes from step to step: any schedule but a constant one without warm-up."""
+    name, warmup, _ = schedule
+    return not (name == "constant" and not warmup)
 
 
 def nearest(options: list[float], value: float) -> float:
@@ -164,6 +205,8 @@ def hyper_options(name: str) -> list | None:
         "alpha": ALPHA_OPTIONS,
         "eps": EPS_OPTIONS,
         "memory": MEMORY_OPTIONS,
+        "damping": DAMPING_OPTIONS,
+        "max_step": MAX_STEP_OPTIONS,
     }[name]
 
 
@@ -172,9 +215,14 @@ def hyper_value(name: str, value):
     options = hyper_options(name)
     if options is None:
         return bool(value)
+    value = float(value)
     if name == "memory":
-        return int(nearest(options, float(value)))
-    return nearest(options, float(value))
+        return int(nearest(options, value))
+    if value == np.inf:  # "no cap" (the core's max_step=inf): the largest the control offers
+        return float(max(options))
+    if name == "damping" and value > 0:  # 0 is exactly "undamped"; a positive damping snaps on a log scale
+        return nearest([o for o in options if o > 0], value)
+    return nearest(options, value)
 
 
 def hyper_from_link(name: str, text: str):
@@ -241,6 +289,8 @@ _HYPER_CHECKS = {
     "eps": lambda v: _one_of(v, EPS_OPTIONS),
     "bias_correction": _flag,
     "memory": lambda v: _number(v, 1, 20, whole=True),
+    "damping": lambda v: _one_of(v, DAMPING_OPTIONS),
+    "max_step": lambda v: _one_of(v, MAX_STEP_OPTIONS),
 }
 
 
@@ -255,6 +305,7 @@ def _validator(key: str):
         "y0": lambda v: _number(v, -1e3, 1e3),
         "schedule": lambda v: v in optimizers.schedules.names(),
         "warmup": lambda v: _number(v, 0, 500, whole=True),
+        "cycle": lambda v: _number(v, *CYCLE_RANGE, whole=True),
         "noise": lambda v: _one_of(v, NOISE_OPTIONS),
         "seed": lambda v: _number(v, 0, 10_000, whole=True),
         "average": lambda v: v in AVERAGE_OPTIONS,

@@ -10,10 +10,13 @@ from streamlit.errors import StreamlitAPIException
 
 import figures
 import landscapes
+import optimizers
 from i18n import t
-from optimizers.formulas import UPDATE_RULES
+from optimizers import schedules
+from optimizers.formulas import gradient_rule, update_rule
 
 from . import cache
+from . import settings as S
 from .charts import show
 from .controls import Scenario, clamp_step, held_hyperparameters, held_paths_view, set_start_from_click
 from .live_chart import live_chart, payloads
@@ -268,37 +271,17 @@ def surface_panel(sc: Scenario, runs: dict, lg: str) -> None:
 def inside_panel(sc: Scenario, runs: dict, lg: str, step: int) -> None:
     surface = cache.surface(*sc.surface)
     grid = cache.contour(*sc.surface)
-    labels = fig_labels(lg, grid.log)
-    arrows = []
-    series = []
-    for opt, tr in runs.items():
-        name = t(f"opt.{opt}", lg)
-        if tr.steps:
-            k = min(step, tr.steps - 1)
-            arrows.append(
-                {
-                    "key": opt,
-                    "label": name,
-                    "point": tr.points[k],
-                    "gradient_step": -tr.lrs[k] * tr.gradients[k],
-                    "update": tr.updates[k],
-                }
-            )
-        second = next((tr.state[f] for f in ("sum_sq", "mean_sq", "exp_avg_sq") if f in tr.state), None)
-        first = next((tr.state[f] for f in ("velocity", "exp_avg") if f in tr.state), None)
-        series.append(
-            {
-                "key": opt,
-                "label": name,
-                "effective_lr": tr.effective_lr,
-                "second": None if second is None else np.sqrt(second),
-                "first": first,
-            }
-        )
-    spec = figures.path_figure(surface, grid, as_runs(runs, lg), labels, start=sc.start, overlays=figures.step_arrows(arrows, labels), max_frames=0)
+    labels = {**fig_labels(lg, grid.log), **{k: t(f"fig.{k}", lg) for k in figures.INSIDE_LABELS}}
+    # The runs as the figures take them (figures.INSIDE says what is plotted for each optimizer).
+    inside = [
+        {"key": opt, "label": t(f"opt.{opt}", lg), "trajectory": tr, "hyper": {**optimizers.defaults(opt), **dict(sc.hyper.get(opt, ()))}}
+        for opt, tr in runs.items()
+    ]
+    overlays = figures.inside_overlays(inside, step, labels)
+    spec = figures.path_figure(surface, grid, as_runs(runs, lg), labels, start=sc.start, overlays=overlays, max_frames=0)
     show(spec, "inside_chart")
     st.caption(t("pg.inside_caption", lg))
-    show(figures.internals_figure(series, labels), "internals_chart")
+    show(figures.internals_figure(inside, labels), "internals_chart")
 
 
 def formulas_panel(sc: Scenario, lg: str) -> None:
@@ -310,7 +293,21 @@ def formulas_panel(sc: Scenario, lg: str) -> None:
     st.markdown(f"**{t('pg.formulas.hess', lg)}**")
     st.latex("H = " + surface.hessian_latex)
     st.markdown(f"**{t('pg.formulas.rules', lg)}**")
+    # Each rule as it runs with the settings shown: its hyperparameters, the schedule, the noise.
+    scheduled, noisy = S.is_scheduled(sc.schedule), sc.noise > 0
+    st.caption(t("pg.formulas.gradient_noise" if noisy else "pg.formulas.gradient", lg))
+    st.latex(gradient_rule(sc.noise))
     for opt in sc.optimizers:
         st.markdown(f"**{t(f'opt.{opt}', lg)}**")
-        st.latex(UPDATE_RULES[opt])
+        st.latex(update_rule(opt, sc.hyper[opt], scheduled=scheduled, noisy=noisy))
+        if opt in _RULE_NOTES:
+            st.caption(t(f"pg.formulas.note.{opt}", lg))
         st.markdown(f"- {t('pg.pros', lg)}: {t(f'pros.{opt}', lg)}\n- {t('pg.cons', lg)}: {t(f'cons.{opt}', lg)}")
+    if scheduled:
+        name, warmup, options = sc.schedule
+        st.markdown(f"**{t('pg.formulas.schedule', lg)}**")
+        st.latex(schedules.describe(name, warmup, **dict(options)))
+
+
+# The rules with a note under them (pg.formulas.note.<name>): where eta sits, what L-BFGS's H_t is.
+_RULE_NOTES = ("momentum", "nesterov", "lbfgs")
