@@ -155,7 +155,7 @@ def nesterov(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
 
     The learning rate sits inside the velocity here (v is a displacement), while
     :func:`momentum` follows torch and puts it outside (v is in gradient units).
-    Under a constant rate the two place the same points; under a schedule they
+    Under a constant rate the two placements of the rate give the same points; under a schedule they
     differ, because Sutskever's v keeps the rates of past steps. torch's
     ``SGD(nesterov=True)`` is another form again: ``v = mu v + g(x)``,
     ``x -= lr (g(x) + mu v)``, the gradient taken at x.

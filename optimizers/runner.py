@@ -564,7 +564,7 @@ def _check_seeds(seed) -> np.ndarray:
     if seed is None:
         seed = int(np.random.default_rng().integers(2**62))
     v = np.asarray(seed)
-    if v.dtype == bool or not np.issubdtype(v.dtype, np.number):
+    if v.dtype == bool or not (np.issubdtype(v.dtype, np.integer) or np.issubdtype(v.dtype, np.floating)):
         raise ValueError(f"Invalid seed: {seed!r} (whole numbers >= 0)")
     if not np.all(np.isfinite(v)) or np.any(v < 0) or np.any(v != np.floor(v)) or np.any(v >= 2**63):
         raise ValueError(f"Invalid seed: {seed!r} (whole numbers >= 0)")
@@ -590,6 +590,8 @@ def run(landscape, name: str, start=(0.0, 0.0), steps: int = 100, **options) -> 
     start = np.asarray(start, dtype=np.float64)
     if start.shape != (2,):
         raise ValueError(f"start must be a point (x, y), got shape {start.shape}")
+    if np.ndim(options.get("seed", 0)) != 0:
+        raise ValueError("seed must be a single number for run(); use run_batch for one seed per run")
     for k, v in options.items():
         if k in defaults(name) and np.ndim(v) != 0:
             raise ValueError(f"{k} must be a single number for run(); use run_batch for grids")

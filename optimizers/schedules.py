@@ -99,7 +99,7 @@ def cyclical(period: int = 100, floor: float = 0.1) -> Schedule:
     :math:`P` is even), linear in between.
 
     torch: ``CyclicLR(opt, base_lr=floor * lr, max_lr=lr, step_size_up=period / 2,
-    mode="triangular")`` (and ``cycle_momentum=False`` for an optimizer without momentum),
+    mode="triangular", cycle_momentum=False)`` (torch cycles the momentum too unless told not to),
     for even and odd periods alike (torch takes the half-step ``step_size_up`` as a float).
     """
     _positive_int("period", period)

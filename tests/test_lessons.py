@@ -88,15 +88,24 @@ BREAKERS = {
         lambda l: _hyper(l, 0, 1, lr=0.03, momentum=0.0),  # momentum without momentum is SGD
         lambda l: _hyper(l, 0, 1, lr=0.03),  # unfair: momentum at 10x the effective rate
     ],
-    "saddle_vs_minimum": [lambda l: _changed(l, 0, landscape="bowl")],  # the "saddle" is a minimum
+    "saddle_vs_minimum": [
+        lambda l: _changed(l, 0, landscape="bowl"),  # the "saddle" is a minimum
+        lambda l: _hyper(l, 0, 0, lr=0.001),  # SGD never gets off the saddle: no crawl-then-escape to show
+    ],
     "momentum_saddle": [lambda l: _hyper(_hyper(l, 0, 1, momentum=0.0), 0, 2, momentum=0.0)],
     "local_minimum": [lambda l: _hyper(l, 0, 1, momentum=0.0)],
-    "nesterov": [lambda l: _hyper(_hyper(l, 0, 0, momentum=0.0), 0, 1, momentum=0.0)],  # both plain SGD
+    "nesterov": [
+        lambda l: _hyper(_hyper(l, 0, 0, momentum=0.0), 0, 1, momentum=0.0),  # both plain SGD
+        lambda l: _hyper(_hyper(l, 0, 0, momentum=0.3), 0, 1, momentum=0.3),  # neither overshoots at all
+    ],
     "adagrad_stall": [lambda l: _changed(l, 0, start=(0.5, 0.0))],  # no cliff to remember
     "adam_bias_correction": [lambda l: _hyper(_hyper(l, 0, 0, beta2=0.9), 0, 1, beta2=0.9)],  # (1-b1)/sqrt(1-b2) < 1
     "schedules": [lambda l: _changed(l, 0, schedule=("constant", 0))],
     "newton": [lambda l: _hyper(l, 0, 0, damping=1e-3), lambda l: _changed(l, 0, landscape="rosenbrock")],
-    "lbfgs": [lambda l: _changed(_changed(l, 1, 0, noise=0.0), 1, 1, noise=0.0)],  # no noise: L-BFGS stays ahead
+    "lbfgs": [
+        lambda l: _changed(_changed(l, 1, 0, noise=0.0), 1, 1, noise=0.0),  # no noise: L-BFGS stays ahead
+        lambda l: _changed(l, 0, steps=5),  # L-BFGS has not converged: no "superb on exact gradients"
+    ],
     "ensembles": [
         lambda l: _changed(l, 0, 0, noise=0.0),  # nothing to average out: the mean lags behind the last point
         lambda l: _changed(l, 1, runs=tuple(__import__("dataclasses").replace(r, start=(3.0, 2.0)) for r in l.panels[1].runs)),
@@ -266,3 +275,10 @@ def test_a_dragged_box_on_the_heatmap_becomes_the_next_grid():
     assert got_setup == setup
     # lr is on a log axis: the box's -3 .. -1 is 1e-3 .. 1e-1.
     assert box == pytest.approx((1e-3, 1e-1, 0.2, 0.6))
+
+
+def test_normalization_counts_never_reaching_the_target_as_the_strongest_effect():
+    # The rotated AdaGrad run cut to 100 steps never reaches loss 1e-3 (NaN): the claim holds all the more.
+    lesson = _changed(lessons.get("normalization"), 3, steps=100)
+    out = lessons.run(lesson)
+    assert np.isnan(out.numbers["ada_rotated"]) and out.shows_effect

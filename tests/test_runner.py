@@ -549,3 +549,11 @@ def test_lbfgs_takes_one_gradient_per_step_and_pairs_it_with_the_last_step():
     # the same curvature pair as before, only stored when the next gradient arrives.
     traj = optimizers.run(ROSEN, "lbfgs", start=(-1.2, 1.0), steps=2, tol=0.0)
     assert list(traj.state["count"]) == [0, 0, 1]
+
+
+def test_run_takes_one_seed_and_bad_seeds_are_refused_clearly():
+    with pytest.raises(ValueError, match="seed must be a single number"):
+        optimizers.run(BOWL, "sgd", start=(1.0, 1.0), steps=3, noise=1.0, seed=[1, 2])
+    for bad in (-1, 1.5, float("nan"), 1 + 0j, "7", True):
+        with pytest.raises(ValueError, match="Invalid seed"):
+            optimizers.run(BOWL, "sgd", start=(1.0, 1.0), steps=3, noise=1.0, seed=bad)
