@@ -137,7 +137,7 @@ TEXT = {
     "fig.effective_lr": "Effective learning rate: the step Δx per unit of the quantity each legend entry names (log scale)",
     "fig.second": "Gradient scale that divides η (gradient units, log scale)",
     "fig.first": "Velocity and first moment (gradient units)",
-    "fig.gradient_step": "−lr·g",
+    "fig.gradient_step": "−η·g",
     "fig.actual_step": "actual step",
     "fig.averaged": "{name} (averaged)",
     "fig.displacement": "Nesterov's velocity: a displacement (units of x)",

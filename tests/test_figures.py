@@ -500,7 +500,7 @@ def test_nesterov_lookahead_points_and_the_gradient_taken_there(noise):
     else:  # the optimizer saw a noisy gradient there, not the exact one
         assert not np.allclose(head - tail, -0.015 * bowl_grad(expected[k]), rtol=1e-3)
     # The plain gradient step and the step taken are still drawn, at x_k.
-    assert {"Nesterov: −lr·g", "Nesterov: actual step"} <= set(by_name)
+    assert {"Nesterov: −η·g", "Nesterov: actual step"} <= set(by_name)
 
 
 def test_many_lookahead_points_are_thinned_and_other_optimizers_draw_none():
