@@ -23,7 +23,7 @@ import figures
 import landscapes
 import optimizers
 from i18n import t
-from ui.settings import SUGGESTED_LR
+from landscapes.catalog import CATALOG
 from ui.live_chart import payloads
 from ui.views import fig_labels
 
@@ -49,7 +49,7 @@ def main() -> None:
     grid = figures.grid(surface, 150)
     labels = fig_labels("en", grid.log)
     _ = surface.critical_points
-    lrs = dict(SUGGESTED_LR["rosenbrock"])
+    lrs = {opt: hyper["lr"] for opt, hyper in CATALOG["rosenbrock"].hints["hyper"].items()}
     runs = {k: optimizers.run(surface, k, start=START, steps=1000, lr=lrs[k]) for k in BENCH}
     one, all_six, sizes = [], [], []
     for i in range(8):

@@ -7,15 +7,12 @@ import numpy as np
 from .landscape import selectable_lattice
 from .style import layout_base, packed
 
-LOG_AXES = {"lr", "eps"}
+def _scale(log: bool, values: np.ndarray) -> np.ndarray:
+    return np.log10(values) if log else values
 
 
-def _scale(name: str, values: np.ndarray) -> np.ndarray:
-    return np.log10(values) if name in LOG_AXES else values
-
-
-def axis_title(name: str, label: str) -> str:
-    return f"log₁₀ {label}" if name in LOG_AXES else label
+def axis_title(label: str, log: bool) -> str:
+    return f"log₁₀ {label}" if log else label
 
 
 def sweep_figure(sweep, metric: np.ndarray, labels: dict[str, str], height: int = 520) -> dict:
@@ -25,7 +22,7 @@ def sweep_figure(sweep, metric: np.ndarray, labels: dict[str, str], height: int 
     lattice of markers at the cell centres makes clicks and box selections
     report points (a heatmap trace itself reports none).
     """
-    xs, ys = _scale(sweep.x_name, sweep.x), _scale(sweep.y_name, sweep.y)
+    xs, ys = _scale(sweep.x_log, sweep.x), _scale(sweep.y_log, sweep.y)
     z = np.asarray(metric, dtype=float)
     if labels.get("log_metric"):
         with np.errstate(all="ignore"):
@@ -67,8 +64,8 @@ def sweep_figure(sweep, metric: np.ndarray, labels: dict[str, str], height: int 
             {
                 "type": "scatter",
                 "mode": "markers",
-                "x": [float(_scale(sweep.x_name, np.array([bx]))[0])],
-                "y": [float(_scale(sweep.y_name, np.array([by]))[0])],
+                "x": [float(_scale(sweep.x_log, np.array([bx]))[0])],
+                "y": [float(_scale(sweep.y_log, np.array([by]))[0])],
                 "marker": {"symbol": "star", "size": 20, "color": "#D55E00", "line": {"width": 1.5, "color": "white"}},
                 "name": labels["best"],
             }

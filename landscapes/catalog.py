@@ -34,6 +34,11 @@ def _rastrigin(A):
     return 2 * A + X**2 - A * sp.cos(2 * sp.pi * X) + Y**2 - A * sp.cos(2 * sp.pi * Y)
 
 
+# Teaching values for a typed function (nothing is known about it: moderate rates).
+TYPED_HINTS = {"hyper": {"sgd": {"lr": 0.05}, "momentum": {"lr": 0.02}, "nesterov": {"lr": 0.02}, "adagrad": {"lr": 0.3}, "rmsprop": {"lr": 0.02}, "adam": {"lr": 0.05}}}
+
+# Each surface's teaching values live in its hints: the start, the steps, and per optimizer
+# the hyperparameters that show its lesson there ("hyper"; the rest follow the optimizer's defaults).
 CATALOG: dict[str, Entry] = {
     "bowl": Entry(
         build=_bowl,
@@ -45,7 +50,7 @@ CATALOG: dict[str, Entry] = {
             "en": "A quadratic valley far steeper across than along: plain SGD bounces between the walls.",
             "zh": "垂直于谷底的方向远比沿谷底的方向陡峭的二次山谷：普通 SGD 会在两侧谷壁之间来回弹跳。",
         },
-        hints={"start": (-3.5, 1.5), "steps": 60},
+        hints={"start": (-3.5, 1.5), "steps": 60, "hyper": {"sgd": {"lr": 0.15}, "momentum": {"lr": 0.015, "momentum": 0.8}, "nesterov": {"lr": 0.015, "momentum": 0.8}, "adagrad": {"lr": 0.7}, "rmsprop": {"lr": 0.07}, "adam": {"lr": 0.2}}},
     ),
     "saddle": Entry(
         build=lambda: X**2 - Y**2,
@@ -57,7 +62,7 @@ CATALOG: dict[str, Entry] = {
             "en": "Zero gradient at the origin, yet downhill along y: a minimum one way, a maximum the other.",
             "zh": "原点梯度为零，但沿 y 方向仍在下坡：一个方向是极小，另一个方向是极大。",
         },
-        hints={"start": (-1.8, 0.01), "steps": 60},
+        hints={"start": (-1.8, 0.01), "steps": 60, "hyper": {"sgd": {"lr": 0.05}, "momentum": {"lr": 0.02}, "nesterov": {"lr": 0.02}, "adagrad": {"lr": 0.3}, "rmsprop": {"lr": 0.03}, "adam": {"lr": 0.05}}},
     ),
     "rosenbrock": Entry(
         build=lambda a, b: (a - X) ** 2 + b * (Y - X**2) ** 2,
@@ -70,7 +75,7 @@ CATALOG: dict[str, Entry] = {
             "zh": "弯曲狭窄的香蕉形山谷：很容易落入，却很难沿谷底走到终点 (a, a^2)。",
         },
         log_colors=True,
-        hints={"start": (-1.5, 2.0), "steps": 1000},
+        hints={"start": (-1.5, 2.0), "steps": 1000, "hyper": {"sgd": {"lr": 0.0005}, "momentum": {"lr": 0.0003}, "nesterov": {"lr": 0.0003}, "adagrad": {"lr": 0.3}, "rmsprop": {"lr": 0.005}, "adam": {"lr": 0.03}}},
     ),
     "monkey_saddle": Entry(
         build=lambda: X**3 - 3 * X * Y**2,
@@ -82,7 +87,7 @@ CATALOG: dict[str, Entry] = {
             "en": "Three valleys meet at a flat point whose Hessian is zero: second-order tests say nothing there.",
             "zh": "三条山谷交汇于一个平坦点，那里的海森矩阵为零：二阶判别法在此失效。",
         },
-        hints={"start": (0.5, 0.1), "steps": 60},
+        hints={"start": (0.5, 0.1), "steps": 60, "hyper": {"sgd": {"lr": 0.05}, "momentum": {"lr": 0.02}, "nesterov": {"lr": 0.02}, "adagrad": {"lr": 0.1}, "rmsprop": {"lr": 0.02}, "adam": {"lr": 0.05}}},
     ),
     "beale": Entry(
         build=lambda: (sp.Rational(3, 2) - X + X * Y) ** 2
@@ -97,7 +102,7 @@ CATALOG: dict[str, Entry] = {
             "zh": "平坦的平原与陡峭的山脊并存，极小值 (3, 0.5) 藏在狭窄的角落里。",
         },
         log_colors=True,
-        hints={"start": (1.0, 1.5), "steps": 500},
+        hints={"start": (1.0, 1.5), "steps": 500, "hyper": {"sgd": {"lr": 0.001}, "momentum": {"lr": 0.0005}, "nesterov": {"lr": 0.0005}, "adagrad": {"lr": 0.3}, "rmsprop": {"lr": 0.01}, "adam": {"lr": 0.03}}},
     ),
     "himmelblau": Entry(
         build=lambda: (X**2 + Y - 11) ** 2 + (X + Y**2 - 7) ** 2,
@@ -110,7 +115,7 @@ CATALOG: dict[str, Entry] = {
             "zh": "四个同样好的极小值：最终落在哪里取决于从哪里出发。",
         },
         log_colors=True,
-        hints={"start": (-0.5, 0.0), "steps": 300},
+        hints={"start": (-0.5, 0.0), "steps": 300, "hyper": {"sgd": {"lr": 0.01}, "momentum": {"lr": 0.003}, "nesterov": {"lr": 0.003}, "adagrad": {"lr": 0.5}, "rmsprop": {"lr": 0.03}, "adam": {"lr": 0.1}}},
     ),
     "rastrigin": Entry(
         build=_rastrigin,
@@ -122,7 +127,7 @@ CATALOG: dict[str, Entry] = {
             "en": "An egg-crate of local minima around one global minimum: local methods get trapped.",
             "zh": "全局极小值周围布满蛋托状的局部极小值：局部方法很容易被困住。",
         },
-        hints={"start": (3.2, 2.4), "steps": 300},
+        hints={"start": (3.2, 2.4), "steps": 300, "hyper": {"sgd": {"lr": 0.003}, "momentum": {"lr": 0.001}, "nesterov": {"lr": 0.001}, "adagrad": {"lr": 0.3}, "rmsprop": {"lr": 0.02}, "adam": {"lr": 0.05}}},
     ),
     "six_hump_camel": Entry(
         build=lambda: (4 - sp.Rational(21, 10) * X**2 + X**4 / 3) * X**2 + X * Y + (-4 + 4 * Y**2) * Y**2,
@@ -134,7 +139,7 @@ CATALOG: dict[str, Entry] = {
             "en": "Six local minima, two of them global, separated by saddles.",
             "zh": "六个局部极小值（其中两个是全局极小），彼此之间隔着鞍点。",
         },
-        hints={"start": (-1.5, 0.8), "steps": 300},
+        hints={"start": (-1.5, 0.8), "steps": 300, "hyper": {"sgd": {"lr": 0.01}, "momentum": {"lr": 0.005}, "nesterov": {"lr": 0.005}, "adagrad": {"lr": 0.2}, "rmsprop": {"lr": 0.01}, "adam": {"lr": 0.03}}},
     ),
     "plateau": Entry(
         build=lambda width: 1 - sp.exp(-(X**2) / width**2) + Y**2 / 2,
@@ -146,7 +151,7 @@ CATALOG: dict[str, Entry] = {
             "en": "Almost flat far from the well: plain SGD barely moves, while methods that rescale the gradient keep going.",
             "zh": "远离中心的区域几乎平坦：普通 SGD 几乎不动，而对梯度做缩放的方法仍能继续前进。",
         },
-        hints={"start": (12.0, 2.0), "steps": 300},
+        hints={"start": (12.0, 2.0), "steps": 300, "hyper": {"sgd": {"lr": 0.5}, "momentum": {"lr": 0.1}, "nesterov": {"lr": 0.1}, "adagrad": {"lr": 0.5}, "rmsprop": {"lr": 0.05}, "adam": {"lr": 0.1}}},
     ),
     "cliff_valley": Entry(
         # A steep wall (softplus) drops onto a long, gently sloping valley floor.
@@ -159,7 +164,7 @@ CATALOG: dict[str, Entry] = {
             "en": "A steep wall above a long, gently sloping valley floor: AdaGrad remembers the wall's big gradients and stalls on the floor; RMSProp forgets them and keeps moving.",
             "zh": "陡峭的崖壁下是一条缓缓倾斜的长谷：AdaGrad 记住了崖壁上的大梯度，在谷底停滞；RMSProp 会忘掉它们并继续前进。",
         },
-        hints={"start": (11.0, 2.0), "steps": 300},
+        hints={"start": (11.0, 2.0), "steps": 300, "hyper": {"sgd": {"lr": 0.3}, "momentum": {"lr": 0.1}, "nesterov": {"lr": 0.1}, "adagrad": {"lr": 1.0}, "rmsprop": {"lr": 0.1, "alpha": 0.9}, "adam": {"lr": 0.1}}},
     ),
 }
 

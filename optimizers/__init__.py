@@ -1,6 +1,7 @@
 """Optimizers as pure, vectorized update rules, learning-rate schedules, and the runner."""
 
 from . import schedules
+from .declarations import STATE, Hyperparameter, declaration, hyperparameters
 from .rules import Optimizer
 from .runner import (
     STATUS_MESSAGES,
@@ -15,6 +16,10 @@ from .runner import (
 )
 
 __all__ = [
+    "STATE",
+    "Hyperparameter",
+    "declaration",
+    "hyperparameters",
     "STATUS_MESSAGES",
     "STATUSES",
     "Batch",

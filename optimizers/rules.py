@@ -4,10 +4,11 @@ Every optimizer is a pair of pure functions bundled in an :class:`Optimizer`
 (the shape optax uses):
 
 * ``init(params) -> state``: ``params`` has shape (B, 2), one row per run.
-* ``update(grad, state, params, lr, oracle) -> (updates, state)``: the new
+* ``update(grad, state, params, factor, oracle) -> (updates, state)``: the new
   point is ``params + updates``. ``grad`` is the (possibly noisy) gradient at
   ``params``, or at ``probe(state, params)`` for a rule that has a probe
-  (Nesterov's look-ahead); ``lr`` already includes the schedule; ``oracle``
+  (Nesterov's look-ahead); the factory's own ``lr`` times ``factor`` (the
+  schedule's factor at this step, 1 without one) is the step's rate; ``oracle``
   gives further evaluations for rules that need them (Newton's Hessian,
   L-BFGS's line search).
 
@@ -27,6 +28,8 @@ import math
 from typing import Callable, NamedTuple, Protocol
 
 import numpy as np
+
+from . import declarations as H
 
 
 class Oracle(Protocol):
@@ -50,29 +53,9 @@ class Optimizer(NamedTuple):
     elementwise: bool = False
 
 
-def _check(name: str, value, lo: float, hi: float, lo_open: bool, hi_open: bool) -> np.ndarray:
-    v = np.asarray(value, dtype=np.float64)
-    ok = np.isfinite(v) & (v > lo if lo_open else v >= lo) & (v < hi if hi_open else v <= hi)
-    if not np.all(ok):
-        bad = v[~ok].flat[0] if v.ndim else v
-        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-        raise ValueError(f"Invalid {name}: {float(bad):g} (allowed range {interval})")
-    # A plain float for a single value: arithmetic on a 0-d array costs as much as
-    # on a whole array, and the single-run path does thousands of scalar steps.
-    return float(v) if v.ndim == 0 else v
-
-
-def check_lr(lr):
-    return _check("lr", lr, 0.0, 1e3, True, False)
-
-
 def check_unit(name: str, value):
-    """A decay rate: 0 <= value < 1."""
-    return _check(name, value, 0.0, 1.0, False, True)
-
-
-def check_eps(eps):
-    return _check("eps", eps, 0.0, 1.0, True, False)
+    """A decay rate: 0 <= value < 1 (what the runner's ema_decay accepts too)."""
+    return H.MOMENTUM._replace(name=name).check(value)
 
 
 def _sqrt(x):
@@ -99,13 +82,13 @@ def sgd(lr: float = 0.01) -> Optimizer:
 
     .. math:: x_{t+1} = x_t - \eta\, g_t
     """
-    check_lr(lr)
+    lr = H.LR.check(lr)
 
     def init(params):
         return EmptyState()
 
-    def update(grad, state, params, lr, oracle):
-        return -lr * grad, state
+    def update(grad, state, params, factor, oracle):
+        return -(lr * factor) * grad, state
 
     return Optimizer(init, update, _plain_lr, elementwise=True)
 
@@ -124,15 +107,15 @@ def momentum(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
     the learning rate of the current step multiplies all of it (see
     :func:`nesterov` for the form that keeps it inside ``v``).
     """
-    check_lr(lr)
-    mu = check_unit("momentum", momentum)
+    lr = H.LR.check(lr)
+    mu = H.MOMENTUM.check(momentum)
 
     def init(params):
         return MomentumState(np.zeros_like(params))
 
-    def update(grad, state, params, lr, oracle):
+    def update(grad, state, params, factor, oracle):
         v = mu * state.velocity + grad
-        return -lr * v, MomentumState(v)
+        return -(lr * factor) * v, MomentumState(v)
 
     return Optimizer(init, update, _plain_lr, elementwise=True)
 
@@ -160,8 +143,8 @@ def nesterov(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
     ``SGD(nesterov=True)`` is another form again: ``v = mu v + g(x)``,
     ``x -= lr (g(x) + mu v)``, the gradient taken at x.
     """
-    check_lr(lr)
-    mu = check_unit("momentum", momentum)
+    lr = H.LR.check(lr)
+    mu = H.MOMENTUM.check(momentum)
 
     def init(params):
         return NesterovState(np.zeros_like(params), params.copy(), np.zeros_like(params))
@@ -169,8 +152,8 @@ def nesterov(lr: float = 0.01, momentum: float = 0.9) -> Optimizer:
     def probe(state, params):
         return params + mu * state.velocity
 
-    def update(grad, state, params, lr, oracle):  # grad: at the look-ahead point
-        v = mu * state.velocity - lr * grad
+    def update(grad, state, params, factor, oracle):  # grad: at the look-ahead point
+        v = mu * state.velocity - (lr * factor) * grad
         return v, NesterovState(v, probe(state, params), grad)
 
     return Optimizer(init, update, _plain_lr, probe=probe, elementwise=True)
@@ -188,15 +171,15 @@ def adagrad(lr: float = 0.1, eps: float = 1e-10) -> Optimizer:
 
     ``s`` only grows, so the step per coordinate only shrinks.
     """
-    check_lr(lr)
-    eps = check_eps(eps)
+    lr = H.LR.check(lr)
+    eps = H.EPS.check(eps)
 
     def init(params):
         return AdaGradState(np.zeros_like(params))
 
-    def update(grad, state, params, lr, oracle):
+    def update(grad, state, params, factor, oracle):
         s = state.sum_sq + grad * grad
-        return -lr * grad / (_sqrt(s) + eps), AdaGradState(s)
+        return -(lr * factor) * grad / (_sqrt(s) + eps), AdaGradState(s)
 
     return Optimizer(init, update, lambda state, lr: lr / (np.sqrt(state.sum_sq) + eps), elementwise=True)
 
@@ -212,16 +195,16 @@ def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> Optimiz
         s_{t+1} = \alpha\, s_t + (1 - \alpha)\, g_t^2, \qquad
         x_{t+1} = x_t - \eta\, \frac{g_t}{\sqrt{s_{t+1}} + \epsilon}
     """
-    check_lr(lr)
-    alpha = check_unit("alpha", alpha)
-    eps = check_eps(eps)
+    lr = H.LR.check(lr)
+    alpha = H.ALPHA.check(alpha)
+    eps = H.EPS.check(eps)
 
     def init(params):
         return RMSPropState(np.zeros_like(params))
 
-    def update(grad, state, params, lr, oracle):
+    def update(grad, state, params, factor, oracle):
         s = alpha * state.mean_sq + (1 - alpha) * grad * grad
-        return -lr * grad / (_sqrt(s) + eps), RMSPropState(s)
+        return -(lr * factor) * grad / (_sqrt(s) + eps), RMSPropState(s)
 
     return Optimizer(init, update, lambda state, lr: lr / (np.sqrt(state.mean_sq) + eps), elementwise=True)
 
@@ -255,10 +238,10 @@ def adam(
     ``(1 - beta1) / sqrt(1 - beta2)`` = 3.16 times ``lr`` per coordinate,
     instead of exactly ``lr``.
     """
-    check_lr(lr)
-    b1 = check_unit("beta1", beta1)
-    b2 = check_unit("beta2", beta2)
-    eps = check_eps(eps)
+    lr = H.LR.check(lr)
+    b1 = H.BETA1.check(beta1)
+    b2 = H.BETA2.check(beta2)
+    eps = H.EPS.check(eps)
     correct = bool(bias_correction)
     one_minus_b1, one_minus_b2 = 1 - b1, 1 - b2
 
@@ -273,12 +256,12 @@ def adam(
             return 1.0, 1.0
         return 1 - state.beta1_power, 1 - state.beta2_power
 
-    def update(grad, state, params, lr, oracle):
+    def update(grad, state, params, factor, oracle):
         m = b1 * state.exp_avg + one_minus_b1 * grad
         v = b2 * state.exp_avg_sq + one_minus_b2 * (grad * grad)
         new = AdamState(state.count + 1, m, v, state.beta1_power * b1, state.beta2_power * b2)
         bc1, bc2 = corrections(new)
-        step = -lr * m / (bc1 * (_sqrt(v) / _sqrt(bc2) + eps))
+        step = -(lr * factor) * m / (bc1 * (_sqrt(v) / _sqrt(bc2) + eps))
         return step, new
 
     def effective_lr(state, lr):
@@ -308,29 +291,16 @@ class NewtonState(NamedTuple):
 SINGULAR_TOL = 1e-10
 
 
-def check_damping(damping):
-    return _check("damping", damping, 0.0, 1e6, False, False)
-
-
-def check_max_step(max_step):
-    """A step cap: positive, and ``inf`` (no cap) allowed."""
-    v = np.asarray(max_step, dtype=np.float64)
-    if not np.all((v > 0) & ~np.isnan(v)):
-        bad = v[~((v > 0) & ~np.isnan(v))].flat[0] if v.ndim else v
-        raise ValueError(f"Invalid max_step: {float(bad):g} (allowed range (0, inf])")
-    return float(v) if v.ndim == 0 else v
-
-
 def _newton(lr, damping, max_step, saddle_free: bool, tol: float = SINGULAR_TOL) -> Optimizer:
-    check_lr(lr)
-    check_damping(damping)
-    check_max_step(max_step)
+    lr = H.LR.check(lr)
+    damping = H.DAMPING.check(damping)
+    max_step = H.MAX_STEP.check(max_step)
 
     def init(params):
         b = params.shape[:-1]
         return NewtonState(np.zeros(b, dtype=bool), np.zeros_like(params), np.zeros(b, dtype=bool))
 
-    def update(grad, state, params, lr, oracle):
+    def update(grad, state, params, factor, oracle):
         h = oracle.hessian(params)
         finite = np.all(np.isfinite(h), axis=(-2, -1))
         h = np.where(finite[..., None, None], h, 0.0)
@@ -343,7 +313,7 @@ def _newton(lr, damping, max_step, saddle_free: bool, tol: float = SINGULAR_TOL)
         singular = (np.abs(curv).min(axis=-1) <= tol * scale) | ~finite
         safe = np.where(singular[..., None], 1.0, curv)
         coords = np.einsum("...ik,...i->...k", vecs, grad) / safe  # V^T g / curv
-        step = -lr * np.einsum("...ik,...k->...i", vecs, coords)
+        step = -(lr * factor) * np.einsum("...ik,...k->...i", vecs, coords)
         length = np.sqrt(step[..., 0] ** 2 + step[..., 1] ** 2)
         cap = max_step if np.ndim(max_step) == 0 else max_step[..., 0]
         capped = length > cap
@@ -356,7 +326,7 @@ def _newton(lr, damping, max_step, saddle_free: bool, tol: float = SINGULAR_TOL)
 
 # The Newton methods' defaults: a small damping (|H| + 1e-3 I keeps a nearly flat or
 # nearly singular Hessian from sending the point millions of units away) and a step cap.
-NEWTON_DAMPING, NEWTON_MAX_STEP = 1e-3, 10.0
+NEWTON_DAMPING, NEWTON_MAX_STEP = H.DAMPING.default, H.MAX_STEP.default
 
 
 def newton(lr: float = 1.0, damping: float = NEWTON_DAMPING, max_step: float = NEWTON_MAX_STEP) -> Optimizer:
@@ -425,10 +395,8 @@ def lbfgs(lr: float = 1.0, memory: int = 10) -> Optimizer:
     the next step starts again from ``-g``. With no memory, the first step is
     ``-g`` scaled to at most unit length.
     """
-    check_lr(lr)
-    if isinstance(memory, bool) or not (isinstance(memory, (int, np.integer)) and 1 <= memory <= 50):
-        raise ValueError(f"Invalid memory: {memory} (allowed range: whole numbers in [1, 50])")
-    m = int(memory)
+    lr = H.LR.check(lr)
+    m = H.MEMORY.check(memory)
     c1 = ARMIJO_C1
     alphas = BACKTRACK ** np.arange(MAX_HALVINGS)  # candidate step lengths, largest first
 
@@ -484,7 +452,8 @@ def lbfgs(lr: float = 1.0, memory: int = 10) -> Optimizer:
         count = np.where(keep, state.count + 1, state.count)
         return state._replace(s=new_s, y=new_y, rho=new_rho, count=count)
 
-    def update(grad, state, params, lr, oracle):
+    def update(grad, state, params, factor, oracle):
+        rate = np.broadcast_to(lr * factor, params.shape)[:, 0]  # (B,): this step's lr per run
         state = remember(grad, state)
         d = direction(grad, state)
         slope = np.einsum("bi,bi->b", grad, d)
@@ -492,13 +461,13 @@ def lbfgs(lr: float = 1.0, memory: int = 10) -> Optimizer:
         d = np.where(descent[:, None], d, -grad / np.maximum(np.linalg.norm(grad, axis=-1), 1.0)[:, None])
         slope = np.einsum("bi,bi->b", grad, d)
         f0 = oracle.f(params)
-        steps = (lr[:, 0, None] * alphas)[:, :, None] * d[:, None, :]  # (B, K, 2)
+        steps = (rate[:, None] * alphas)[:, :, None] * d[:, None, :]  # (B, K, 2)
         trial = oracle.f(params[:, None, :] + steps)
-        armijo = trial <= f0[:, None] + c1 * (lr[:, 0, None] * alphas) * slope[:, None]
+        armijo = trial <= f0[:, None] + c1 * (rate[:, None] * alphas) * slope[:, None]
         armijo &= np.isfinite(trial)
         found = armijo.any(axis=1)
         first = np.argmax(armijo, axis=1)
-        alpha = np.where(found, lr[:, 0] * alphas[first], 0.0)
+        alpha = np.where(found, rate * alphas[first], 0.0)
         step = alpha[:, None] * d
         # A failed search or a non-descent direction: forget the history (and this step's pair).
         reset = ~found | ~descent

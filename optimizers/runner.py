@@ -9,7 +9,6 @@ rectangular; :meth:`Batch.trajectory` cuts a single run at its stop.
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 from types import SimpleNamespace
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from . import rules
+from .declarations import hyperparameters
 from .schedules import Schedule, constant
 
 OPTIMIZERS: dict[str, Callable[..., rules.Optimizer]] = {
@@ -54,15 +54,8 @@ def names() -> list[str]:
 
 
 def defaults(name: str) -> dict[str, object]:
-    """Default hyperparameters of optimizer ``name`` (from its factory's signature)."""
-    return dict(_defaults(name))
-
-
-@functools.lru_cache(maxsize=None)
-def _defaults(name: str) -> tuple[tuple[str, object], ...]:
-    # inspect.signature costs ~0.1 ms, and the app asks on every rerun.
-    factory = _factory(name)
-    return tuple((k, p.default) for k, p in inspect.signature(factory).parameters.items())
+    """Default hyperparameters of optimizer ``name``, from its declaration (:mod:`.hyperparameters`)."""
+    return {hp.name: hp.default for hp in hyperparameters(name)}
 
 
 def make(name: str, **hyperparameters) -> rules.Optimizer:
@@ -385,7 +378,7 @@ def _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history):
         oracle.at_step(t)
         # One gradient per step: at the rule's probe point (Nesterov's look-ahead) or at x.
         seen = oracle.grad(opt.probe(state, x)) if opt.probe is not None else oracle.add_noise(g)
-        update, new_state = opt.update(seen, state, x, base_lr * factors[t], oracle)
+        update, new_state = opt.update(seen, state, x, factors[t], oracle)
         x_new = x + update
         loss_new, g_new = landscape.value_and_grad(x_new)
         stop_here = active & _diverged(x_new, loss_new, g_new)
@@ -446,7 +439,7 @@ def _single_loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, histor
     # step count, shape (1, 1)) is shared by both coordinates.
     shared = {k: np.shape(v)[-1] == 1 for k, v in zip(state0._fields, state0)}
     states = [type(state0)(*(float(v[0, 0 if shared[k] else i]) for k, v in zip(state0._fields, state0))) for i in (0, 1)]
-    lrs = (base_lr[0, 0] * factors).tolist()  # the same products as base_lr * factors[t], as floats
+    factor_list = factors.tolist()  # floats: NumPy scalars make every later operation slower
     x0, x1 = float(x[0, 0]), float(x[0, 1])
     bound_sq = DIVERGENCE_BOUND**2
     tol_sq = tol * tol
@@ -469,9 +462,9 @@ def _single_loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, histor
             if tilts is not None:  # the same sums as _Oracle.add_noise
                 e0, e1 = tilts[t]
                 h0, h1 = h0 + e0, h1 + e1
-            lr = lrs[t]
-            u0, s0 = update(h0, s0, x0, lr, None)
-            u1, s1 = update(h1, s1, x1, lr, None)
+            factor = factor_list[t]
+            u0, s0 = update(h0, s0, x0, factor, None)
+            u1, s1 = update(h1, s1, x1, factor, None)
             y0, y1 = x0 + u0, x1 + u1
             loss_new, f0, f1 = landscape.value_and_grad_at(y0, y1)
             if not (y0 * y0 + y1 * y1 < bound_sq and math.isfinite(loss_new + f0 + f1)):

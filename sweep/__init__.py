@@ -9,34 +9,34 @@ import numpy as np
 import landscapes
 import optimizers
 
-# Which hyperparameters can be swept, their range, and whether the axis is logarithmic.
-AXES: dict[str, tuple[float, float, bool]] = {
-    "lr": (1e-5, 1.0, True),
-    "momentum": (0.0, 0.99, False),
-    "beta1": (0.0, 0.99, False),
-    "beta2": (0.9, 0.9999, False),
-    "alpha": (0.5, 0.999, False),
-    "eps": (1e-10, 1e-2, True),
-}
-
 METRICS = ("final_loss", "steps_to_converge", "diverged")
 
 
 def sweepable(optimizer: str) -> list[str]:
-    """The hyperparameters of ``optimizer`` that a sweep can put on an axis."""
-    return [k for k in optimizers.defaults(optimizer) if k in AXES]
+    """The hyperparameters of ``optimizer`` that a sweep can put on an axis (their declarations say)."""
+    return [hp.name for hp in optimizers.hyperparameters(optimizer) if hp.sweep is not None]
+
+
+def axis_range(name: str) -> tuple[float, float]:
+    """The widest range a sweep's axis over ``name`` spans."""
+    return optimizers.declaration(name).sweep
+
+
+def is_log(name: str) -> bool:
+    """Whether ``name``'s axis is logarithmic (its declared scale)."""
+    return optimizers.declaration(name).scale == "log"
 
 
 def axis(name: str, lo: float, hi: float, n: int) -> np.ndarray:
     """``n`` values from ``lo`` to ``hi``, evenly spaced on the hyperparameter's natural scale."""
-    if AXES[name][2]:
+    if is_log(name):
         return np.logspace(np.log10(lo), np.log10(hi), n)
     return np.linspace(lo, hi, n)
 
 
 def random_points(name: str, lo: float, hi: float, n: int, rng: np.random.Generator) -> np.ndarray:
     u = rng.random(n)
-    if AXES[name][2]:
+    if is_log(name):
         return 10 ** (np.log10(lo) + u * (np.log10(hi) - np.log10(lo)))
     return lo + u * (hi - lo)
 
@@ -54,6 +54,8 @@ class Sweep:
     steps: np.ndarray  # steps taken before stopping
     random: bool = False
     box: tuple[float, float, float, float] = (0, 0, 0, 0)  # x_lo, x_hi, y_lo, y_hi searched
+    x_log: bool = False  # the axes' scales, as the hyperparameters declare them
+    y_log: bool = False
     meta: dict = field(default_factory=dict)
 
     def metric(self, name: str) -> np.ndarray:
@@ -107,7 +109,10 @@ def run(
         xs, ys = axis(x_name, x_lo, x_hi, n), axis(y_name, y_lo, y_hi, n)
         grid = {x_name: xs[None, :], y_name: ys[:, None]}
     batch = optimizers.run_batch(landscape, optimizer, start, steps, history=False, **(fixed or {}), **grid)
-    return Sweep(x_name, y_name, xs, ys, batch.final_losses, batch.status, batch.stop_steps, random, (x_lo, x_hi, y_lo, y_hi))
+    return Sweep(
+        x_name, y_name, xs, ys, batch.final_losses, batch.status, batch.stop_steps, random, (x_lo, x_hi, y_lo, y_hi),
+        x_log=is_log(x_name), y_log=is_log(y_name),
+    )  # fmt: skip
 
 
 def refine_box(sweep: Sweep, center=None, shrink: float = 4.0) -> tuple[float, float, float, float]:
@@ -115,12 +120,12 @@ def refine_box(sweep: Sweep, center=None, shrink: float = 4.0) -> tuple[float, f
     cx, cy = center if center is not None else sweep.best()[:2]
     out = []
     for name, c, lo, hi in ((sweep.x_name, cx, *sweep.box[:2]), (sweep.y_name, cy, *sweep.box[2:])):
-        log = AXES[name][2]
+        log = is_log(name)
         to = np.log10 if log else (lambda v: v)
         back = (lambda v: 10**v) if log else (lambda v: v)
         half = (to(hi) - to(lo)) / (2 * shrink)
         a, b = max(to(lo), to(c) - half), min(to(hi), to(c) + half)
-        a_max, b_min = AXES[name][0], AXES[name][1]
+        a_max, b_min = axis_range(name)
         out += [max(back(a), a_max), min(back(b), b_min)]
     return tuple(float(v) for v in out)  # type: ignore[return-value]
 

@@ -298,7 +298,7 @@ def hyper_controls(chosen: tuple[str, ...], surface: str, group=None) -> dict[st
     presenting = st.session_state.get("present", False)
     groups, out = [], {}
     for opt in chosen:
-        values = tuple((hp, _held_hyper(opt, hp, surface)) for hp in S.HYPERPARAMETERS[opt])
+        values = tuple((hp, _held_hyper(opt, hp, surface)) for hp in S.hyper_names(opt))
         out[opt] = values
         groups.append(
             {
@@ -334,13 +334,13 @@ def _held_hyper(opt: str, hp: str, surface: str):
 def hyper_links(hyper: dict[str, tuple[tuple[str, object], ...]], surface: str) -> None:
     """Mirror the chosen optimizers' hyperparameters (``Scenario.hyper``) into the link, and
     take every other optimizer's out of it."""
-    for key, (opt, hp) in S.HYPER_KEYS.items():
+    for key, (opt, hp) in S.hyper_keys().items():
         _hyper_to_link(key, dict(hyper.get(opt, ())).get(hp), surface)
 
 
 def _hyper_to_link(key: str, value, surface: str) -> None:
     """Mirror one hyperparameter into the link; None (its optimizer is not chosen) or its surface's default leaves it out."""
-    opt, hp = S.HYPER_KEYS[key]
+    opt, hp = S.hyper_keys()[key]
     default = S.hyper_link_text(S.default_hyperparameter(opt, hp, surface))
     _to_link(key, default if value is None else S.hyper_link_text(value), default)
 
@@ -355,7 +355,7 @@ def held_hyperparameters(base: Scenario) -> Scenario | None:
     """``base`` completed by the hyperparameters held now, before their panel is drawn; None
     when one has no value yet (a session's first run)."""
     try:
-        hyper = {opt: tuple((hp, st.session_state[S.hyper_key(opt, hp)]) for hp in S.HYPERPARAMETERS[opt]) for opt in base.optimizers}
+        hyper = {opt: tuple((hp, st.session_state[S.hyper_key(opt, hp)]) for hp in S.hyper_names(opt)) for opt in base.optimizers}
     except KeyError:
         return None
     return dataclasses.replace(base, hyper=hyper)

@@ -91,7 +91,7 @@ def reported_changes() -> list[tuple[str, object]] | None:
         return None
     out = []
     for key, raw in changes.items():
-        value = _value(S.HYPER_KEYS.get(key, (None, None))[1], raw) if isinstance(key, str) else None
+        value = _value(S.hyper_keys().get(key, (None, None))[1], raw) if isinstance(key, str) else None
         if value is None:
             return None
         out.append((key, value))

@@ -12,7 +12,7 @@ from typing import Mapping
 import numpy as np
 
 import optimizers
-from landscapes.catalog import CATALOG
+from landscapes.catalog import CATALOG, TYPED_HINTS
 
 # The typed-function surface: its name in the landscape list, the text box's
 # default and length limit (the parser checks the length on the server too),
@@ -53,19 +53,8 @@ HIDE_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _grid(mantissas, exponents) -> list[float]:
-    return [float(f"{m}e{e}") for e in exponents for m in mantissas]
-
-
-# Learning rates on a log scale with round numbers a teacher can say aloud.
-LR_OPTIONS: list[float] = _grid((1, 1.5, 2, 3, 5, 7), range(-5, 1)) + [10.0]
-BETA2_OPTIONS = [0.9, 0.95, 0.99, 0.995, 0.999, 0.9999]
-ALPHA_OPTIONS = [0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
-EPS_OPTIONS = [1e-10, 1e-8, 1e-6, 1e-4, 1e-2]
-# The Newton methods' damping lambda (0: undamped) and step cap R (no "no cap": the
-# panel's values travel as JSON, which has no infinity; 1000 is beyond every window).
-DAMPING_OPTIONS = [0.0, 1e-4, 1e-3, 1e-2, 0.1, 1.0]
-MAX_STEP_OPTIONS = [0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1000.0]
+# The learning rates the controls offer (declared with the optimizers; named here for the tests and benchmarks).
+LR_OPTIONS: list[float] = list(optimizers.declaration("lr").options)
 NOISE_OPTIONS = [0.0, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0]
 AVERAGE_OPTIONS = ["none", "polyak", "ema"]
 STEPS_RANGE = (5, 3000)
@@ -75,44 +64,9 @@ CYCLE_RANGE = (10, 1000)
 CYCLE_STEP = 10
 DEFAULT_CYCLE = 100
 
-# Hyperparameter controls per optimizer, in display order.
-HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
-    "sgd": ("lr",),
-    "momentum": ("lr", "momentum"),
-    "nesterov": ("lr", "momentum"),
-    "adagrad": ("lr", "eps"),
-    "rmsprop": ("lr", "alpha", "eps"),
-    "adam": ("lr", "beta1", "beta2", "eps", "bias_correction"),
-    "newton": ("lr", "damping", "max_step"),
-    "saddle_free_newton": ("lr", "damping", "max_step"),
-    "lbfgs": ("lr", "memory"),
-}
-
-CUSTOM_LR_KEY = "custom"  # typed functions get moderate rates: nothing is known about them
-
-# Learning rates that show each surface's lesson; the rest follow the defaults.
-SUGGESTED_LR: dict[str, dict[str, float]] = {
-    "bowl": {"sgd": 0.15, "momentum": 0.015, "nesterov": 0.015, "adagrad": 0.7, "rmsprop": 0.07, "adam": 0.2},
-    "saddle": {"sgd": 0.05, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.3, "rmsprop": 0.03, "adam": 0.05},
-    "rosenbrock": {"sgd": 0.0005, "momentum": 0.0003, "nesterov": 0.0003, "adagrad": 0.3, "rmsprop": 0.005, "adam": 0.03},
-    "monkey_saddle": {"sgd": 0.05, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.1, "rmsprop": 0.02, "adam": 0.05},
-    "beale": {"sgd": 0.001, "momentum": 0.0005, "nesterov": 0.0005, "adagrad": 0.3, "rmsprop": 0.01, "adam": 0.03},
-    "himmelblau": {"sgd": 0.01, "momentum": 0.003, "nesterov": 0.003, "adagrad": 0.5, "rmsprop": 0.03, "adam": 0.1},
-    "rastrigin": {"sgd": 0.003, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.3, "rmsprop": 0.02, "adam": 0.05},
-    "six_hump_camel": {"sgd": 0.01, "momentum": 0.005, "nesterov": 0.005, "adagrad": 0.2, "rmsprop": 0.01, "adam": 0.03},
-    "plateau": {"sgd": 0.5, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1},
-    CUSTOM_LR_KEY: {"sgd": 0.05, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.3, "rmsprop": 0.02, "adam": 0.05},
-    "cliff_valley": {"sgd": 0.3, "momentum": 0.1, "nesterov": 0.1, "adagrad": 1.0, "rmsprop": 0.1, "adam": 0.1},
-}
-
-
-# Other settings that differ from the optimizer's own default on a surface.
-SUGGESTED_OTHER: dict[str, dict[str, dict[str, float]]] = {
-    # kappa = 10: mu = 0.8 damps the cross-valley swing within a few steps.
-    "bowl": {"momentum": {"momentum": 0.8}, "nesterov": {"momentum": 0.8}},
-    # A short memory, so the wall's gradients are forgotten on the valley floor.
-    "cliff_valley": {"rmsprop": {"alpha": 0.9}},
-}
+def hyper_names(optimizer: str) -> tuple[str, ...]:
+    """``optimizer``'s hyperparameter controls, in display order (its declaration's order)."""
+    return tuple(hp.name for hp in optimizers.hyperparameters(optimizer))
 
 
 # A run's schedule as the Playground holds it (``Scenario.schedule``, part of a cache key):
@@ -148,36 +102,21 @@ def is_scheduled(schedule: ScheduleSetting) -> bool:
     return not (name == "constant" and not warmup)
 
 
-def nearest(options: list[float], value: float) -> float:
-    """The option closest to ``value`` on a log scale (for positive options) or linearly."""
-    arr = np.asarray(options, dtype=float)
-    if value > 0 and np.all(arr > 0):
-        return float(arr[np.argmin(np.abs(np.log(arr) - np.log(value)))])
-    return float(arr[np.argmin(np.abs(arr - value))])
-
-
 def default_hyperparameter(optimizer: str, name: str, surface: str):
-    """The value a control starts at for ``optimizer``'s ``name`` on ``surface``: one the control offers."""
-    if name == "lr":
-        suggested = SUGGESTED_LR.get(surface, {}).get(optimizer)
-        value = suggested if suggested is not None else optimizers.defaults(optimizer)["lr"]
-    else:
-        value = SUGGESTED_OTHER.get(surface, {}).get(optimizer, {}).get(name, optimizers.defaults(optimizer)[name])
+    """The value a control starts at for ``optimizer``'s ``name`` on ``surface``: the surface's
+    teaching value (its catalog hints) or the optimizer's default, as the control holds it."""
+    hints = TYPED_HINTS if surface == CUSTOM else (CATALOG[surface].hints if surface in CATALOG else {})
+    value = hints.get("hyper", {}).get(optimizer, {}).get(name, optimizers.defaults(optimizer)[name])
     return hyper_value(name, value)
 
 
 def hyperparameter_state(surface: str, chosen: Mapping[str, object] | None = None) -> dict[str, object]:
-    """Every optimizer's hyperparameter controls, by key: ``chosen`` values where given, else the surface's defaults.
-
-    Learning rates snap to the nearest option the lr slider offers.
-    """
+    """Every optimizer's hyperparameter controls, by key: ``chosen`` values where given, else the
+    surface's defaults, each snapped to a value its control offers."""
     chosen = chosen or {}
     out = {}
-    for opt, names in HYPERPARAMETERS.items():
-        for hp in names:
-            key = hyper_key(opt, hp)
-            value = chosen.get(key, default_hyperparameter(opt, hp, surface))
-            out[key] = nearest(LR_OPTIONS, value) if hp == "lr" else value
+    for key, (opt, hp) in hyper_keys().items():
+        out[key] = hyper_value(hp, chosen[key]) if key in chosen else default_hyperparameter(opt, hp, surface)
     return out
 
 
@@ -185,52 +124,28 @@ def hyper_key(optimizer: str, name: str) -> str:
     return f"{optimizer}_{name}"
 
 
-# Every hyperparameter control's key (also its URL key) -> (optimizer, hyperparameter).
-HYPER_KEYS: dict[str, tuple[str, str]] = {hyper_key(opt, hp): (opt, hp) for opt, hps in HYPERPARAMETERS.items() for hp in hps}
-
-
-FRACTION_OPTIONS = [round(i / 100, 2) for i in range(100)]  # momentum and beta1: 0, 0.01, ..., 0.99
-MEMORY_OPTIONS = list(range(1, 21))  # L-BFGS: the last 1..20 steps
+def hyper_keys() -> dict[str, tuple[str, str]]:
+    """Every hyperparameter control's key (also its URL key) -> (optimizer, hyperparameter)."""
+    return {hyper_key(opt, hp): (opt, hp) for opt in optimizers.names() for hp in hyper_names(opt)}
 
 
 def hyper_options(name: str) -> list | None:
     """The values a hyperparameter's control offers, in order; None for an on/off switch."""
-    if name == "bias_correction":
-        return None
-    return {
-        "lr": LR_OPTIONS,
-        "momentum": FRACTION_OPTIONS,
-        "beta1": FRACTION_OPTIONS,
-        "beta2": BETA2_OPTIONS,
-        "alpha": ALPHA_OPTIONS,
-        "eps": EPS_OPTIONS,
-        "memory": MEMORY_OPTIONS,
-        "damping": DAMPING_OPTIONS,
-        "max_step": MAX_STEP_OPTIONS,
-    }[name]
+    options = optimizers.declaration(name).options
+    return None if options is None else list(options)
 
 
 def hyper_value(name: str, value):
-    """``value`` as the control holds it: the nearest option (an int for the memory), or a bool."""
-    options = hyper_options(name)
-    if options is None:
-        return bool(value)
-    value = float(value)
-    if name == "memory":
-        return int(nearest(options, value))
-    if value == np.inf:  # "no cap" (the core's max_step=inf): the largest the control offers
-        return float(max(options))
-    if name == "damping" and value > 0:  # 0 is exactly "undamped"; a positive damping snaps on a log scale
-        return nearest([o for o in options if o > 0], value)
-    return nearest(options, value)
+    """``value`` as the control holds it: the nearest option (an int for a whole number, the
+    largest for infinity, 0 exactly where 0 is offered), or a bool for a switch."""
+    return optimizers.declaration(name).nearest(value)
 
 
 def hyper_from_link(name: str, text: str):
     """A link's text for hyperparameter ``name`` as its value, or None if the control cannot take it."""
-    check = _HYPER_CHECKS[name]
-    if not check(text):
+    if not _hyper_check(name)(text):
         return None
-    return text.lower() == "true" if name == "bias_correction" else hyper_value(name, float(text))
+    return text.lower() == "true" if optimizers.declaration(name).scale == "switch" else hyper_value(name, float(text))
 
 
 def hyper_link_text(value) -> str:
@@ -280,18 +195,15 @@ def _flag(text: str) -> bool:
     return text.lower() in ("true", "false")
 
 
-_HYPER_CHECKS = {
-    "lr": lambda v: _one_of(v, LR_OPTIONS),
-    "momentum": lambda v: _number(v, 0, 0.99),
-    "beta1": lambda v: _number(v, 0, 0.99),
-    "beta2": lambda v: _one_of(v, BETA2_OPTIONS),
-    "alpha": lambda v: _one_of(v, ALPHA_OPTIONS),
-    "eps": lambda v: _one_of(v, EPS_OPTIONS),
-    "bias_correction": _flag,
-    "memory": lambda v: _number(v, 1, 20, whole=True),
-    "damping": lambda v: _one_of(v, DAMPING_OPTIONS),
-    "max_step": lambda v: _one_of(v, MAX_STEP_OPTIONS),
-}
+def _hyper_check(name: str):
+    """What a link may say for hyperparameter ``name``: a flag for a switch; for a control that
+    snaps, any number within its options' range; else one of its options."""
+    hp = optimizers.declaration(name)
+    if hp.scale == "switch":
+        return _flag
+    if hp.snap:
+        return lambda v: _number(v, min(hp.options), max(hp.options), whole=hp.scale == "int")
+    return lambda v: _one_of(v, hp.options)
 
 
 def _validator(key: str):
@@ -324,8 +236,9 @@ def _validator(key: str):
         return lambda v: _number(v, -1e3, 1e3)
     if key.startswith("c_"):
         return lambda v: _number(v, -10, 10)
-    if key in HYPER_KEYS:
-        return _HYPER_CHECKS[HYPER_KEYS[key][1]]
+    keys = hyper_keys()
+    if key in keys:
+        return _hyper_check(keys[key][1])
     return None  # not ours (e.g. embed=true): leave it alone
 
 
