@@ -5,7 +5,10 @@ from .declarations import STATE, Hyperparameter, declaration, hyperparameters
 from .rules import Optimizer
 from .runner import (
     STATUS_MESSAGES,
+    STATUS_TABLE,
     STATUSES,
+    Result,
+    Status,
     Batch,
     Trajectory,
     defaults,
@@ -21,7 +24,10 @@ __all__ = [
     "declaration",
     "hyperparameters",
     "STATUS_MESSAGES",
+    "STATUS_TABLE",
     "STATUSES",
+    "Result",
+    "Status",
     "Batch",
     "Optimizer",
     "Trajectory",

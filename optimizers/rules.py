@@ -51,6 +51,8 @@ class Optimizer(NamedTuple):
     probe: Callable | None = None
     # probe and update also work on one coordinate given as floats.
     elementwise: bool = False
+    # update evaluates the Hessian (oracle.hessian) once per step.
+    hessian: bool = False
 
 
 def check_unit(name: str, value):
@@ -321,7 +323,7 @@ def _newton(lr, damping, max_step, saddle_free: bool, tol: float = SINGULAR_TOL)
         step = np.where(singular[..., None], 0.0, step)
         return step, NewtonState(state.singular | singular, vals, capped & ~singular)
 
-    return Optimizer(init, update, None)
+    return Optimizer(init, update, None, hessian=True)
 
 
 # The Newton methods' defaults: a small damping (|H| + 1e-3 I keeps a nearly flat or

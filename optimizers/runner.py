@@ -12,7 +12,7 @@ import functools
 import math
 from types import SimpleNamespace
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
 import numpy as np
 
@@ -32,16 +32,67 @@ OPTIMIZERS: dict[str, Callable[..., rules.Optimizer]] = {
     "lbfgs": rules.lbfgs,
 }
 
-# Status names in code order, and what each means to a student.
-STATUS_MESSAGES: dict[str, str] = {
-    "converged": "Converged at step {step}: the gradient norm fell below {tol:g}.",
-    "max_steps": "Ran all {step} steps; the gradient norm is still {grad_norm:.3g}.",
-    "diverged": "Diverged at step {step}: the iterates blew up (the loss or the point became infinite, NaN or beyond 1e12). Try a smaller learning rate.",
-    "singular_hessian": "Stopped at step {step}: the Hessian is singular there, so the Newton step is undefined.",
-}
-STATUSES = tuple(STATUS_MESSAGES)
-_CONVERGED, _MAX_STEPS, _DIVERGED, _SINGULAR = range(4)
+class Status(NamedTuple):
+    """One way a run can end: its name, code, whether it counts as success, and its message
+    (a template over ``step``, ``tol`` and ``grad_norm``; the UI's words are ``status.<name>``
+    in the catalogs)."""
+
+    name: str
+    code: int
+    success: bool
+    message: str
+
+
+# The one table of how runs end (as scipy.optimize keeps one); a status's code is its row.
+STATUS_TABLE: tuple[Status, ...] = (
+    Status("converged", 0, True, "Converged at step {step}: the gradient norm fell below {tol:g}."),
+    Status("max_steps", 1, False, "Ran all {step} steps; the gradient norm is still {grad_norm:.3g}."),
+    Status(
+        "diverged", 2, False,
+        "Diverged at step {step}: the iterates blew up (the loss or the point became infinite, NaN or beyond 1e12). Try a smaller learning rate.",
+    ),  # fmt: skip
+    Status("singular_hessian", 3, False, "Stopped at step {step}: the Hessian is singular there, so the Newton step is undefined."),
+)
+STATUSES = tuple(s.name for s in STATUS_TABLE)
+STATUS_MESSAGES: dict[str, str] = {s.name: s.message for s in STATUS_TABLE}
+_CONVERGED, _MAX_STEPS, _DIVERGED, _SINGULAR = (s.code for s in STATUS_TABLE)
 _RUNNING = -1
+
+
+@dataclass(frozen=True)
+class Result:
+    """How one run ended, in the spirit of ``scipy.optimize.OptimizeResult``.
+
+    ``steps`` is the number of steps taken; ``at_step`` the step the message names
+    (for a divergence, the step that blew up: ``steps + 1``); ``grad_evals`` and
+    ``hessian_evals`` count the evaluations the rule asked for (one gradient per step;
+    one Hessian per step for the Newton methods; the recorded noise-free gradients
+    are bookkeeping, not counted).
+    """
+
+    status: str
+    success: bool
+    steps: int
+    at_step: int
+    grad_norm: float
+    grad_evals: int
+    hessian_evals: int
+    message: str
+
+
+def _result(code: int, steps: int, grad_norm: float, tol: float, hessian: bool) -> Result:
+    row = STATUS_TABLE[code]
+    at_step = steps + (1 if code == _DIVERGED else 0)
+    return Result(
+        status=row.name,
+        success=row.success,
+        steps=steps,
+        at_step=at_step,
+        grad_norm=grad_norm,
+        grad_evals=steps,
+        hessian_evals=steps if hessian else 0,
+        message=row.message.format(step=at_step, tol=tol, grad_norm=grad_norm),
+    )
 
 # |x| beyond this counts as diverged: far outside any view window, and
 # before float64 overflows in a quartic.
@@ -98,9 +149,20 @@ class Trajectory:
     updates: np.ndarray  # (n, 2) x_{k+1} - x_k
     effective_lr: np.ndarray  # (n, 2) per-coordinate step per unit of gradient
     state: Mapping[str, np.ndarray]  # field -> (n+1, ...)
-    status: str
-    message: str
+    result: Result  # how it ended: status, success, steps, evaluations, message
     averaged: np.ndarray | None = None  # (n+1, 2) averaged iterates, when asked for
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    @property
+    def message(self) -> str:
+        return self.result.message
+
+    @property
+    def success(self) -> bool:
+        return self.result.success
 
     @property
     def steps(self) -> int:
@@ -129,6 +191,7 @@ class Batch:
     tol: float
     history: Mapping[str, np.ndarray] | None = None  # field -> (*batch, steps(+1), ...)
     state_fields: tuple[str, ...] = ()
+    hessian: bool = False  # the rule evaluates a Hessian at every step
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -138,13 +201,18 @@ class Batch:
     def status(self) -> np.ndarray:
         return np.asarray(STATUSES)[self.status_codes]
 
-    def message(self, index=()) -> str:
-        code = int(self.status_codes[index])
-        return STATUS_MESSAGES[STATUSES[code]].format(
-            step=int(self.stop_steps[index]) + (1 if code == _DIVERGED else 0),
-            tol=self.tol,
-            grad_norm=float(self.final_grad_norms[index]),
+    @property
+    def success(self) -> np.ndarray:
+        return np.asarray([row.success for row in STATUS_TABLE])[self.status_codes]
+
+    def result(self, index=()) -> Result:
+        """How the run at ``index`` ended (:class:`Result`)."""
+        return _result(
+            int(self.status_codes[index]), int(self.stop_steps[index]), float(self.final_grad_norms[index]), self.tol, self.hessian
         )
+
+    def message(self, index=()) -> str:
+        return self.result(index).message
 
     def trajectory(self, index=()) -> Trajectory:
         """The run at ``index`` of the batch, cut at its stop. Needs ``history=True``."""
@@ -163,8 +231,7 @@ class Batch:
             updates=h["updates"][:n],
             effective_lr=h["effective_lr"][:n],
             state={k: h["state." + k][: n + 1] for k in self.state_fields},
-            status=STATUSES[int(self.status_codes[index])],
-            message=self.message(index),
+            result=self.result(index),
             averaged=None if averaged is None else averaged[: n + 1],
         )
 
@@ -339,6 +406,7 @@ def run_batch(
         tol=tol,
         history=history_out,
         state_fields=state_fields,
+        hessian=opt.hessian,
     )
 
 

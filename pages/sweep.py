@@ -35,7 +35,7 @@ def sweep_page() -> None:
     st.caption(t("sw.rounded", lg))
     if sweep_view.history():
         st.markdown(f"**{t('sw.history', lg)}**")
-        st.dataframe([{"": i + 1, "x": f"{b[0]:.3g} – {b[1]:.3g}", "y": f"{b[2]:.3g} – {b[3]:.3g}"} for i, (_, b) in enumerate(sweep_view.history())], hide_index=True)
+        st.markdown(sweep_view.history_table())  # not st.dataframe: it loads pandas and pyarrow
 
 
 sweep_page()

@@ -91,7 +91,7 @@ def set_hyper(at: AppTest, key: str, value, seq: int | None = None) -> AppTest:
     among its control's options (or on/off), in the panel's next numbered report."""
     from ui import settings as S
 
-    options = S.hyper_options(S.HYPER_KEYS[key][1])
+    options = S.hyper_options(S.hyper_keys()[key][1])
     seq = panel_data(at)["applied"] + 1 if seq is None else seq
     return report_hyper(at, {"seq": seq, "changes": {key: value if options is None else options.index(value)}})
 
@@ -309,27 +309,41 @@ def test_custom_start_number_inputs_move_the_path():
     assert before != path_chart(at)
 
 
-def _direction_changes(values) -> int:
-    d = np.diff(np.asarray(values, dtype=float))
-    d = d[np.abs(d) > 1e-6]
-    return int(np.sum(np.sign(d[1:]) != np.sign(d[:-1])))
-
-
 def test_default_view_shows_sgd_zigzag_and_momentum_smoothing_it():
-    """Claims C1 and C3 on first load: no control needs touching."""
+    """Claims C1 and C3 on first load: no control needs touching. The paths drawn are checked
+    against the closed form of the default runs, and the turns counted from that closed form."""
     import base64
 
     at = fresh()
+    assert at.selectbox(key="landscape").value == "bowl" and at.slider(key="p_condition").value == 10.0
+    assert (at.number_input(key="x0").value, at.number_input(key="y0").value) == (-3.5, 1.5)
+    assert hyper_values(at) == {"sgd_lr": "0.15", "momentum_lr": "0.015", "momentum_momentum": "0.8"}
     spec = path_chart(at)
     # The paths on the contour (the loss panel's lines sit on the y2 axis).
     lines = {d["name"]: d for d in spec["data"] if d.get("legendgroup") and d.get("mode") == "lines" and d.get("yaxis", "y") == "y"}
 
     def ys(trace):
-        return np.frombuffer(base64.b64decode(trace["y"]["bdata"]), dtype=np.float32)[:30]
+        return np.frombuffer(base64.b64decode(trace["y"]["bdata"]), dtype=np.float32)[:30].astype(float)
 
-    sgd, momentum = _direction_changes(ys(lines["SGD"])), _direction_changes(ys(lines["Momentum"]))
-    assert sgd >= 20  # SGD bounces across the valley nearly every step
-    assert momentum <= sgd / 3
+    k = np.arange(30)
+    # f = (x^2 + 10 y^2) / 2. SGD, lr 0.15: y_k = 1.5 (1 - 1.5)^k = 1.5 (-0.5)^k. Every step
+    # dy_k = -2.25 (-0.5)^k points the other way from the one before: 28 turns in 30 points.
+    sgd = ys(lines["SGD"])
+    np.testing.assert_allclose(sgd, 1.5 * (-0.5) ** k, rtol=1e-6)
+    assert np.all(np.sign(np.diff(sgd)) == -np.sign(1.5 * (-0.5) ** k[:29]))  # alternating, as drawn
+    # Momentum, lr 0.015, mu 0.8: y_{k+1} = (1 + mu - 0.15) y_k - mu y_{k-1}, y_1 = 0.85 y_0, so
+    # y_k = rho^k (a cos k theta + b sin k theta), rho = sqrt(mu), cos theta = 1.65 / (2 rho), and
+    # dy_k = rho^k m cos(k theta - phi): it turns only where k theta - phi passes an odd multiple
+    # of pi/2, once every pi / theta = 7.9 steps: at k = 7, 15, 23, 3 turns.
+    rho = np.sqrt(0.8)
+    theta = np.arccos(1.65 / (2 * rho))
+    a, b = 1.5, (0.85 * 1.5 / rho - 1.5 * np.cos(theta)) / np.sin(theta)
+    momentum = ys(lines["Momentum"])
+    np.testing.assert_allclose(momentum, rho**k * (a * np.cos(k * theta) + b * np.sin(k * theta)), rtol=1e-5, atol=1e-6)
+    phi = np.arctan2(b * (rho * np.cos(theta) - 1) - a * rho * np.sin(theta), a * (rho * np.cos(theta) - 1) + b * rho * np.sin(theta))
+    assert np.all(np.sign(np.diff(momentum)) == np.sign(np.cos(k[:29] * theta - phi)))  # its turns, as drawn
+    turns = np.floor((28 * theta - phi) / np.pi + 0.5) - np.floor(-phi / np.pi + 0.5)
+    assert turns == 3 <= 28 / 3  # momentum turns back a third as often as SGD, or less
 
 
 def _styles(at: AppTest) -> str:
@@ -517,14 +531,25 @@ def test_log_of_negatives_is_masked_with_a_notice():
 
 def test_the_server_keeps_import_time_objects_out_of_the_cycle_collector():
     # bench/load.py: full collections over sympy's and plotly's import-time objects
-    # stalled every session; the router freezes them once per process.
-    import gc
-
-    import ui.router
-
-    ui.router.tune_garbage_collector()
-    assert gc.get_freeze_count() > 10_000
-    assert gc.get_threshold()[0] >= 10_000
+    # stalled every session; the router freezes them once per process. Checked in a
+    # fresh interpreter, so the freeze does not leak into the tests after this one.
+    code = textwrap.dedent(
+        """
+        import gc, weakref
+        assert gc.get_freeze_count() == 0
+        import sympy, ui.router
+        ui.router.tune_garbage_collector()
+        assert gc.get_freeze_count() > 10_000 and gc.get_threshold()[0] >= 10_000
+        assert not any(o is vars(sympy) for o in gc.get_objects())  # import-time objects are frozen
+        class Node: pass
+        a, b = Node(), Node(); a.b, b.a = b, a
+        r = weakref.ref(a); del a, b
+        gc.collect(); assert r() is None  # a cycle made later is still collected
+        print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=str(Path(APP).parent))
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
 
 
 def test_live_chart_payload_is_plain_json():
@@ -752,7 +777,7 @@ def test_an_optimizer_taken_away_leaves_the_link_and_keeps_its_values():
 def test_a_new_surface_puts_its_suggested_rates_in_the_panel():
     at = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "momentum"], "sgd_lr": "0.001"})
     at.selectbox(key="landscape").set_value("bowl").run()
-    # The bowl's suggestions (ui/settings.py SUGGESTED_LR, SUGGESTED_OTHER): lr 0.15 and 0.015, momentum 0.8.
+    # The bowl's teaching values (its catalog hints): lr 0.15 and 0.015, momentum 0.8.
     assert hyper_values(at) == {"sgd_lr": "0.15", "momentum_lr": "0.015", "momentum_momentum": "0.8"}
     assert "sgd_lr" not in at.query_params
 
@@ -783,7 +808,8 @@ def test_link_texts_of_hyperparameters_by_hand():
 def test_no_page_makes_the_server_load_pandas_or_pyarrow():
     """Streamlit imports pandas and pyarrow (about 60 MB per server process) the first time an
     element's data might hold a dataframe, e.g. a dict given to a component. Nothing here needs
-    them: the panels and charts send JSON bytes. Checked in a fresh interpreter."""
+    them: the panels and charts send JSON bytes. Checked in a fresh interpreter, through every
+    Sweep button (a refinement adds the history table)."""
     code = textwrap.dedent(
         f"""
         import sys
@@ -795,12 +821,59 @@ def test_no_page_makes_the_server_load_pandas_or_pyarrow():
         for page in ("pages/lessons.py", "pages/sweep.py"):
             at.switch_page(page).run()
         assert not at.exception, at.exception
+        # Every Sweep button: a refinement puts the history table on the page.
+        for key in ("sw_refine", "sw_refine", "sw_back", "sw_reset", "sw_refine", "sw_open"):
+            at.button(key=key).click().run()
+            assert not at.exception, (key, at.exception)
+            if key == "sw_refine":
+                assert not at.button(key="sw_back").disabled, "the refinement was not taken"
+        assert at.multiselect(key="optimizers").value == ["adam"], "the best point did not open"
         print(sorted(m for m in ("pandas", "pyarrow") if m in sys.modules))
         """
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=str(Path(APP).parent))
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout[-500:]
+
+
+def test_sweep_timing_is_this_requests_own_not_the_first_computations():
+    """The info line's "(N runs in X ms)" is measured on every load: a grid served from the
+    cache (Back, a rerun) must not repeat the milliseconds of the run that computed it.
+    A fake clock: each batched computation takes exactly 2 s of it, a cache hit none."""
+    import re
+
+    import streamlit as st
+
+    import sweep
+    from ui import sweep_view
+
+    now = [1000.0]
+    real_run = sweep.run
+
+    def slow_run(*args, **kwargs):
+        now[0] += 2.0
+        return real_run(*args, **kwargs)
+
+    def timing(at: AppTest) -> tuple[int, int]:
+        assert not at.exception, at.exception
+        runs, ms = re.search(r"\((\d+) runs in (\d+) ms\)", at.info[0].value).groups()
+        return int(runs), int(ms)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sweep_view, "time", type("Clock", (), {"perf_counter": staticmethod(lambda: now[0])}))
+        mp.setattr(sweep, "run", slow_run)
+        st.cache_data.clear()  # the first load computes its grid
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params["sw_n"] = "8"
+        at.query_params["sw_steps"] = "50"
+        at.switch_page("pages/sweep.py").run()
+        assert timing(at) == (64, 2000)  # computed: the runs' 2 s
+        assert timing(at.run()) == (64, 0)  # the same grid again: from the cache, no 2 s
+        at.button(key="sw_refine").click().run()
+        assert timing(at) == (64, 2000)  # a new box: computed
+        at.button(key="sw_back").click().run()
+        assert timing(at) == (64, 0)  # the first grid, from the cache
+    st.cache_data.clear()  # no grid computed under the fake clock stays behind
 
 
 # -- inside the optimizer: what each trace is, and Nesterov's look-ahead -------------------

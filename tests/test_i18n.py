@@ -76,13 +76,10 @@ def test_pages_hold_no_literal_ui_text(page):
     assert _ui_literals(page) == []
 
 
-def test_the_literal_check_catches_text():
-    probe = ROOT / "tests" / "_probe_page.py"
+def test_the_literal_check_catches_text(tmp_path):
+    probe = tmp_path / "_probe_page.py"
     probe.write_text('import streamlit as st\nst.title("Hello world")\nst.write("你好")\n', encoding="utf-8")
-    try:
-        assert _ui_literals(probe) == ["Hello world", "你好"]
-    finally:
-        probe.unlink()
+    assert _ui_literals(probe) == ["Hello world", "你好"]
 
 
 # Terms a native teacher flagged (issue 13 point 13): each is wrong or odd in a Chinese ML

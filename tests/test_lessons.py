@@ -39,11 +39,30 @@ def test_each_lesson_shows_its_effect(lesson, outcomes):
 
 
 def test_zigzag_numbers_are_measured_from_the_runs(outcomes):
-    # Recount by hand from the recorded SGD path: direction changes of y in the first 30 points.
-    sgd = outcomes["zigzag"].trajectories[0][0]
-    dy = np.diff(sgd.points[:30, 1])
-    dy = dy[np.abs(dy) > 1e-6]
-    assert outcomes["zigzag"].numbers["sgd"] == np.sum(np.sign(dy[1:]) != np.sign(dy[:-1]))
+    # The counts come from the closed form of these runs, not from a recount of their paths.
+    # Bowl f = (x^2 + 50 y^2) / 2 from y0 = 1.5; "turns" = sign changes of the y steps
+    # dy_k = y_{k+1} - y_k over the first 30 points (k = 0..28), steps below 1e-6 ignored.
+    sgd, mom = outcomes["zigzag"].trajectories[0]
+    k = np.arange(30)
+    # SGD, lr 0.03: y_k = 1.5 (1 - 0.03 * 50)^k = 1.5 (-0.5)^k, so dy_k = -2.25 (-0.5)^k alternates
+    # in sign and exceeds 1e-6 while 0.5^k > 1e-6 / 2.25, i.e. k <= 21: 22 steps, 21 turns.
+    np.testing.assert_allclose(sgd.points[:30, 1], 1.5 * (-0.5) ** k, rtol=1e-12, atol=1e-15)
+    assert outcomes["zigzag"].numbers["sgd"] == 21
+    # Momentum, lr 0.003, mu 0.9: y_{k+1} = (1 + mu - 0.15) y_k - mu y_{k-1}, y_1 = 0.85 y_0. The
+    # roots sqrt(mu) e^{+-i theta}, cos theta = 1.75 / (2 sqrt(mu)), give y_k = rho^k (A cos k theta +
+    # B sin k theta) and dy_k = rho^k M cos(k theta - phi): dy turns where k theta - phi passes an
+    # odd multiple of pi/2 (theta = 0.397: every 7.9 steps, at k = 7, 15, 23: 3 turns).
+    mu, rho = 0.9, np.sqrt(0.9)
+    theta = np.arccos(1.75 / (2 * rho))
+    a, b = 1.5, (0.85 * 1.5 / rho - 1.5 * np.cos(theta)) / np.sin(theta)
+    np.testing.assert_allclose(mom.points[:30, 1], rho**k * (a * np.cos(k * theta) + b * np.sin(k * theta)), rtol=1e-9, atol=1e-12)
+    c = a * (rho * np.cos(theta) - 1) + b * rho * np.sin(theta)
+    d = b * (rho * np.cos(theta) - 1) - a * rho * np.sin(theta)
+    phi = np.arctan2(d, c)
+    assert np.min(np.abs(np.hypot(c, d) * rho**k[:29] * np.cos(k[:29] * theta - phi))) > 1e-3  # no step near the 1e-6 cut
+    turns = np.floor((28 * theta - phi) / np.pi + 0.5) - np.floor(-phi / np.pi + 0.5)
+    assert turns == 3 and outcomes["zigzag"].numbers["momentum"] == turns
+    assert mom.hyperparameters == {"lr": 0.003, "momentum": mu} and sgd.hyperparameters == {"lr": 0.03}
 
 
 def test_effects_fail_when_the_setting_removes_them():

@@ -29,9 +29,24 @@ def _bowl_grad(x, y):
     return bowl_grad(x, y, 10.0, 0.0)
 
 
-def test_status_table():
-    assert optimizers.STATUSES == ("converged", "max_steps", "diverged", "singular_hessian")
-    assert set(optimizers.STATUS_MESSAGES) == set(optimizers.STATUSES)
+def test_each_run_of_a_batch_reports_its_own_ending():
+    # SGD on the bowl from (1, 0): y stays 0 and x_t = (1 - lr)^t, |g| = |x_t|.
+    #   lr 0.5: |g| = 0.5^t < 1e-3 first at t = 10 -> converged at step 10;
+    #   lr 0.1: 0.9^10 = 0.349 after all 10 steps -> max_steps;
+    #   lr 100: |x_t| = 99^t, 99^6 < 1e12 < 99^7 -> diverged at step 7, six steps kept.
+    batch = optimizers.run_batch(BOWL, "sgd", (1.0, 0.0), 10, tol=1e-3, lr=np.array([0.5, 0.1, 100.0]))
+    assert list(batch.status) == ["converged", "max_steps", "diverged"]
+    assert [batch.trajectory(i).steps for i in range(3)] == [10, 10, 6]
+    assert batch.message(0) == "Converged at step 10: the gradient norm fell below 0.001."
+    assert batch.message(1) == "Ran all 10 steps; the gradient norm is still 0.349."
+    assert batch.message(2).startswith("Diverged at step 7:") and "smaller learning rate" in batch.message(2)
+    # Undamped Newton on Rosenbrock: H(0, 0.005) is singular (see below); from (-1.5, 2) one step is taken.
+    newton = optimizers.run_batch(ROSEN, "newton", np.array([(-1.5, 2.0), (0.0, 0.005)]), 1, **UNDAMPED)
+    assert list(newton.status) == ["max_steps", "singular_hessian"]
+    assert newton.message(1).startswith("Stopped at step 0:") and "Hessian is singular" in newton.message(1)
+    for b in (batch, newton):  # a run cut from the batch keeps its status and message
+        for i in range(len(b.status)):
+            assert (b.trajectory(i).status, b.trajectory(i).message) == (b.status[i], b.message(i))
 
 
 # -- trajectory contents ---------------------------------------------------------------
@@ -557,3 +572,23 @@ def test_run_takes_one_seed_and_bad_seeds_are_refused_clearly():
     for bad in (-1, 1.5, float("nan"), 1 + 0j, "7", True):
         with pytest.raises(ValueError, match="Invalid seed"):
             optimizers.run(BOWL, "sgd", start=(1.0, 1.0), steps=3, noise=1.0, seed=bad)
+
+
+def test_one_result_record_reports_how_a_run_ended():
+    # SGD lr 0.5 on the bowl from (1, 0): |g| = 0.5^t < 1e-3 first at t = 10 (by hand).
+    ok = optimizers.run(BOWL, "sgd", start=(1.0, 0.0), steps=100, lr=0.5, tol=1e-3).result
+    assert (ok.status, ok.success, ok.steps, ok.at_step, ok.grad_evals, ok.hessian_evals) == ("converged", True, 10, 10, 10, 0)
+    assert ok.message == "Converged at step 10: the gradient norm fell below 0.001."
+    # SGD lr 0.25 on the bowl's steep axis (curvature 10): y_{t+1} = -1.5 y_t blows up; the
+    # message names the step that blew up, one after the last step taken.
+    bad = optimizers.run(BOWL, "sgd", start=(0.0, 1.0), steps=200, lr=0.25).result
+    assert bad.status == "diverged" and not bad.success and bad.at_step == bad.steps + 1
+    assert bad.message.startswith(f"Diverged at step {bad.at_step}:")
+    # Newton takes one gradient and one Hessian per step.
+    newton = optimizers.run(ROSEN, "newton", start=(-1.2, 1.0), steps=3, tol=0.0).result
+    assert (newton.steps, newton.grad_evals, newton.hessian_evals, newton.success) == (3, 3, 3, False)
+    # A batch reports through the same record, run by run.
+    batch = optimizers.run_batch(BOWL, "sgd", np.array([[1.0, 0.0], [0.0, 1.0]]), 200, lr=np.array([0.5, 0.25]), tol=1e-3)
+    assert batch.result(0) == ok and batch.result(1) == bad
+    assert list(batch.success) == [True, False]
+    assert [s.code for s in optimizers.STATUS_TABLE] == list(range(len(optimizers.STATUS_TABLE)))

@@ -22,14 +22,24 @@ CHART = "sweep_chart"
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
+def cached_grid(surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps: int, random: bool) -> sweep.Sweep:
+    return sweep.run(surface, optimizer, x, y, box, n=n, steps=steps, start=S.default_start(surface), random=random)
+
+
 def grid(surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps: int, random: bool) -> tuple[sweep.Sweep, float]:
+    """The sweep, and the seconds this call took to get it.
+
+    Measured here, around the cache, on every call: the batched runs when the
+    grid is new, the cache lookup when it was computed before (Back, a rerun,
+    another session). A time stored with the result would report the first
+    computation's milliseconds on every later hit as if it were this one."""
     t0 = time.perf_counter()
-    result = sweep.run(surface, optimizer, x, y, box, n=n, steps=steps, start=S.default_start(surface), random=random)
+    result = cached_grid(surface, optimizer, x, y, box, n, steps, random)
     return result, time.perf_counter() - t0
 
 
 def full_box(x: str, y: str) -> tuple[float, float, float, float]:
-    return (*sweep.AXES[x][:2], *sweep.AXES[y][:2])
+    return (*sweep.axis_range(x), *sweep.axis_range(y))
 
 
 def history() -> list:
@@ -55,6 +65,15 @@ def current_box(setup: tuple) -> tuple:
     """The box being searched: the last refinement made for this setup, else the full ranges."""
     h = [b for s, b in history() if s == setup]
     return h[-1] if h else full_box(*setup[2:4])
+
+
+def history_table() -> str:
+    """The refinements so far as a Markdown table, one row per box.
+
+    Not ``st.dataframe``: that makes the server import pandas and pyarrow
+    (about 60 MB per process) for a table of a few short rows."""
+    rows = [f"| {i + 1} | {b[0]:.3g} – {b[1]:.3g} | {b[2]:.3g} – {b[3]:.3g} |" for i, (_, b) in enumerate(history())]
+    return "\n".join(["| | x | y |", "|--:|:--|:--|", *rows])
 
 
 def refine_to(setup: tuple, box: tuple) -> None:
@@ -91,16 +110,16 @@ def selection_box(result: sweep.Sweep) -> tuple | None:
             return None
         xs = np.array([p["x"] for p in points], dtype=float)
         ys = np.array([p["y"] for p in points], dtype=float)
-    back = lambda name, v: 10**v if name in figures.sweep.LOG_AXES else v  # noqa: E731
-    return (back(result.x_name, xs.min()), back(result.x_name, xs.max()), back(result.y_name, ys.min()), back(result.y_name, ys.max()))
+    back = lambda log, v: 10**v if log else v  # noqa: E731
+    return (back(result.x_log, xs.min()), back(result.x_log, xs.max()), back(result.y_log, ys.min()), back(result.y_log, ys.max()))
 
 
 def heatmap(result: sweep.Sweep, metric: str, lg: str, setup: tuple) -> None:
     labels = {
         "metric": t(f"sw.metric.{metric}", lg),
         "best": t("sw.best", lg),
-        "x": figures.axis_title(result.x_name, t(f"hp.{result.x_name}", lg)),
-        "y": figures.axis_title(result.y_name, t(f"hp.{result.y_name}", lg)),
+        "x": figures.axis_title(t(f"hp.{result.x_name}", lg), result.x_log),
+        "y": figures.axis_title(t(f"hp.{result.y_name}", lg), result.y_log),
         "log_metric": metric == "final_loss",
     }
     show(

@@ -52,9 +52,9 @@ def as_runs(runs: dict, lg: str, averaged: bool = False) -> list[figures.Run]:
 
 
 def status_message(tr, lg: str) -> str:
-    step = tr.steps + (1 if tr.status == "diverged" else 0)
-    grad_norm = float(np.linalg.norm(tr.gradients[-1]))
-    return t(f"status.{tr.status}", lg, step=step, grad_norm=grad_norm)
+    """The run's outcome in ``lg``, from the fields of its result (nothing recomputed)."""
+    r = tr.result
+    return t(f"status.{r.status}", lg, step=r.at_step, grad_norm=r.grad_norm)
 
 
 def status_lines(runs: dict, lg: str) -> None:
