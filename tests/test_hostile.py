@@ -1,13 +1,17 @@
 """Hostile input: code execution attempts, resource exhaustion, look-alike characters.
 
-Every entry of the corpus must be refused with an ExpressionError within 3 s,
-without side effects (a sentinel file that the code-execution attempts try
-to create must never appear), and the server's other threads must keep
-running while a worker grinds on a heavy input.
+Every entry of the corpus must be refused with an ExpressionError, without
+side effects (a sentinel file that the code-execution attempts try to create
+must never appear): by validation before any worker is asked, or by a worker
+that answers, stops itself at the time limit, or is killed and replaced. The
+server's other threads must keep running while a worker grinds on a heavy
+input. No assert here reads a clock: the timings are printed by
+``python -m bench.bench_expressions``.
 """
 
 from __future__ import annotations
 
+import ast
 import multiprocessing
 import os
 import signal
@@ -17,8 +21,8 @@ import time
 import numpy as np
 import pytest
 
-from landscapes import parser, sandbox
-from landscapes.parser import ExpressionError, from_expression, parameters
+from landscapes.expression import ExpressionError, from_expression, limits, parameters, surface
+from landscapes.expression import pool as worker_pool
 
 SENTINEL = f"/tmp/descent_lab_pwned_{os.getpid()}"
 TOUCH = f"touch {SENTINEL}"
@@ -139,8 +143,8 @@ def _kind(text: str) -> str:
 def _ready_workers():
     if os.path.exists(SENTINEL):
         os.remove(SENTINEL)
-    sandbox.warm_up()
-    for worker in list(sandbox.pool()._idle):
+    worker_pool.warm_up()
+    for worker in list(worker_pool.pool()._idle):
         assert worker.wait_ready(60)
     yield
     assert not os.path.exists(SENTINEL)
@@ -155,62 +159,71 @@ def test_corpus_is_large_and_mixed():
 
 
 @pytest.mark.parametrize("text", CORPUS, ids=[f"{i:02d}" for i in range(len(CORPUS))])
-def test_hostile_input_is_refused_quickly_without_side_effects(text):
-    start = time.perf_counter()
+def test_hostile_input_is_refused_without_side_effects(text, monkeypatch):
+    asked: list[str] = []
+    real = surface._run_worker
+    monkeypatch.setattr(surface, "_run_worker", lambda text, window: asked.append(text) or real(text, window))
+    kind = _kind(text)
     with pytest.raises(ExpressionError) as info:
         from_expression(text)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 3.0, f"{elapsed:.2f} s"
     assert isinstance(info.value.args[0], str) and len(info.value.args[0]) > 10
+    assert not info.value.transient  # refused for what it is, not because the checker was busy
+    # Validation refuses without asking a worker; the rest cost one worker request at most
+    # (none when cached), and the worker that took it is back in the pool or was killed.
+    if kind == "parse":
+        assert asked == []
+    else:
+        assert len(asked) <= 1
+    assert worker_pool.pool().stats()["busy"] == 0
     assert not os.path.exists(SENTINEL)
 
 
 def test_heavy_input_is_stopped_at_the_time_limit(monkeypatch):
-    assert parser.TIME_LIMIT == 2.0
+    assert limits.TIME_LIMIT == 2.0
     # The heavy inputs need 2 to 5 s of sympy (it varies with the hash seed):
     # a 0.5 s limit makes the time-out certain.
-    monkeypatch.setattr(parser, "TIME_LIMIT", 0.5)
+    monkeypatch.setattr(limits, "TIME_LIMIT", 0.5)
     heavy = _heavy("sqrt", 3)  # not cached by the corpus test
     _ready_idle_workers(1)
-    before = sandbox.pool().stats()
-    start = time.perf_counter()
+    pool = worker_pool.pool()
+    pids = {w.process.pid for w in pool._idle}
+    before = pool.stats()
     with pytest.raises(ExpressionError, match="took longer than 0.5 s"):
         from_expression(heavy)
-    elapsed = time.perf_counter() - start
-    assert 0.5 <= elapsed < 0.5 + sandbox.GRACE
-    after = sandbox.pool().stats()
+    after = pool.stats()
     # The worker's alarm stopped the job: no kill, the worker serves on.
     assert after["timeouts"] == before["timeouts"] + 1 and after["killed"] == before["killed"]
-    # The timeout is cached: asking again costs nothing and gives the same answer.
-    start = time.perf_counter()
+    assert pids <= {p.pid for p in multiprocessing.active_children()}
+    # The timeout is cached: asking again asks no worker and gives the same answer.
     with pytest.raises(ExpressionError, match="took longer"):
         from_expression(heavy)
-    assert time.perf_counter() - start < 0.05
+    assert pool.stats()["timeouts"] == after["timeouts"]
     assert float(from_expression("x^2 + 2*y^2 + 0.25").f(np.array([1.0, 1.0]))) == 3.25
 
 
 def test_a_worker_that_does_not_stop_is_killed_and_replaced():
-    pool = sandbox.pool()
+    pool = worker_pool.pool()
     _ready_idle_workers(1)
     pids = {w.process.pid for w in pool._idle}
     before = pool.stats()
     # A request whose own (soft) limit is far away: only the server's hard limit stops it.
-    start = time.perf_counter()
     with pytest.raises(ExpressionError, match="took longer"):
-        pool._run((_heavy("atan", 4), parser.DEFAULT_WINDOW, 60.0), 0.5, 0.5)
-    assert time.perf_counter() - start < 1.5
+        pool._run((_heavy("atan", 4), limits.DEFAULT_WINDOW, 60.0), 0.5, 0.5)
     assert pool.stats()["killed"] == before["killed"] + 1
     gone = pids - {p.pid for p in multiprocessing.active_children()}
     assert len(gone) == 1  # the worker that ran it was killed and reaped
-    assert not os.path.exists(f"/proc/{gone.pop()}")
-    # The pool replaces it and serves on.
+    killed = gone.pop()
+    assert not os.path.exists(f"/proc/{killed}")
+    # The pool replaces it (it keeps its spare workers, none of them the killed one) and serves on.
+    idle = {w.process.pid for w in pool._idle}
+    assert len(idle) >= pool.spares and killed not in idle
     assert float(from_expression("x^2 + 4*y^2 + 0.75").f(np.array([1.0, 1.0]))) == 5.75
-    assert len(multiprocessing.active_children()) <= sandbox.MAX_WORKERS
+    assert len(multiprocessing.active_children()) <= worker_pool.MAX_WORKERS
 
 
 def test_a_worker_killed_while_idle_is_replaced():
     _ready_idle_workers(2)
-    for worker in list(sandbox.pool()._idle):
+    for worker in list(worker_pool.pool()._idle):
         os.kill(worker.process.pid, signal.SIGKILL)
         worker.process.join(5)
     landscape = from_expression("x^2 + 5*y^2 + 0.125")
@@ -220,42 +233,50 @@ def test_a_worker_killed_while_idle_is_replaced():
 def test_other_threads_keep_running_while_a_worker_is_busy():
     heavy = _heavy("sqrt", 5)  # a fresh text: not cached
     _ready_idle_workers(2)  # one for the heavy input, one for the other session
+    pool = worker_pool.pool()
+    ticks = [0]
+    stop = threading.Event()
 
-    def tick_gaps(seconds: float) -> tuple[int, float]:
-        count, gap, last = 0, 0.0, time.perf_counter()
-        end = last + seconds
-        while True:
+    def tick() -> None:  # another session's thread, doing Python work
+        while not stop.is_set():
             sum(i * i for i in range(200))
-            now = time.perf_counter()
-            gap, last, count = max(gap, now - last), now, count + 1
-            if now >= end:
-                return count, gap
+            ticks[0] += 1
 
-    baseline, _ = tick_gaps(0.5)
+    ticker = threading.Thread(target=tick, daemon=True)
     outcome: list[object] = []
     thread = threading.Thread(target=lambda: outcome.append(_attempt(heavy)), daemon=True)
-    thread.start()
-    time.sleep(0.1)
-    busy, gap = tick_gaps(1.0)  # while the worker is busy on the heavy input
-    assert thread.is_alive()  # still waiting for the worker
-    # Another session is served meanwhile, by another worker.
-    start = time.perf_counter()
-    served = from_expression("3*x^2 + y^2 - x*y + 0.5")
-    assert time.perf_counter() - start < 1.5
-    assert float(served.f(np.array([1.0, 2.0]))) == 3 + 4 - 2 + 0.5
+    ticker.start()
+    try:
+        thread.start()
+        _wait_until(lambda: pool.stats()["busy"] >= 1, "the heavy input never reached a worker")
+        before = ticks[0]
+        # Another session is served meanwhile, by another worker.
+        served = from_expression("3*x^2 + y^2 - x*y + 0.5")
+        assert float(served.f(np.array([1.0, 2.0]))) == 3 + 4 - 2 + 0.5
+        _wait_until(lambda: ticks[0] > before or not thread.is_alive(), "the ticking thread never ran")
+        # The ticking thread made progress while the heavy input was still with its worker
+        # (the work runs in another process; the waiting thread holds no GIL).
+        assert ticks[0] > before
+        assert thread.is_alive()
+    finally:
+        stop.set()
     thread.join(10)
+    ticker.join(10)
     assert not thread.is_alive()
     assert isinstance(outcome[0], ExpressionError)
-    # The main thread was never stalled for long and kept much of its speed (the
-    # worker runs in its own process; the waiting thread holds no GIL). A server
-    # doing the work in-process would stall for the whole heavy computation (> 1 s
-    # here); the bounds leave room for the scheduler of a busy shared machine.
-    assert gap < 0.75, f"main thread stalled for {gap:.3f} s"
-    assert busy >= 0.25 * 2 * baseline, (busy, baseline)
+
+
+def _wait_until(condition, what: str, patience: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; a guard against hanging, not a measure of speed."""
+    deadline = time.monotonic() + patience
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(what)
+        time.sleep(0.01)
 
 
 def _ready_idle_workers(n: int) -> None:
-    pool = sandbox.pool()
+    pool = worker_pool.pool()
     pool.warm_up()
     idle = list(pool._idle)
     assert len(idle) >= n
@@ -271,23 +292,25 @@ def _attempt(text: str):
 
 
 def test_workers_run_under_a_memory_limit():
-    pool = sandbox.pool()
+    pool = worker_pool.pool()
     pool.warm_up()
     worker = pool._idle[0]
     assert worker.wait_ready(60)
     with open(f"/proc/{worker.process.pid}/limits") as f:
         line = next(line for line in f if line.startswith("Max address space"))
     soft = int(line.split()[3])
-    assert soft <= 4 << 30  # the worker's start-up size plus sandbox.MEMORY_LIMIT (1 GiB)
+    assert soft <= 4 << 30  # the worker's start-up size plus worker.MEMORY_LIMIT (1 GiB)
     assert os.getpid() != worker.process.pid
     with open(f"/proc/{os.getpid()}/limits") as f:
         own = next(line for line in f if line.startswith("Max address space"))
     assert own.split()[3] == "unlimited"  # only the worker is limited
 
 
-def test_parse_only_checks_are_fast_for_the_giant_inputs():
+def test_parse_only_checks_refuse_the_giant_inputs_before_parsing(monkeypatch):
+    def no_parse(*args, **kwargs):
+        raise AssertionError("a giant input reached ast.parse")
+
+    monkeypatch.setattr(ast, "parse", no_parse)  # the length is checked first, on the bare text
     for text in ["x+" * 50_000 + "x", "1" * 100_000, "(" * 100_000]:
-        start = time.perf_counter()
         with pytest.raises(ExpressionError, match="too long"):
             parameters(text)
-        assert time.perf_counter() - start < 0.05

@@ -1,0 +1,225 @@
+"""The worker process: everything symbolic about a typed function, under a time and memory limit.
+
+A small formula can still make sympy (and Python's big integers) work for
+minutes or eat all memory, and big-integer arithmetic holds the GIL, so no
+thread of the server may do that work. This module runs in a separate
+process started by :mod:`landscapes.expression.pool` (its :func:`main` is the
+process's target): each request is validated again, built
+(:mod:`~landscapes.expression.build`), differentiated, lambdified and
+evaluated on a trial grid (:func:`analyse`).
+
+* The worker runs each request in its main thread under ``SIGALRM``
+  (``setitimer``), which interrupts sympy's Python code at the request's time
+  limit; it answers ``Reply.timeout()`` and serves on. (The pool kills a worker
+  that has not answered a grace period later.)
+* It caps its address space (``RLIMIT_AS``: ``MEMORY_LIMIT`` bytes above what
+  it uses after start-up) and, as a backstop should the server itself die,
+  its CPU time per request (``RLIMIT_CPU``: ``CPU_BACKSTOP`` seconds).
+* It clears sympy's cache after each request, and exits after a MemoryError
+  or RecursionError (a fatal reply).
+
+The server only ever receives a :class:`~landscapes.expression.reply.Reply`
+back: a pickled sympy expression or an error message, never text to evaluate.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+import sympy as sp
+
+from ..core import X, Y, Landscape, Window, compile_expression, symbol
+from .build import build_expression
+from .errors import ExpressionError
+from .limits import MIN_FINITE_FRACTION
+from .reply import Analysis, Ready, Reply, Request
+from .validate import validate
+from .window import trial_grid
+
+MEMORY_LIMIT = 1 << 30  # bytes of address space a worker may add after start-up
+CPU_BACKSTOP = 10  # seconds of CPU per job after which the OS kills a worker
+
+
+def _limit_resources() -> None:
+    import resource
+
+    try:
+        with open("/proc/self/status") as status:
+            used = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+    except (OSError, StopIteration, ValueError):
+        used = 256 << 20
+    limit = used + MEMORY_LIMIT
+    try:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError):
+        pass
+
+
+def _limit_cpu_for_next_job() -> None:
+    import resource
+
+    try:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        spent = int(used.ru_utime + used.ru_stime) + 1
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        soft = spent + CPU_BACKSTOP
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def analyse(text: str, window: Window) -> Analysis:
+    """Everything symbolic about ``text``: run only in a worker process.
+
+    Validates and builds the expression, rejects complex or undefined results,
+    differentiates and lambdifies it (``compile_expression``, timed), and
+    evaluates f, gradient and Hessian on a trial grid with every parameter at
+    1.0, refusing a function that overflows or is almost nowhere defined.
+    """
+    parsed = validate(text)
+    expr = build_expression(parsed)
+    if not isinstance(expr, sp.Expr):
+        raise ExpressionError("This is not a function of x and y.")
+    _check_real(expr, "f")
+    allowed = {X, Y, *(symbol(p) for p in parsed.parameters)}
+    if not expr.free_symbols <= allowed:
+        raise ExpressionError("The expression uses an unknown symbol.")
+    start = time.perf_counter()
+    compiled = compile_expression(expr, tuple(sorted(parsed.parameters)))
+    compile_seconds = time.perf_counter() - start
+    for d, what in zip(compiled.gradient, ("df/dx", "df/dy")):
+        _check_real(d, what)
+    hessian = (compiled.hessian[0][0], compiled.hessian[0][1], compiled.hessian[1][1])
+    for d, what in zip(hessian, ("d2f/dx2", "d2f/dxdy", "d2f/dy2")):
+        _check_real(d, what)
+
+    landscape = Landscape(name="custom", expr=expr, params={p: 1.0 for p in parsed.parameters}, window=window)
+    points = trial_grid(window)
+    values = [landscape.params[k] for k in sorted(landscape.params)]
+    with np.errstate(over="raise", divide="ignore", invalid="ignore", under="ignore"):
+        for fn, what in ((compiled.f, "f"), (compiled.grad, "its gradient"), (compiled.hess, "its Hessian")):
+            try:
+                out = fn(points[..., 0], points[..., 1], *values)
+            except FloatingPointError:
+                raise ExpressionError(
+                    f"The values of {what} are too large to compute (beyond 1e308) in the window "
+                    f"x in [{window[0][0]:g}, {window[0][1]:g}], y in [{window[1][0]:g}, {window[1][1]:g}]: "
+                    "make the function grow more slowly."
+                ) from None
+            parts = out if isinstance(out, list) else [out]
+            if any(np.iscomplexobj(np.asarray(p)) for p in parts):
+                raise ExpressionError(
+                    f"Not a real function: {what} takes complex values; only real-valued functions can be plotted."
+                )
+    with np.errstate(all="ignore"):
+        f = landscape.f(points)
+        landscape.grad(points)
+        landscape.hessian(points)
+    finite = float(np.isfinite(f).mean())
+    if finite < MIN_FINITE_FRACTION:
+        raise ExpressionError(
+            "The function is undefined (or infinite) almost everywhere in the window "
+            f"x in [{window[0][0]:g}, {window[0][1]:g}], y in [{window[1][0]:g}, {window[1][1]:g}], "
+            "e.g. the logarithm or square root of a negative number."
+        )
+    latex = {
+        "gradient_latex": sp.latex(sp.Matrix(compiled.gradient)),
+        "hessian_latex": sp.latex(sp.Matrix(compiled.hessian)),
+    }
+    return Analysis(
+        expr=expr,
+        params=parsed.parameters,
+        latex=latex,
+        compile_seconds=compile_seconds,
+        finite_fraction=finite,
+    )
+
+
+def _check_real(e, what: str) -> None:
+    if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise ExpressionError(
+            f"Not a usable function: {what} is undefined everywhere (a division by zero or an infinite value)."
+        )
+    if e.has(sp.I):
+        raise ExpressionError(
+            f"Not a real function: {what} takes complex values (like sqrt(-1)); only real-valued functions "
+            "can be plotted."
+        )
+
+
+class _Overrun(BaseException):
+    """Raised in the worker by SIGALRM when a request overruns its time limit.
+
+    A BaseException, so that sympy's own ``except Exception`` clauses let it through.
+    """
+
+
+def _on_alarm(signum, frame):
+    raise _Overrun()
+
+
+def serve(request: Request) -> Reply:
+    """The reply to one request; never raises."""
+    text, window, time_limit = request
+    try:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, time_limit)
+            return Reply.ok(analyse(text, window))
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except _Overrun:
+        return Reply.timeout()
+    except ExpressionError as err:
+        return Reply.error(err.message, err.column, err.token)
+    except MemoryError:
+        return Reply.error("This function is too complex: working it out needs too much memory.", fatal=True)
+    except RecursionError:
+        return Reply.error("This function is too deeply nested to work out.", fatal=True)
+    except Exception as err:  # any other failure of sympy or lambdify on this input
+        return Reply.error(f"This function could not be compiled ({type(err).__name__}).")
+
+
+def main(conn) -> None:
+    """Serve requests (:class:`Request`) on ``conn`` until it closes or sends None: the process target.
+
+    The time limit is enforced here first, by SIGALRM (the worker's main
+    thread runs the job, so the signal interrupts sympy's Python code and the
+    worker survives to serve again); the server kills the worker if even that
+    does not stop it (a long computation inside one C call).
+    """
+    from sympy.core.cache import clear_cache
+
+    try:
+        _limit_resources()
+        signal.signal(signal.SIGALRM, _on_alarm)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the server's terminal is for the server
+        # The first lambdify and numpy printing import and set up a lot: do it
+        # now, so that the first request's time limit is spent on the request.
+        analyse("x^2 + sin(y)*exp(x)/(1 + abs(x)) + log(x)", ((-1.0, 1.0), (-1.0, 1.0)))
+        clear_cache()
+        conn.send(Ready(os.getpid()))
+        while True:
+            request = conn.recv()
+            if request is None:
+                return
+            _limit_cpu_for_next_job()
+            reply = serve(request)
+            try:
+                conn.send(reply)
+            except (EOFError, BrokenPipeError):
+                raise
+            except Exception:  # the result could not be pickled
+                conn.send(Reply.error("This function could not be compiled."))
+            if reply.fatal:
+                return  # after MemoryError or RecursionError, start afresh
+            clear_cache()
+    except (EOFError, BrokenPipeError, OSError, _Overrun):
+        return
