@@ -23,26 +23,31 @@ def playground() -> None:
 def race(base: controls.Scenario) -> None:
     """Hyperparameters, runs and views: a hyperparameter move reruns only this part of the page.
 
-    The sidebar's controls rerun the whole page, which calls this again with a new ``base``.
+    One pass: every value is settled first (link, session, the panel's report), the runs
+    are computed once, the chart is drawn, then the controls that show those values. The
+    sidebar's controls rerun the whole page, which calls this again with a new ``base``.
     """
     lg = controls.lang()
     if controls.start_was_clicked():
         st.rerun(scope="app")  # the start lives in the sidebar: redraw it too
-    hyper_box, view_box = controls.hyper_group(), st.container()  # filled once the chart is out
-    chart = st.container()  # the chart comes first, on a phone too; its options sit below it
-    # The chart goes out before the widgets, drawn from the values they hold now: the
-    # browser draws it while the rest of the page is still on its way.
-    early = views.early_paths(base, lg, chart)
-    sc = controls.with_hyperparameters(base, hyper_box)
+    sc = controls.settled_hyperparameters(base)
     runs = views.compute(sc)
+    view = controls.settled_view()
+    hyper_box, view_box = controls.hyper_group(), st.container()
+    chart = st.container()  # the chart goes out first; its options sit below it
+    if view == "paths":
+        overlays, step = controls.settled_paths_view(views.inspect_max(runs))
+        with chart:
+            spec = views.paths_panel(sc, runs, lg, overlays, step)
+    controls.hyper_controls(sc, hyper_box)
     with view_box:
-        view = controls.view_switch()
+        controls.view_switch()
     if view == "paths":
         # One row of options (it wraps on a narrow screen): every element here is sent on each move.
         with st.container(key="overlay_group", horizontal=True, vertical_alignment="center"):
-            overlays = {k: st.toggle(t(f"pg.overlay.{k}", lg), key=k, bind="query-params") for k in controls.OVERLAYS}
-            step = controls.step_slider("inspect", views.inspect_max(runs), width="stretch")
-        spec = views.late_paths(early, sc, runs, lg, overlays, step, chart)
+            for k in controls.OVERLAYS:
+                st.toggle(t(f"pg.overlay.{k}", lg), key=k, bind="query-params")
+            controls.step_slider("inspect", views.inspect_max(runs), width="stretch")
         views.readouts(sc, runs, lg, step)
         views.export_panel(spec, runs, lg)
     elif view == "surface":

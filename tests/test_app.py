@@ -603,16 +603,18 @@ def test_readouts_give_the_hessian_at_the_start_by_hand():
 
 
 def test_a_move_builds_its_figure_once_before_drawing(monkeypatch):
-    """The page computes the paths view from the values its widgets hold before drawing them
-    (so the elements reach the browser in one burst); the drawing then finds that figure ready.
-    A wrong guess would build the figure a second time."""
+    """One pass: the page settles every value, builds the figure once, draws the chart, then the
+    hyperparameter panel that shows those values; nothing runs twice."""
+    import streamlit as st
+
     from ui import controls
 
     at = fresh({"landscape": "rosenbrock", "optimizers": ["sgd", "adam"]})
     events = []
-    real_figure, real_widgets = figures.path_figure, controls.with_hyperparameters
+    real_figure, real_panel = figures.path_figure, controls.hyper_controls
     monkeypatch.setattr(figures, "path_figure", lambda *a, **k: events.append("figure") or real_figure(*a, **k))
-    monkeypatch.setattr(controls, "with_hyperparameters", lambda *a: events.append("widgets") or real_widgets(*a))
+    monkeypatch.setattr(controls, "hyper_controls", lambda *a: events.append("widgets") or real_panel(*a))
+    monkeypatch.setattr(st, "rerun", lambda *a, **k: events.append("rerun"))
     assert hyper_values(at)["adam_lr"] == "0.03"  # Rosenbrock's suggestion
     set_hyper(at, "adam_lr", 0.05)
     assert not at.exception
@@ -620,44 +622,24 @@ def test_a_move_builds_its_figure_once_before_drawing(monkeypatch):
     assert hyper_values(at)["adam_lr"] == "0.05"
 
 
-def test_a_wrong_early_guess_is_drawn_again_with_what_the_widgets_decided(monkeypatch):
-    """The chart is drawn before the hyperparameter widgets, from the values they hold. Should a
-    widget return something else, the page runs again and the chart shows the widgets' values."""
-    import dataclasses
-
+def test_a_links_view_settings_reach_the_chart_in_the_first_run(monkeypatch):
+    """A session's first run from a link with overlays and an inspected step: the chart is drawn
+    once, before its widgets, with exactly what they then show (no early guess, no second run)."""
     import streamlit as st
-    from streamlit.errors import StreamlitAPIException
 
-    from ui import views
+    reruns = []
+    monkeypatch.setattr(st, "rerun", lambda *a, **k: reruns.append(1))
+    at = fresh({"landscape": "bowl", "optimizers": ["sgd"], "taylor": "true", "inspect": "7"})
+    assert not at.exception and reruns == []
+    assert at.toggle(key="taylor").value is True and at.toggle(key="field").value is False
+    assert at.slider(key="inspect").value == 7
+    names = [d.get("name") for d in path_chart(at)["data"]]
+    from i18n import t
 
-    link = {"landscape": "rosenbrock", "optimizers": ["sgd", "adam"]}
-    truth = path_chart(fresh(link))
-    at = fresh(link)
-    real = views.held_hyperparameters
-
-    def wrong(base):
-        held = real(base)
-        if held is None:
-            return None
-        hyper = dict(held.hyper)
-        hyper["adam"] = tuple((hp, v * 3 if hp == "lr" else v) for hp, v in hyper["adam"])
-        return dataclasses.replace(held, hyper=hyper)
-
-    monkeypatch.setattr(views, "held_hyperparameters", wrong)
-    scopes = []
-    real_rerun = st.rerun
-
-    def rerun(scope="app"):
-        scopes.append(scope)
-        if scope == "fragment":  # as Streamlit does in a run of the whole page (all AppTest runs)
-            raise StreamlitAPIException("not in a fragment run")
-        real_rerun(scope=scope)
-
-    monkeypatch.setattr(st, "rerun", rerun)
-    at.run()
-    assert not at.exception
-    assert scopes == ["fragment", "app"]  # the fragment alone when it can (a browser's move), else the page
-    assert path_chart(at)["data"] == truth["data"]
+    assert t("fig.taylor", "en") in names  # the quadratic model at the inspected step
+    # A step beyond the run (60 steps) is kept at its last step, in the chart and the slider alike.
+    at = fresh({"landscape": "bowl", "optimizers": ["sgd"], "steps": "20", "inspect": "50"})
+    assert at.slider(key="inspect").value == 20 and reruns == []
 
 
 def test_a_shorter_run_keeps_the_inspected_step_within_it_in_one_run(monkeypatch):
@@ -672,7 +654,7 @@ def test_a_shorter_run_keeps_the_inspected_step_within_it_in_one_run(monkeypatch
     assert not at.exception
     assert at.slider(key="inspect").value == 20
     assert {"SGD at step 20", "Adam at step 20"} <= set(readout_rows(at))
-    assert len(built) == 1  # a wrong early chart would have been built, then built again
+    assert len(built) == 1  # built once, with the clamped step
 
 
 def test_the_view_comes_back_after_the_optimizers_were_all_removed():

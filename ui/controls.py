@@ -286,20 +286,28 @@ def hyper_group():
     return st.container(key="hyper_group")
 
 
-def hyper_controls(chosen: tuple[str, ...], surface: str, group=None) -> dict[str, tuple[tuple[str, object], ...]]:
-    """Each chosen optimizer's hyperparameters, in one panel (``ui/hyper_panel.py``) in ``group``
-    (made here when None), and in the link.
+def settled_hyperparameters(base: Scenario) -> Scenario:
+    """``base`` (the sidebar's choices) completed by each chosen optimizer's hyperparameters as
+    they stand now, before their panel is drawn, and mirrored into the link.
 
     The values live in session state under their keys (``adam_lr``, ...): a link
-    seeds them, a new surface resets them, the panel changes them (then the
-    panel's fragment reruns, and this mirrors the change into the link).
+    seeds them, a new surface resets them, the panel's report changes them (its
+    callback runs before this rerun does).
     """
+    hyper = {opt: tuple((hp, _held_hyper(opt, hp, base.landscape)) for hp in S.hyper_names(opt)) for opt in base.optimizers}
+    hyper_links(hyper, base.landscape)
+    return dataclasses.replace(base, hyper=hyper)
+
+
+def hyper_controls(sc: Scenario, group=None) -> None:
+    """Draw the chosen optimizers' hyperparameters (``sc.hyper``, settled) in one panel
+    (``ui/hyper_panel.py``) in ``group`` (made here when None)."""
     lg = lang()
     presenting = st.session_state.get("present", False)
-    groups, out = [], {}
+    chosen = sc.optimizers
+    groups = []
     for opt in chosen:
-        values = tuple((hp, _held_hyper(opt, hp, surface)) for hp in S.hyper_names(opt))
-        out[opt] = values
+        values = sc.hyper[opt]
         groups.append(
             {
                 "key": opt,
@@ -311,10 +319,8 @@ def hyper_controls(chosen: tuple[str, ...], surface: str, group=None) -> dict[st
                 "items": [hyper_panel.item(S.hyper_key(opt, hp), hp, t(f"hp.{hp}", lg), v) for hp, v in values],
             }
         )
-    hyper_links(out, surface)
     with group if group is not None else hyper_group():
         hyper_panel.show(groups, t("pg.hyper", lg), _hyper_changed)
-    return out
 
 
 def _held_hyper(opt: str, hp: str, surface: str):
@@ -351,28 +357,27 @@ def _hyper_changed() -> None:
         st.session_state[key] = value
 
 
-def held_hyperparameters(base: Scenario) -> Scenario | None:
-    """``base`` completed by the hyperparameters held now, before their panel is drawn; None
-    when one has no value yet (a session's first run)."""
-    try:
-        hyper = {opt: tuple((hp, st.session_state[S.hyper_key(opt, hp)]) for hp in S.hyper_names(opt)) for opt in base.optimizers}
-    except KeyError:
-        return None
-    return dataclasses.replace(base, hyper=hyper)
+def settled_view(views: tuple[str, ...] = S.VIEWS) -> str:
+    """The view the switch will show: the opening link's, else the one held (its switch is drawn later)."""
+    _from_link("view", lambda v: v in views)
+    value = st.session_state.get("view", st.session_state.get(_VIEW_HELD, views[0]))
+    return value if value in views else views[0]
 
 
-def held_paths_view() -> tuple[dict[str, bool], int] | None:
-    """The paths view's overlay switches and inspected step as their widgets hold them now,
-    or None when that view is not shown or a widget has no value yet."""
+def settled_paths_view(last: int) -> tuple[dict[str, bool], int]:
+    """The paths view's overlay switches and inspected step, settled before their widgets are
+    drawn: the session's values, else the opening link's, else the defaults; the step kept
+    within 0..``last``. Written into session state, so the widgets show exactly these."""
     state = st.session_state
-    if state.get("view", S.VIEWS[0]) != "paths" or not all(k in state for k in (*OVERLAYS, "inspect")):
-        return None
-    return {k: bool(state[k]) for k in OVERLAYS}, int(state["inspect"])
-
-
-def with_hyperparameters(base: Scenario, group=None) -> Scenario:
-    """``base`` (the sidebar's choices) completed by the hyperparameter controls (drawn in ``group``)."""
-    return dataclasses.replace(base, hyper=hyper_controls(base.optimizers, base.landscape, group))
+    for key in OVERLAYS:
+        if key not in state:
+            text = st.query_params.get(key)
+            state[key] = S.valid_link_value(key, text) and text.lower() == "true"
+    if not isinstance(state.get("inspect"), int):
+        text = st.query_params.get("inspect")
+        state["inspect"] = int(float(text)) if S.valid_link_value("inspect", text) else 0
+    state["inspect"] = min(max(int(state["inspect"]), 0), int(last))
+    return {k: bool(state[k]) for k in OVERLAYS}, state["inspect"]
 
 
 def training_controls() -> tuple[tuple[str, int, int], float, int, str]:
@@ -405,7 +410,7 @@ _CYCLE_HELD = "_cycle_held"
 
 
 def scenario() -> Scenario:
-    """The sidebar's controls, hyperparameters still empty (``with_hyperparameters`` adds them)."""
+    """The sidebar's controls, hyperparameters still empty (``settled_hyperparameters`` adds them)."""
     name, params, expression = surface_controls()
     if name == S.CUSTOM:
         from . import cache

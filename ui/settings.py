@@ -256,6 +256,12 @@ PRESENTER_CSS = """
 """
 
 
+def valid_link_value(key: str, text: str | None) -> bool:
+    """Whether a link's ``text`` for ``key`` is one its control can take (None: the link says nothing)."""
+    check = _validator(key)
+    return text is not None and check is not None and bool(check(text))
+
+
 def invalid_query_keys(query: dict[str, list[str]]) -> list[str]:
     """The keys of a link whose values the controls cannot take, in link order."""
     bad = []

@@ -6,7 +6,6 @@ from html import escape
 
 import numpy as np
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 import figures
 import landscapes
@@ -18,7 +17,7 @@ from optimizers.formulas import gradient_rule, update_rule
 from . import cache
 from . import settings as S
 from .charts import show
-from .controls import Scenario, clamp_step, held_hyperparameters, held_paths_view, set_start_from_click
+from .controls import Scenario, set_start_from_click
 from .live_chart import live_chart, payloads
 
 PATH_CHART = "path_chart"
@@ -89,55 +88,6 @@ def presenting() -> bool:
 def size() -> dict:
     """Figure sizes for the screen, or for a projector in presenter mode."""
     return {"font_size": 20, "height": 700, "line_width": 5, "loss_height": 300} if presenting() else {"loss_height": 240}
-
-
-_DRAW_LATE = "_paths_draw_late"
-
-
-def early_paths(base: Scenario, lg: str, slot) -> tuple | None:
-    """Draw the paths view's chart in ``slot`` (a container) before the widgets that decide it, from the
-    values those widgets hold now; returns ``(key, spec)``, or None when nothing was drawn
-    (a session's first run, another view, or the run after a wrong guess).
-
-    Why: the browser then parses and draws the chart while the rest of the page is still
-    on its way, instead of after it. The readouts are computed now too, so the rest of
-    the page goes out in one burst (each arrival costs the browser a re-render).
-    """
-    if st.session_state.pop(_DRAW_LATE, False):
-        return None
-    held, shown = held_hyperparameters(base), held_paths_view()
-    if held is None or shown is None:
-        return None
-    runs = compute(held)
-    overlays = shown[0]
-    step = clamp_step("inspect", inspect_max(runs))  # as the page's slider will
-    readouts_html(held, runs, lg, step)
-    with slot:
-        return _path_key(held, lg, overlays, step), paths_panel(held, runs, lg, overlays, step)
-
-
-def late_paths(early: tuple | None, sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None, slot) -> dict:
-    """The paths view's chart for what the widgets decided: the early one when it was right,
-    else drawn now in ``slot``. Returns the figure.
-
-    A wrong early chart is not drawn over: the chart keeps its key, which this run has used,
-    and the page runs again instead (the browser keeps the mounted chart either way).
-    """
-    if early is None:
-        with slot:
-            return paths_panel(sc, runs, lg, overlays, inspect_step)
-    key, spec = early
-    if key != _path_key(sc, lg, overlays, inspect_step):
-        # The widgets returned other values than they held (nothing known does this now that
-        # the inspected step is kept within the runs first): the chart's key is taken for
-        # this run, so run again and draw it after the widgets. In the browser this is a
-        # rerun of the fragment; a test of the whole page (AppTest) takes the fallback.
-        st.session_state[_DRAW_LATE] = True
-        try:
-            st.rerun(scope="fragment")
-        except StreamlitAPIException:  # this fragment runs as part of the whole page
-            st.rerun()
-    return spec
 
 
 def inspect_max(runs: dict) -> int:
