@@ -844,7 +844,7 @@ def test_sweep_timing_is_this_requests_own_not_the_first_computations():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sweep_view, "time", type("Clock", (), {"perf_counter": staticmethod(lambda: now[0])}))
         mp.setattr(sweep, "run", slow_run)
-        st.cache_data.clear()  # the first load computes its grid
+        sweep_view.cached_grid.clear()  # the first load computes its grid
         at = AppTest.from_file(APP, default_timeout=60)
         at.query_params["sw_n"] = "8"
         at.query_params["sw_steps"] = "50"
@@ -855,7 +855,7 @@ def test_sweep_timing_is_this_requests_own_not_the_first_computations():
         assert timing(at) == (64, 2000)  # a new box: computed
         at.button(key="sw_back").click().run()
         assert timing(at) == (64, 0)  # the first grid, from the cache
-    st.cache_data.clear()  # no grid computed under the fake clock stays behind
+    sweep_view.cached_grid.clear()  # no grid computed under the fake clock stays behind
 
 
 # -- inside the optimizer: what each trace is, and Nesterov's look-ahead -------------------

@@ -93,3 +93,16 @@ def test_a_key_function_names_values_whose_arguments_are_not_hashable():
     a = build("view-1", {"runs": [1, 2, 3]})
     assert build("view-1", {"runs": []}) is a  # same name, same value
     assert build("view-2", {"runs": []})["n"] == 1
+
+
+def test_the_process_wide_caches_use_one_memo_mechanism():
+    # Every process-wide cache of the app is a ui.cache.shared memo (shared objects, no
+    # copy per hit), not Streamlit's st.cache_data (which unpickles a copy on every hit).
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for path in [*root.joinpath("ui").glob("*.py"), *root.joinpath("pages").glob("*.py")]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        used = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr in ("cache_data", "cache_resource")}
+        assert not used, f"{path.name} uses st.{used.pop()}: use ui.cache.shared"

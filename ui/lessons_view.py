@@ -17,7 +17,7 @@ from .charts import show
 from .views import fig_labels
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@cache.shared(max_entries=32)
 def outcome(key: str) -> lessons.Outcome:
     return lessons.run(lessons.get(key))
 

@@ -13,6 +13,7 @@ import sweep
 from i18n import t
 from landscapes.catalog import CATALOG
 
+from . import cache
 from . import settings as S
 from .charts import show
 from .controls import choice
@@ -21,7 +22,7 @@ from .lessons_view import open_in_playground
 CHART = "sweep_chart"
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cache.shared(max_entries=64)
 def cached_grid(surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps: int, random: bool) -> sweep.Sweep:
     return sweep.run(surface, optimizer, x, y, box, n=n, steps=steps, start=S.default_start(surface), random=random)
 
