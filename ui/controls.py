@@ -33,7 +33,7 @@ def lang() -> str:
 
 def _from_link(key: str, valid, multi: bool = False) -> None:
     """On a session's first run, seed ``key`` from the opening link when every value is valid."""
-    seeded = st.session_state.setdefault("_seeded_from_link", set())
+    seeded = st.session_state.setdefault(S.SEEDED_KEY, set())
     if key in seeded:
         return
     seeded.add(key)
@@ -70,19 +70,16 @@ def view_switch(views: tuple[str, ...] = S.VIEWS) -> str:
     _from_link("view", lambda v: v in views)
     # A copy outlives the switch: Streamlit drops a widget's value while it is not drawn
     # (no optimizer chosen, say), and the view should come back as it was.
-    held = st.session_state.get(_VIEW_HELD, views[0])
+    held = st.session_state.get(S.VIEW_HELD_KEY, views[0])
     initial = {} if "view" in st.session_state else {"default": held}
     value = st.segmented_control(
         t("pg.view", lg), views, format_func=lambda v: t(f"pg.view.{v}", lg), key="view", required=True,
         label_visibility="collapsed", **initial,
     )  # fmt: skip
     value = value if value in views else views[0]
-    st.session_state[_VIEW_HELD] = value
+    st.session_state[S.VIEW_HELD_KEY] = value
     _to_link("view", value, views[0])
     return value
-
-
-_VIEW_HELD = "_view_held"
 
 
 def clamp_step(key: str, last: int) -> int | None:
@@ -195,7 +192,7 @@ def custom_controls(lg: str) -> tuple[str, tuple[tuple[str, float], ...]]:
         on_change=_reset_start_for_custom, **_initial("fx", S.DEFAULT_EXPRESSION),
     )
     box.pills(t("pg.custom_examples", lg), S.EXAMPLES, key="fx_example", on_change=_use_example)
-    good = st.session_state.get("fx_good", S.DEFAULT_EXPRESSION)
+    good = st.session_state.get(S.GOOD_EXPRESSION_KEY, S.DEFAULT_EXPRESSION)
     try:
         names = landscapes.parameters(text)
     except landscapes.ExpressionError as err:
@@ -218,7 +215,7 @@ def custom_controls(lg: str) -> tuple[str, tuple[tuple[str, float], ...]]:
             st.stop()  # nothing that works to fall back on (e.g. the checker is busy): the message says why
         box.caption(t("pg.custom_fallback", lg, text=good))
         return custom_controls_fallback(good)
-    st.session_state["fx_good"] = text
+    st.session_state[S.GOOD_EXPRESSION_KEY] = text
     box.latex("f(x, y) = " + surface.latex)
     return text, params_t
 
@@ -326,7 +323,7 @@ def hyper_controls(sc: Scenario, group=None) -> None:
 def _held_hyper(opt: str, hp: str, surface: str):
     """A hyperparameter's value: the opening link's once per session, else the one held, else the surface's default."""
     key = S.hyper_key(opt, hp)
-    seeded = st.session_state.setdefault("_seeded_from_link", set())
+    seeded = st.session_state.setdefault(S.SEEDED_KEY, set())
     if key not in seeded:
         seeded.add(key)
         values = [S.hyper_from_link(hp, text) for text in st.query_params.get_all(key)]
@@ -360,7 +357,7 @@ def _hyper_changed() -> None:
 def settled_view(views: tuple[str, ...] = S.VIEWS) -> str:
     """The view the switch will show: the opening link's, else the one held (its switch is drawn later)."""
     _from_link("view", lambda v: v in views)
-    value = st.session_state.get("view", st.session_state.get(_VIEW_HELD, views[0]))
+    value = st.session_state.get("view", st.session_state.get(S.VIEW_HELD_KEY, views[0]))
     return value if value in views else views[0]
 
 
@@ -393,20 +390,16 @@ def training_controls() -> tuple[tuple[str, int, int], float, int, str]:
             t("pg.schedule", lg), optimizers.schedules.names(), "constant", "schedule", lambda n: t(f"sched.{n}", lg), where=st
         )
         warmup = st.slider(t("pg.warmup", lg), 0, 500, step=10, key="warmup", bind=BIND, **_initial("warmup", 0))
-        cycle = st.session_state.get(_CYCLE_HELD, S.DEFAULT_CYCLE)
+        cycle = st.session_state.get(S.CYCLE_HELD_KEY, S.DEFAULT_CYCLE)
         if schedule == "cyclical":
             cycle = st.slider(
                 t("pg.cycle", lg), *S.CYCLE_RANGE, step=S.CYCLE_STEP, key="cycle", bind=BIND, **_initial("cycle", cycle)
             )
-            st.session_state[_CYCLE_HELD] = cycle
+            st.session_state[S.CYCLE_HELD_KEY] = cycle
         noise = st.select_slider(t("pg.noise", lg), S.NOISE_OPTIONS, key="noise", bind=BIND, **_initial("noise", 0.0))
         seed = st.number_input(t("pg.seed", lg), 0, 10_000, step=1, key="seed", bind=BIND, **_initial("seed", 0))
         average = choice(t("pg.average", lg), S.AVERAGE_OPTIONS, "none", "average", lambda n: t(f"pg.average.{n}", lg), where=st)
     return (schedule, int(warmup), int(cycle)), float(noise), int(seed), average
-
-
-# A copy of the cyclical period that outlives its slider (Streamlit drops a widget's value while it is not drawn).
-_CYCLE_HELD = "_cycle_held"
 
 
 def scenario() -> Scenario:
@@ -424,7 +417,6 @@ def scenario() -> Scenario:
     return Scenario(name, params, chosen, {}, start, steps, schedule, noise, seed, average, expression)
 
 
-_CLICKED = "_start_clicked"
 
 
 def set_start_from_click(chart_key: str) -> None:
@@ -443,12 +435,12 @@ def set_start_from_click(chart_key: str) -> None:
         lo, hi = START_LIMITS
         st.session_state["x0"] = round(min(max(x, lo), hi), 3)
         st.session_state["y0"] = round(min(max(y, lo), hi), 3)
-        st.session_state[_CLICKED] = True
+        st.session_state[S.START_CLICKED_KEY] = True
 
 
 def start_was_clicked() -> bool:
     """Whether a click set the start since the last call (the start's inputs then need a full rerun)."""
-    return bool(st.session_state.pop(_CLICKED, False))
+    return bool(st.session_state.pop(S.START_CLICKED_KEY, False))
 
 
 def presentation() -> bool:
@@ -466,9 +458,9 @@ def presentation() -> bool:
 
 def check_link() -> None:
     """Once per session: say which settings of the opening link were not understood."""
-    if "link_notice" not in st.session_state:
+    if S.LINK_NOTICE_KEY not in st.session_state:
         query = {k: st.query_params.get_all(k) for k in st.query_params}
-        st.session_state["link_notice"] = S.invalid_query_keys(query)
-    bad = st.session_state["link_notice"]
+        st.session_state[S.LINK_NOTICE_KEY] = S.invalid_query_keys(query)
+    bad = st.session_state[S.LINK_NOTICE_KEY]
     if bad:
         st.warning(t("notice.bad_url", lang(), keys=", ".join(bad)), icon="⚠️")

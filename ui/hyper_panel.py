@@ -30,7 +30,6 @@ from . import settings as S
 
 PANEL_KEY = "hyper_panel"
 COMPONENT_NAME = "descent_lab.hyper_panel"
-APPLIED_KEY = "_hyper_panel_applied"  # session state: the number of the last report taken
 _ASSETS = Path(__file__).with_name("assets")
 _HTML = '<div class="dl-hp"></div>'
 _CSS = """
@@ -72,7 +71,7 @@ def show(groups: list[dict], label: str, on_change) -> None:
     """
     names = sorted({it["scale"] for g in groups for it in g["items"] if "scale" in it})
     scales = {n: [S.hyper_link_text(o) for o in S.hyper_options(n)] for n in names}
-    applied = st.session_state.get(APPLIED_KEY, 0)
+    applied = st.session_state.get(S.PANEL_APPLIED_KEY, 0)
     # JSON bytes, not a dict: Streamlit inspects a dict's values for dataframes, and the first
     # time that imports pandas and pyarrow (about 60 MB per server process, never used here).
     data = json.dumps({"label": label, "applied": applied, "scales": scales, "groups": groups}, separators=(",", ":")).encode()
@@ -95,7 +94,7 @@ def reported_changes() -> list[tuple[str, object]] | None:
         if value is None:
             return None
         out.append((key, value))
-    st.session_state[APPLIED_KEY] = seq
+    st.session_state[S.PANEL_APPLIED_KEY] = seq
     return out
 
 

@@ -67,5 +67,5 @@ def open_in_playground(state: dict) -> None:
         st.session_state[key] = False
     st.session_state["inspect"] = 0
     # The opening link must not override what the preset just set.
-    st.session_state.setdefault("_seeded_from_link", set()).update({"landscape", "optimizers", "schedule", "average", *S.hyper_keys()})
+    st.session_state.setdefault(S.SEEDED_KEY, set()).update({"landscape", "optimizers", "schedule", "average", *S.hyper_keys()})
     st.switch_page("pages/playground.py")

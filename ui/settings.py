@@ -31,6 +31,17 @@ EXAMPLES = [
 ]
 
 
+# Session-state keys the app keeps for itself (not controls, never in a link), in one place.
+SEEDED_KEY = "_seeded_from_link"  # the controls already seeded from the opening link
+VIEW_HELD_KEY = "_view_held"  # the view, kept while its switch is not drawn
+CYCLE_HELD_KEY = "_cycle_held"  # the cyclical period, kept while its slider is hidden
+START_CLICKED_KEY = "_start_clicked"  # a click on the contour set the start (the sidebar must redraw)
+PANEL_APPLIED_KEY = "_hyper_panel_applied"  # the number of the hyperparameter panel's last report taken
+LINK_NOTICE_KEY = "link_notice"  # the opening link's keys that were not understood
+GOOD_EXPRESSION_KEY = "fx_good"  # the last typed function that worked
+SWEEP_HISTORY_KEY = "sw_history"  # the Sweep page's refinements
+
+
 def custom_key(parameter: str) -> str:
     return f"c_{parameter}"
 

@@ -44,7 +44,7 @@ def full_box(x: str, y: str) -> tuple[float, float, float, float]:
 
 
 def history() -> list:
-    return st.session_state.setdefault("sw_history", [])
+    return st.session_state.setdefault(S.SWEEP_HISTORY_KEY, [])
 
 
 def controls(lg: str):
