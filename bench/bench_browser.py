@@ -81,9 +81,12 @@ PROBE = """() => {
     const c = gd && gd.closest && gd.closest('[class*="st-key-"]');
     return c ? [...c.classList].find((x) => x.startsWith('st-key-')).slice(7) : '?';
   };
+  // Streamlit's Plotly (the bare page, the app's other charts) and the live chart's own instance.
+  const own = window.__descentLabPlotly && window.__descentLabPlotly.instance;
+  for (const Pl of [window.Plotly, own].filter((x, i, a) => x && a.indexOf(x) === i))
   for (const f of ['react', 'newPlot', 'animate', 'purge']) {
-    const orig = window.Plotly[f];
-    window.Plotly[f] = function (gd, ...rest) {
+    const orig = Pl[f];
+    Pl[f] = function (gd, ...rest) {
       const k = keyOf(gd);
       P.events.push({t: now(), kind: f + ':call', v: k});
       const r = orig.call(this, gd, ...rest);

@@ -53,6 +53,8 @@ class Optimizer(NamedTuple):
     elementwise: bool = False
     # update evaluates the Hessian (oracle.hessian) once per step.
     hessian: bool = False
+    # the state's ``singular`` field, once True, stops the run with status singular_hessian.
+    stops_when_singular: bool = False
 
 
 def check_unit(name: str, value):
@@ -323,7 +325,7 @@ def _newton(lr, damping, max_step, saddle_free: bool, tol: float = SINGULAR_TOL)
         step = np.where(singular[..., None], 0.0, step)
         return step, NewtonState(state.singular | singular, vals, capped & ~singular)
 
-    return Optimizer(init, update, None, hessian=True)
+    return Optimizer(init, update, None, hessian=True, stops_when_singular=True)
 
 
 # The Newton methods' defaults: a small damping (|H| + 1e-3 I keeps a nearly flat or

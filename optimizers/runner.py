@@ -17,7 +17,7 @@ from typing import Callable, Mapping, NamedTuple
 import numpy as np
 
 from . import rules
-from .declarations import hyperparameters
+from . import declarations
 from .schedules import Schedule, constant
 
 OPTIMIZERS: dict[str, Callable[..., rules.Optimizer]] = {
@@ -106,7 +106,7 @@ def names() -> list[str]:
 
 def defaults(name: str) -> dict[str, object]:
     """Default hyperparameters of optimizer ``name``, from its declaration (:mod:`.hyperparameters`)."""
-    return {hp.name: hp.default for hp in hyperparameters(name)}
+    return {hp.name: hp.default for hp in declarations.hyperparameters(name)}
 
 
 def make(name: str, **hyperparameters) -> rules.Optimizer:
@@ -363,7 +363,10 @@ def run_batch(
         raise ValueError(f"starts must have shape (..., 2), got {starts.shape}")
     if not np.all(np.isfinite(starts)):
         raise ValueError("Invalid start: every coordinate must be a finite number")
-    numeric = {k: v for k, v in hyperparameters.items() if k not in ("bias_correction", "memory")}
+    # Settings that vary per run (arrays broadcast to the batch); a switch or a whole number
+    # (Adam's bias correction, L-BFGS's memory) is one value for the whole batch.
+    per_run = {hp.name for hp in declarations.hyperparameters(name) if hp.scale in ("linear", "log")}
+    numeric = {k: v for k, v in hyperparameters.items() if k in per_run}
     seeds = _check_seeds(seed)
     shape = np.broadcast_shapes(starts.shape[:-1], np.shape(seeds), *(np.shape(v) for v in numeric.values()))
     b = int(np.prod(shape))
@@ -433,7 +436,7 @@ def _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history):
             v = getattr(state, k)
             hist["state." + k] = np.empty((steps + 1,) + v.shape, dtype=v.dtype)
         _record(hist, fields, 0, x, loss, g, state)
-    singular_flag = "singular" in state._fields
+    singular_flag = opt.stops_when_singular
     tol_sq = tol * tol
     t = 0
     for t in range(steps):

@@ -70,20 +70,28 @@ def hyper_values(at: AppTest) -> dict[str, object]:
     return {it["key"]: data["scales"][it["scale"]][it["index"]] if "scale" in it else it["on"] for g in data["groups"] for it in g["items"]}
 
 
+def taken_from(report) -> tuple[list | None, dict]:
+    """What the hyperparameters panel's on_change callback takes from ``report`` (through
+    ``hyper_panel.reported_changes``, on a session state of its own): the changes (None for
+    a malformed report) and what it keeps in session state."""
+    from ui import hyper_panel
+
+    state = {hyper_panel.PANEL_KEY: {"change": report}}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(hyper_panel.st, "session_state", state)
+        changes = hyper_panel.reported_changes()
+    return changes, {k: v for k, v in state.items() if k != hyper_panel.PANEL_KEY}
+
+
 def report_hyper(at: AppTest, report) -> AppTest:
-    """Run the page as after the hyperparameters panel sent ``report`` from the browser.
-
-    The panel reports through its component's trigger (a widget state AppTest cannot
-    set through its public API): the same message the browser sends, added to the
-    widget states of the next run.
-    """
-    from bench.wsclient import trigger_id
-
-    states = at._tree.get_widget_states()
-    trigger = states.widgets.add()
-    trigger.id = trigger_id(hyper_panel(at).proto.id)
-    trigger.json_trigger_value = json.dumps([{"event": "change", "value": report}])
-    return at._run(states)
+    """Run the page as after the hyperparameters panel sent ``report``: the callback's part
+    (``taken_from``) goes into the session through AppTest's public session state, then the
+    page runs. The browser -> component -> callback path itself is held by the browser tests
+    (AppTest has no public way to fire a component's trigger)."""
+    changes, kept = taken_from(report)
+    for key, value in [*(changes or ()), *kept.items()]:
+        at.session_state[key] = value
+    return at.run()
 
 
 def set_hyper(at: AppTest, key: str, value, seq: int | None = None) -> AppTest:

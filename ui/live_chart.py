@@ -7,8 +7,13 @@ fixed key, draws the surface once in a back layer and, per move, redraws only
 the front layer: ``Plotly.animate`` when only points moved, else ``Plotly.react``
 (``ui/assets/live_chart.js``).
 
-Plotly itself is the copy Streamlit ships (its lazily loaded chart bundle):
-nothing extra to download, the same version as every other chart on the page.
+Plotly itself is the chart's own instance of the ``plotly.min.js`` the ``plotly``
+package ships (``plotly/package_data``), served from the installed package by
+Streamlit's public component file serving (``components.v1.declare_component``
+with a ``path``): nothing copied into the repository, and nothing of
+Streamlit's own bundle (hashed file names, ``window.Plotly``) relied on. The
+speed-up in ``live_chart.js`` patches that instance only, never the Plotly of
+Streamlit's charts.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+import plotly
 import streamlit as st
+import streamlit.components.v1 as components_v1
 
 import figures
 
@@ -51,12 +58,24 @@ def _component():
     return st.components.v2.component("descent_lab.live_chart", html=_HTML, css=_CSS, js=js, isolate_styles=False)
 
 
+# The plotly package's own plotly.js; the folder also holds its templates and datasets (public data).
+PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
+PLOTLY_FILE = "plotly.min.js"
+_PLOTLY_SERVED = "plotly_js"  # the name the folder is served under (Streamlit prefixes this module's)
+
+
+@functools.cache  # once per process, from the first script run that mounts the chart
+def serve_plotly():
+    """Have Streamlit serve ``PLOTLY_DIR`` (it registers only within a script run: call it from one)."""
+    return components_v1.declare_component(_PLOTLY_SERVED, path=str(PLOTLY_DIR))
+
+
 @functools.cache
-def plotly_bundle() -> str | None:
-    """Streamlit's own Plotly bundle, as a URL relative to its other scripts (None if not found)."""
-    static = Path(st.__file__).parent / "static" / "static" / "js"
-    found = sorted(static.glob("PlotlyChart.*.js"))
-    return f"static/js/{found[0].name}" if found else None
+def plotly_url() -> str:
+    """Where the browser finds ``plotly.min.js``: an absolute path on this server, under its base URL path."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    parts = [base, "component", f"{__name__}.{_PLOTLY_SERVED}", PLOTLY_FILE]
+    return "/" + "/".join(p for p in parts if p)
 
 
 def payloads(
@@ -74,7 +93,7 @@ def payloads(
     browser cannot draw.
     """
     layers = figures.layered(spec, back_traces)
-    common = {"name": key, "plotly_chunk": plotly_bundle()}
+    common = {"name": key, "plotly_url": plotly_url()}
     front = {
         **common,
         "role": "front",
@@ -97,6 +116,7 @@ def live_chart(front: bytes, back: bytes, key: str, on_click=None):
     ``st.session_state[key]["click"]`` holding the point ``{"x": .., "y": ..}``.
     """
     component = _component()
+    serve_plotly()
     with st.container(key=f"dl_layers_{key}"):
         # The front comes first in the page (it is the one that takes keyboard focus); the
         # back is placed under it by CSS.

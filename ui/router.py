@@ -31,11 +31,7 @@ def tune_garbage_collector() -> None:
 
 tune_garbage_collector()  # once per process: this module is imported once
 
-PAGES = (
-    ("pages/playground.py", "nav.playground", "🏔️", "playground"),
-    ("pages/lessons.py", "nav.lessons", "🎓", "lessons"),
-    ("pages/sweep.py", "nav.sweep", "🔍", "sweep"),
-)
+PAGES = routing.PAGES
 
 
 def main() -> None:

@@ -1,14 +1,15 @@
 """Make sure every page runs under the router, even on a fresh server.
 
-Streamlit keeps, per server process, a flag saying whether the app still uses
-the old pages/ folder convention. It starts True because our page files live in
-pages/, and only a call to st.navigation (in the router) clears it. Until the
-first visitor opens the root URL, a shared link straight to /lessons is run the
-old way: the page file alone, without the router's sidebar, link check and
-NumPy settings. A session whose first run comes in that way clears the flag and
-reruns, so the same URL goes through the router. The flag is internal to
-Streamlit; tests/e2e/test_pages_browser.py opens a fresh server on a page URL
-to hold this to account.
+Streamlit decides, per server process, whether the app still uses the old
+pages/ folder convention: yes while a pages/ folder lies next to the entry file
+(ours does: the page files live there) and no page has called ``st.navigation``
+yet. Until the first visitor opens the root URL, a shared link straight to
+/lessons is run the old way: the page file alone, without the router's sidebar,
+link check and NumPy settings. A session whose first run comes in that way
+calls ``st.navigation`` itself (its documented effect: automatic discovery of
+pages/ is off from then on, for the whole app) and reruns, so the same URL goes
+through the router. Public API only; tests/e2e/test_pages_browser.py opens a
+fresh server on a page URL to hold this to account.
 """
 
 from __future__ import annotations
@@ -17,14 +18,22 @@ import streamlit as st
 
 ROUTED = "_routed"  # session-state flag: the router has run in this session
 
+# The app's pages: (file, title key, icon, URL path); the first is the default. The router
+# builds its navigation from them, and so does a page that runs without it.
+PAGES = (
+    ("pages/playground.py", "nav.playground", "🏔️", "playground"),
+    ("pages/lessons.py", "nav.lessons", "🎓", "lessons"),
+    ("pages/sweep.py", "nav.sweep", "🔍", "sweep"),
+)
+
 
 def mark_routed() -> None:
     st.session_state[ROUTED] = True
 
 
 def ensure_router() -> None:
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory and not st.session_state.get(ROUTED):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    if st.session_state.get(ROUTED):
+        return
+    # The same pages the router declares; nothing of this run is shown, the rerun replaces it.
+    st.navigation([st.Page(path, url_path=url, default=(i == 0)) for i, (path, _, _, url) in enumerate(PAGES)], position="hidden")
+    st.rerun()

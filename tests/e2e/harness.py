@@ -23,7 +23,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 # First load of a session: sympy compile on a cold server, then Chromium parses
-# Plotly (4.7 MB) and draws three charts. 15-40 s seen on a busy 2-core machine.
+# Plotly (4.7 MB; on the Playground twice, Streamlit's and the live chart's own) and
+# draws three charts. 15-40 s seen on a busy 2-core machine.
 LOAD_TIMEOUT_MS = 120_000
 RERUN_TIMEOUT_MS = 60_000
 
@@ -36,8 +37,10 @@ def launch_browser(playwright, **kwargs):
 
 
 # Add to a browser context (``context.add_init_script``): counts Plotly draws. Streamlit
-# loads Plotly lazily and assigns ``window.Plotly``; the setter wraps newPlot/react/animate
-# (the live path chart moves its traces with animate when only their points change).
+# loads Plotly lazily and assigns ``window.Plotly``, and so does the plotly.min.js the live
+# path chart loads for itself (before it puts the page's own back): the setter wraps
+# newPlot/react/animate of each (the live chart moves its traces with animate when only
+# their points change).
 # After a rerun Streamlit remounts each chart (purge, then a fresh draw) right as the
 # script state turns notRunning, so "idle" alone can catch a chart mid-redraw.
 PLOTLY_PROBE = """

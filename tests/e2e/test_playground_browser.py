@@ -249,7 +249,7 @@ def test_a_learning_rate_move_after_scrubbing_moves_the_paths_and_restores_the_o
     page.evaluate(
         "() => { const gd = document.querySelector('.st-key-path_chart .js-plotly-plot');"
         " const name = gd._transitionData._frames[2].name;"
-        " return Plotly.animate(gd, [name], {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}}); }"
+        " return window.__descentLabPlotly.instance.animate(gd, [name], {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}}); }"
     )
     wait_idle(page)
     scrubbed = figure_data(page)
@@ -347,12 +347,18 @@ def test_quick_moves_of_two_controls_both_land_and_groups_follow_their_default(p
 
 
 def test_the_schema_memo_answers_as_plotly_does(page, base_url, browser_log, server, server_log_mark):
-    """The live chart memoizes Plotly's per-trace schema walk (ui/assets/live_chart.js): for every
-    trace of every chart on the page (surface, level lines, paths, loss panel, arrows, Taylor
-    model, the sidebar's schedule), before and after a move, it answers as Plotly's own walk."""
+    """The live chart memoizes Plotly's per-trace schema walk (ui/assets/live_chart.js) in its own
+    Plotly only: for every trace of every chart on the page (surface, level lines, paths, loss
+    panel, arrows, Taylor model, the sidebar's schedule), before and after a move, it answers as
+    Plotly's own walk; the Plotly of Streamlit's charts (``window.Plotly``) is another, unpatched."""
     open_app(page, base_url + BENCH_LINK + "&field=true&eigen=true&taylor=true")
+    shared = page.evaluate(
+        """() => { const own = window.__descentLabPlotly.instance, P = window.Plotly;
+          return {same: P === own, patched: !!(P && P.PlotSchema.findArrayAttributes.original)}; }"""
+    )
+    assert shared == {"same": False, "patched": False}, shared
     compare = """() => {
-      const S = window.Plotly.PlotSchema;
+      const S = window.__descentLabPlotly.instance.PlotSchema;
       if (!S.findArrayAttributes.original) return null;
       const out = [];
       for (const gd of document.querySelectorAll('.js-plotly-plot')) {
@@ -381,6 +387,31 @@ def test_the_schema_memo_answers_as_plotly_does(page, base_url, browser_log, ser
 
 
 # (d) -----------------------------------------------------------------------------------
+
+
+def test_the_live_chart_draws_with_the_plotly_package_s_own_plotly_js(page, base_url, browser_log, server, server_log_mark):
+    """The live chart's Plotly is the plotly.min.js of the installed ``plotly`` package, served by
+    Streamlit's public component file serving (ui/live_chart.py), not Streamlit's hashed bundle.
+    An upgrade that moves that route or that file fails here by name."""
+    import re
+    from pathlib import Path
+
+    import plotly
+
+    from ui import live_chart
+
+    shipped = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text(encoding="utf-8")[:200]
+    version = re.search(r"plotly\.js v(\d+\.\d+\.\d+)", shipped).group(1)
+    open_app(page, base_url + "/")
+    served = page.request.get(base_url + live_chart.plotly_url())
+    assert served.ok and "javascript" in served.headers.get("content-type", ""), (
+        f"Streamlit no longer serves the plotly package's plotly.min.js at {live_chart.plotly_url()} "
+        f"(components.v1.declare_component(path=...)): {served.status} {served.headers.get('content-type')}"
+    )
+    assert f"plotly.js v{version}" in served.text()[:200]
+    loaded = page.evaluate("() => window.__descentLabPlotly.instance.version")
+    assert loaded == version, (loaded, version)
+    assert_healthy(page, browser_log, server, server_log_mark)
 
 
 def test_play_button_animates_paths(page, base_url, browser_log, server, server_log_mark):

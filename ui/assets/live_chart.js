@@ -14,30 +14,54 @@
 // data: UTF-8 JSON bytes (ui/live_chart.py), {name, role, figure, ...}
 //   role "back": figure {data, layout}
 //   role "front": figure {data, layout, frames}, config, clickable, png_name, png_title, label, error_text
-//   plotly_chunk: Streamlit's own Plotly bundle, loaded if the page has none yet
+//   plotly_url: where this server serves the plotly package's plotly.min.js (ui/live_chart.py)
 
 const pairs = (window.__descentLabCharts = window.__descentLabCharts || {});
 const pairOf = (name) => pairs[name] || (pairs[name] = {front: null, back: null});
 
-function plotlyReady(chunk) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  // Streamlit loads its Plotly bundle lazily, with its first chart; importing the same
-  // module URL runs it once (it defines window.Plotly) or reuses the loaded one.
-  const main = document.querySelector('script[type=module][src*="static/js/"]');
-  const url = main ? new URL('./' + chunk.split('/').pop(), main.src) : new URL(chunk, document.baseURI);
-  const loading = chunk ? import(url.href).catch(() => null) : Promise.resolve(null);
-  return loading.then(
-    () =>
-      new Promise((resolve, reject) => {
-        const t0 = performance.now();
-        const poll = () => {
-          if (window.Plotly) resolve(window.Plotly);
-          else if (performance.now() - t0 > 30000) reject(new Error('Plotly did not load'));
-          else setTimeout(poll, 50);
-        };
-        poll();
-      }),
-  );
+// -- the chart's own Plotly ---------------------------------------------------------
+//
+// Loaded once per page by a script element (the browser caches it), then taken back out of
+// the globals the file sets (window.Plotly, and window.moduleName from its module wrapper):
+// Streamlit's own charts and whatever else the page holds keep the Plotly they had (or
+// none), and the memo below patches this instance only. Every element of this component
+// shares it through one page-wide record.
+const GLOBALS = ['Plotly', 'moduleName'];
+const own = (window.__descentLabPlotly = window.__descentLabPlotly || {instance: null, loading: null});
+
+function plotlyReady(url) {
+  if (own.instance) return Promise.resolve(own.instance);
+  if (!own.loading) {
+    own.loading = new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      const saved = GLOBALS.map((name) => [name, Object.prototype.hasOwnProperty.call(window, name), window[name]]);
+      const before = window.Plotly;
+      script.src = url;
+      script.async = true;
+      // The load event follows the script's run at once, in the same task: nothing else runs
+      // between the file setting window.Plotly and this putting the page's own back.
+      script.onload = () => {
+        const instance = window.Plotly;
+        for (const [name, had, value] of saved) {
+          if (had) window[name] = value;
+          else delete window[name];
+        }
+        if (!instance || instance === before || typeof instance.react !== 'function') {
+          reject(new Error('Plotly did not load from ' + url));
+          return;
+        }
+        memoizeArrayAttributes(instance);
+        own.instance = instance;
+        resolve(instance);
+      };
+      script.onerror = () => reject(new Error('Plotly did not load from ' + url));
+      document.head.appendChild(script);
+    }).catch((err) => {
+      own.loading = null;  // the next draw tries again
+      throw err;
+    });
+  }
+  return own.loading;
 }
 
 // -- a memo for Plotly's per-trace schema walk -------------------------------------
@@ -106,7 +130,7 @@ function align(pair) {
   const {front, back} = pair;
   if (!front || !back || !front._fullLayout || !back._fullLayout || !front._fullLayout.xaxis || !back._fullLayout.xaxis) return;
   const want = geometry(front);
-  if (JSON.stringify(want) !== JSON.stringify(geometry(back))) window.Plotly.relayout(back, want);
+  if (JSON.stringify(want) !== JSON.stringify(geometry(back))) own.instance.relayout(back, want);
 }
 
 // -- the camera button: both layers composed into one PNG -----------------------
@@ -115,7 +139,7 @@ function downloadPng(pair, name) {
   const opts = {format: 'png', scale: 2};
   const load = (url) => new Promise((ok, fail) => { const im = new Image(); im.onload = () => ok(im); im.onerror = fail; im.src = url; });
   const layers = [pair.back, pair.front].filter((gd) => gd && gd._fullLayout);
-  Promise.all(layers.map((gd) => window.Plotly.toImage(gd, opts).then(load))).then((images) => {
+  Promise.all(layers.map((gd) => own.instance.toImage(gd, opts).then(load))).then((images) => {
     const top = images[images.length - 1];
     const canvas = document.createElement('canvas');
     canvas.width = top.width;
@@ -289,7 +313,7 @@ function install(gd, pair, state) {
   installPointer(gd, state);
   // Not while hidden (another tab, a page being left): Plotly cannot measure a hidden div.
   state.observer = new ResizeObserver(() => {
-    if (gd._fullLayout && gd.getClientRects().length) Promise.resolve(window.Plotly.Plots.resize(gd)).catch(() => {});
+    if (gd._fullLayout && gd.getClientRects().length) Promise.resolve(own.instance.Plots.resize(gd)).catch(() => {});
   });
   state.observer.observe(gd);
 }
@@ -323,7 +347,7 @@ export default function (component) {
     if (gd.isConnected) return;
     if (state.observer) state.observer.disconnect();
     if (state.removePointer) state.removePointer();
-    if (window.Plotly && gd._fullLayout) window.Plotly.purge(gd);
+    if (own.instance && gd._fullLayout) own.instance.purge(gd);
     for (const name of Object.keys(pairs)) {
       for (const role of ['front', 'back']) if (pairs[name][role] === gd) pairs[name][role] = null;
     }
@@ -348,9 +372,8 @@ export default function (component) {
   }
   // Draws happen in order: a fast second move waits for the first to finish.
   state.queue = state.queue
-    .then(() => plotlyReady(data.plotly_chunk))
+    .then(() => plotlyReady(data.plotly_url))
     .then((Plotly) => {
-      memoizeArrayAttributes(Plotly);
       return data.role === 'back' ? drawBack(Plotly, gd, pair, data) : drawFront(Plotly, gd, pair, state, data);
     })
     .then(() => {
