@@ -20,7 +20,7 @@ from landscapes.expression import pool as worker_pool
 
 
 def heavy(kind: str = "sqrt", a: int = 1) -> str:
-    """Valid, within every bound, and 2 to 5 s of sympy work (as in tests/test_hostile.py)."""
+    """Valid, within every bound, and 2 to 5 s of sympy work (tests/test_hostile.py uses it too)."""
 
     def arg(k):
         if kind == "sqrt":

@@ -3,7 +3,7 @@
 from .catalog import get, names, parameter_defaults, parameter_ranges
 from .core import X, Y, CriticalPoint, Landscape, compile_expression
 from .curvature import Curvature, TaylorModel, analyze, classify, taylor_model
-from .parser import ExpressionError, from_expression, parameters  # noqa: F401 - typed functions
+from .expression import ExpressionError, from_expression, parameters  # noqa: F401 - typed functions
 
 __all__ = [
     "X",

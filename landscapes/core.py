@@ -12,7 +12,7 @@ elimination, ``lambdify``), so it happens once per expression and parameter
 parameter never recompiles.
 
 ``lambdify`` runs ``exec`` on generated code. It is only ever given sympy
-expressions that the catalog wrote or that :mod:`landscapes.parser` built from
+expressions that the catalog wrote or that :mod:`landscapes.expression` built from
 a whitelisted syntax tree, never text a user typed.
 """
 

@@ -31,13 +31,7 @@ TOUCH = f"touch {SENTINEL}"
 # within every bound, but their Hessians take sympy 2.2 to 5 s (measured
 # in-process; it varies with the hash seed), about the worker's 2 s limit; when
 # they are compiled in time, their values overflow and are refused all the same.
-def _heavy(kind: str = "sqrt", a: int = 1) -> str:
-    def arg(k):
-        if kind == "sqrt":
-            return f"x*y+{k}" if k % 2 else f"x+y*{k}"
-        return f"x*y-{k}" if k % 2 else f"x-y*{k}"
-
-    return "exp(exp(exp(" + "*".join(f"{kind}({arg(k)})" for k in range(a, a + 13)) + ")))"
+from bench.bench_expressions import heavy as _heavy  # noqa: E402  (one definition, shared with the benchmark)
 
 
 HEAVY = _heavy("atan")

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 import landscapes
-from landscapes import expression, parser, sandbox
+from landscapes import expression
 from landscapes.expression import ExpressionError, from_expression, limits, parameters, pool, surface, validate
 
 from reference import rosen_f, rosen_grad, rosen_hess
@@ -516,11 +516,9 @@ def test_fuzz_valid_expressions_evaluate_like_python_math(item):
 # -- the package's structure ------------------------------------------------------------------------
 
 
-def test_the_former_modules_re_export_the_same_objects():
-    assert landscapes.from_expression is parser.from_expression is expression.from_expression
-    assert landscapes.parameters is parser.parameters and landscapes.ExpressionError is parser.ExpressionError
-    assert parser.validate is validate and parser.MAX_LENGTH == limits.MAX_LENGTH
-    assert sandbox.pool is pool.pool and sandbox.warm_up is pool.warm_up and sandbox.GRACE == pool.GRACE
+def test_the_package_exports_the_same_objects():
+    assert landscapes.from_expression is expression.from_expression
+    assert landscapes.parameters is expression.parameters and landscapes.ExpressionError is expression.ExpressionError
 
 
 def test_the_worker_replies_with_a_named_type():

@@ -35,8 +35,6 @@ Modules and their imports (a DAG; ``core`` is :mod:`landscapes.core`)::
     surface   -> core, errors, limits, pool, reply, validate, window
     (package) -> errors, pool, surface, validate
 
-:mod:`landscapes.parser` and :mod:`landscapes.sandbox` re-export the former names.
-
 What may be typed
 -----------------
 * numbers in decimal notation: ``3``, ``2.5``, ``.5``, ``1e-3`` (at most 1e6 in size)
