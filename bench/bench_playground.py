@@ -25,7 +25,7 @@ import optimizers
 from i18n import t
 from landscapes.catalog import CATALOG
 from ui.live_chart import payloads
-from ui.views import fig_labels
+from ui.compute import fig_labels
 
 BENCH = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
 START = (-1.5, 2.0)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from i18n import t
-from ui import controls, routing, views
+from ui import compute, controls, routing, views
 
 
 def playground() -> None:
@@ -31,12 +31,12 @@ def race(base: controls.Scenario) -> None:
     if controls.start_was_clicked():
         st.rerun(scope="app")  # the start lives in the sidebar: redraw it too
     sc = controls.settled_hyperparameters(base)
-    runs = views.compute(sc)
+    runs = compute.compute(sc)
     view = controls.settled_view()
     hyper_box, view_box = controls.hyper_group(), st.container()
     chart = st.container()  # the chart goes out first; its options sit below it
     if view == "paths":
-        overlays, step = controls.settled_paths_view(views.inspect_max(runs))
+        overlays, step = controls.settled_paths_view(compute.inspect_max(runs))
         with chart:
             spec = views.paths_panel(sc, runs, lg, overlays, step)
     controls.hyper_controls(sc, hyper_box)
@@ -47,13 +47,13 @@ def race(base: controls.Scenario) -> None:
         with st.container(key="overlay_group", horizontal=True, vertical_alignment="center"):
             for k in controls.OVERLAYS:
                 st.toggle(t(f"pg.overlay.{k}", lg), key=k, bind="query-params")
-            controls.step_slider("inspect", views.inspect_max(runs), width="stretch")
+            controls.step_slider("inspect", compute.inspect_max(runs), width="stretch")
         views.readouts(sc, runs, lg, step)
         views.export_panel(spec, runs, lg)
     elif view == "surface":
         views.surface_panel(sc, runs, lg)
     elif view == "inside":
-        step = controls.step_slider("inside_step", max(views.inspect_max(runs) - 1, 1))
+        step = controls.step_slider("inside_step", max(compute.inspect_max(runs) - 1, 1))
         views.inside_panel(sc, runs, lg, step)
     else:
         views.formulas_panel(sc, lg)

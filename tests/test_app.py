@@ -166,10 +166,10 @@ def test_every_schedule_runs_and_is_plotted(schedule):
 
 
 def test_cosine_anneals_over_the_runs_steps(monkeypatch):
-    from ui import views
+    from ui import compute
 
-    runs, real = [], views.compute
-    monkeypatch.setattr(views, "compute", lambda sc: runs.append(real(sc)) or runs[-1])
+    runs, real = [], compute.compute
+    monkeypatch.setattr(compute, "compute", lambda sc: runs.append(real(sc)) or runs[-1])
     at = fresh({"schedule": "cosine", "steps": "60"})
     assert not at.exception and not at.warning
     # 0.5 (1 + cos(pi t / 60)), t = 0..59: the last step's rate is 0.5 (1 + cos(59 pi / 60)) = 0.000685.

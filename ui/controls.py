@@ -300,7 +300,6 @@ def hyper_controls(sc: Scenario, group=None) -> None:
     """Draw the chosen optimizers' hyperparameters (``sc.hyper``, settled) in one panel
     (``ui/hyper_panel.py``) in ``group`` (made here when None)."""
     lg = lang()
-    presenting = st.session_state.get("present", False)
     chosen = sc.optimizers
     groups = []
     for opt in chosen:
@@ -312,7 +311,7 @@ def hyper_controls(sc: Scenario, group=None) -> None:
                 "title": f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}",
                 "color": figures.style(opt)["color"],
                 # Open for one or two optimizers, except on a projector, where the chart needs the room.
-                "open": len(chosen) <= 2 and not presenting,
+                "open": len(chosen) <= 2 and not presenting(),
                 "items": [hyper_panel.item(S.hyper_key(opt, hp), hp, t(f"hp.{hp}", lg), v) for hp, v in values],
             }
         )
@@ -441,6 +440,11 @@ def set_start_from_click(chart_key: str) -> None:
 def start_was_clicked() -> bool:
     """Whether a click set the start since the last call (the start's inputs then need a full rerun)."""
     return bool(st.session_state.pop(S.START_CLICKED_KEY, False))
+
+
+def presenting() -> bool:
+    """Whether presenter mode is on (larger text and lines for a projector)."""
+    return bool(st.session_state.get("present", False))
 
 
 def presentation() -> bool:

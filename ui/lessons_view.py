@@ -14,7 +14,7 @@ from landscapes.catalog import CATALOG
 from . import cache
 from . import settings as S
 from .charts import show
-from .views import fig_labels
+from .compute import fig_labels
 
 
 @cache.shared(max_entries=32)

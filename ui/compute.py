@@ -1,0 +1,188 @@
+"""The Playground's compute layer: runs, figures and readouts for settled values, memoized for the process.
+
+Between the state layer (``ui/controls.py``: what the user set, settled from the link,
+the session and the panel's report) and the draw layer (``ui/views.py``: only places
+elements). Everything here is a function of plain values and is shared by every
+session that shows the same view (a class moving the same slider computes it once).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import numpy as np
+
+import figures
+import landscapes
+import optimizers
+from i18n import t
+from optimizers import schedules
+from optimizers.formulas import gradient_rule, update_rule
+
+from . import cache
+from . import settings as S
+from .controls import Scenario, presenting
+from .live_chart import payloads
+
+PATH_CHART = "path_chart"
+
+
+def compute(sc: Scenario) -> dict:
+    """One cached run per selected optimizer."""
+    return {
+        opt: cache.trajectory(
+            sc.surface, opt, sc.hyper[opt], sc.start, sc.steps, sc.schedule, sc.noise, sc.seed, sc.average
+        )
+        for opt in sc.optimizers
+    }
+
+
+def fig_labels(lg: str, log: bool = False) -> dict[str, str]:
+    keys = ["start", "step", "loss", "lr", "lr_factor", "minimum", "saddle", "maximum", "eigen", "effective_lr", "second", "first", "gradient_step", "actual_step"]
+    labels = {k: t(f"fig.{k}", lg) for k in keys}
+    labels["colorbar"] = t("fig.colorbar_log" if log else "fig.colorbar", lg)
+    labels["loss_title"] = t("pg.loss_title", lg)
+    return labels
+
+
+def as_runs(runs: dict, lg: str, averaged: bool = False) -> list[figures.Run]:
+    out = []
+    for opt, tr in runs.items():
+        out.append(figures.Run(opt, t(f"opt.{opt}", lg), tr.points, tr.losses))
+        if averaged and tr.averaged is not None:
+            out.append(figures.Run(opt, t("fig.averaged", lg, name=t(f"opt.{opt}", lg)), tr.averaged, tr.losses))
+    return out
+
+
+def size() -> dict:
+    """Figure sizes for the screen, or for a projector in presenter mode."""
+    return {"font_size": 20, "height": 700, "line_width": 5, "loss_height": 300} if presenting() else {"loss_height": 240}
+
+
+def inspect_max(runs: dict) -> int:
+    """The last step the paths view's inspect slider offers: the longest run's."""
+    return max(1, max(tr.steps for tr in runs.values()))
+
+
+def _path_key(sc: Scenario, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> tuple:
+    """Everything the path figure depends on: a class moving the same slider together shares one figure."""
+    flags = tuple(sorted(k for k, on in overlays.items() if on))
+    at_point = {"taylor", "eigen"} & set(flags)  # the overlays drawn at the inspected step
+    return (sc.key, lg, flags, inspect_step if at_point else None, presenting())
+
+
+@cache.shared(max_entries=256, key=lambda key, *rest: key)
+def _path_spec(key, sc: Scenario, runs: dict, lg: str, flags: tuple[str, ...], inspect_step: int | None) -> dict:
+    """The path figure for everything ``key`` names (shared; nobody mutates it)."""
+    surface = cache.surface(*sc.surface)
+    grid = cache.contour(*sc.surface)
+    labels = fig_labels(lg, grid.log)
+    extra = []
+    if "field" in flags:
+        extra.append(figures.gradient_field_trace(surface, t("fig.field", lg)))
+    point = _inspected_point(sc, runs, inspect_step)
+    if "taylor" in flags:
+        model = landscapes.taylor_model(surface, point)
+        extra.append(figures.taylor_trace(surface, model, t("fig.taylor", lg)))
+    if "eigen" in flags:
+        curv = landscapes.analyze(surface.hessian(point))
+        extra += figures.eigen_traces(surface, point, curv, labels)
+    # The loss per step is a panel of the same figure: one chart to draw per move.
+    return figures.path_figure(surface, grid, as_runs(runs, lg, sc.average != "none"), labels, start=sc.start, overlays=extra, **size())
+
+
+# Fewer entries than the figures: ~0.4 MB each, and only the views being shown right now matter.
+@cache.shared(max_entries=64, key=lambda key, *rest: key)
+def _path_payloads(key, spec: dict, lg: str) -> tuple[bytes, bytes]:
+    """The path chart's two layers as sent, encoded once for every session showing ``key``'s figure."""
+    texts = {"label": t("pg.chart_label", lg), "png_title": t("pg.chart_png", lg), "error_text": t("pg.chart_error", lg)}
+    return payloads(spec, PATH_CHART, figures.SURFACE_TRACES, True, "descent-lab.png", texts)
+
+
+def _inspected_point(sc: Scenario, runs: dict, step: int | None) -> np.ndarray:
+    if step is None or not runs:
+        return np.asarray(sc.start, dtype=float)
+    tr = next(iter(runs.values()))
+    return tr.points[min(step, tr.steps)]
+
+
+def readouts_html(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> str:
+    """The readouts table for ``sc``'s runs (memoized for every session showing the same view)."""
+    return _readouts_table((sc.key, lg, inspect_step), sc, runs, lg, inspect_step)
+
+
+_TABLE_CSS = (
+    "<style>.dl-readouts{border-collapse:collapse;width:100%;font-size:0.9em}"
+    ".dl-readouts th,.dl-readouts td{text-align:left;padding:0.3rem 0.6rem;border-bottom:1px solid rgba(128,128,128,0.3)}"
+    ".dl-readouts caption{text-align:left;font-weight:600;padding-bottom:0.4rem}</style>"
+)
+
+
+@cache.shared(max_entries=256, key=lambda key, *rest: key)
+def _readouts_table(key, sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> str:
+    """The curvature at the start, each end and the inspected step, as an HTML table (shared, like the figure).
+
+    HTML, not a Markdown table or a dataframe: on every move the browser would
+    parse the Markdown again, and a dataframe's Arrow round trip costs more than
+    the rest of this panel.
+    """
+    surface = cache.surface(*sc.surface)
+    places = [(t("pg.readout.start", lg), np.asarray(sc.start, dtype=float))]
+    for opt, tr in runs.items():
+        places.append((t("pg.readout.end", lg, name=t(f"opt.{opt}", lg)), tr.points[-1]))
+        if inspect_step is not None:
+            k = min(inspect_step, tr.steps)
+            places.append((t("pg.readout.step", lg, name=t(f"opt.{opt}", lg), step=k), tr.points[k]))
+    pts = np.array([p for _, p in places])
+    curv = landscapes.analyze(surface.hessian(pts))
+    head = "".join(f"<th>{escape(t(f'pg.readout.{k}', lg))}</th>" for k in ("where", "point", "eigenvalues", "det", "cond", "kind"))
+    rows = []
+    for i, (where, p) in enumerate(places):
+        lo, hi = curv.eigenvalues[i]
+        cells = [where, f"({p[0]:.4g}, {p[1]:.4g})", f"{lo:.4g}, {hi:.4g}", f"{curv.determinant[i]:.4g}", f"{curv.condition[i]:.4g}", t(f"kind.{curv.kind[i]}", lg)]
+        rows.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
+    caption = f"<caption>{escape(t('pg.readouts', lg))}</caption>"
+    return f"{_TABLE_CSS}<table class='dl-readouts'>{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def path_chart(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> tuple[dict, tuple[bytes, bytes]]:
+    """The path figure and its two layers as sent (both shared by every session showing the same view)."""
+    key = _path_key(sc, lg, overlays, inspect_step)
+    spec = _path_spec(key, sc, runs, lg, key[2], inspect_step)
+    return spec, _path_payloads(key, spec, lg)
+
+
+def schedule_spec(sc: Scenario, lg: str) -> dict:
+    return figures.schedule_figure(cache.schedule_factors(sc.schedule, sc.steps), fig_labels(lg))
+
+
+def surface_spec(sc: Scenario, runs: dict, lg: str) -> dict:
+    grid = cache.contour(*sc.surface)
+    return figures.surface_figure(grid, as_runs(runs, lg), fig_labels(lg, grid.log))
+
+
+def inside_specs(sc: Scenario, runs: dict, lg: str, step: int) -> tuple[dict, dict]:
+    """The inside view's two figures: the paths with each rule's arrows at ``step``, and the internals."""
+    surface = cache.surface(*sc.surface)
+    grid = cache.contour(*sc.surface)
+    labels = {**fig_labels(lg, grid.log), **{k: t(f"fig.{k}", lg) for k in figures.INSIDE_LABELS}}
+    # The runs as the figures take them (figures.INSIDE says what is plotted for each optimizer).
+    inside = [
+        {"key": opt, "label": t(f"opt.{opt}", lg), "trajectory": tr, "hyper": {**optimizers.defaults(opt), **dict(sc.hyper.get(opt, ()))}}
+        for opt, tr in runs.items()
+    ]
+    overlays = figures.inside_overlays(inside, step, labels)
+    chart = figures.path_figure(surface, grid, as_runs(runs, lg), labels, start=sc.start, overlays=overlays, max_frames=0)
+    return chart, figures.internals_figure(inside, labels)
+
+
+def formulas(sc: Scenario) -> dict[str, str]:
+    """The LaTeX the formulas view shows: the gradient the rules see, each chosen rule with its
+    settings, and the schedule's formula when the rate varies."""
+    scheduled, noisy = S.is_scheduled(sc.schedule), sc.noise > 0
+    out = {"gradient": gradient_rule(sc.noise)}
+    out.update({opt: update_rule(opt, sc.hyper[opt], scheduled=scheduled, noisy=noisy) for opt in sc.optimizers})
+    if scheduled:
+        name, warmup, options = sc.schedule
+        out["schedule"] = schedules.describe(name, warmup, **dict(options))
+    return out
