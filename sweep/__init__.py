@@ -58,6 +58,12 @@ class Sweep:
     y_log: bool = False
     meta: dict = field(default_factory=dict)
 
+    @property
+    def success(self) -> np.ndarray:
+        """Whether each run ended in a status that counts as success (the runner's one status table)."""
+        ok = {row.name: row.success for row in optimizers.STATUS_TABLE}
+        return np.array([ok[s] for s in np.ravel(self.status)], dtype=bool).reshape(np.shape(self.status))
+
     def metric(self, name: str) -> np.ndarray:
         if name == "final_loss":
             return np.where(self.status == "diverged", np.nan, self.final_loss)

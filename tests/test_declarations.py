@@ -96,3 +96,12 @@ def test_every_state_field_is_declared_with_its_meaning():
     for name in optimizers.names():
         t = optimizers.run(bowl, name, start=(1.0, 1.0), steps=2)
         assert set(t.state) <= set(optimizers.STATE[name]), name
+
+
+def test_a_sweep_reports_success_through_the_status_table():
+    # SGD on the bowl from (1, 0) with tol 1e-3: lr 0.5 converges (0.5^t < 1e-3 at t = 10),
+    # lr 3.5 diverges (x grows by |1 - 3.5| = 2.5 a step: past 1e12 within 50 steps).
+    b = optimizers.run_batch(__import__("landscapes").get("bowl"), "sgd", (1.0, 0.0), 50, lr=np.array([0.5, 3.5]), tol=1e-3)
+    s = sweep.Sweep("lr", "momentum", np.array([0.5, 3.5]), np.array([0.0]), b.final_losses[None, :], b.status[None, :], b.stop_steps[None, :])
+    assert s.success.tolist() == [[True, False]]
+    assert list(b.status) == ["converged", "diverged"]
