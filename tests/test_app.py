@@ -978,3 +978,14 @@ def test_bad_damping_or_cap_in_a_link_is_reported_and_falls_back():
     warning = " ".join(w.value for w in at.warning)
     assert "newton_damping" in warning and "newton_max_step" in warning
     assert hyper_values(at)["newton_damping"] == "0.001" and hyper_values(at)["newton_max_step"] == "10"
+
+
+def test_a_fractional_inspect_step_in_a_link_is_read_as_the_slider_reads_it():
+    """inspect=2.5: the bound slider takes its whole part, 2; the chart and the readouts, drawn
+    before it, use the same step (and the link is not reported as broken)."""
+    at = fresh({"landscape": "bowl", "optimizers": ["sgd"], "inspect": "2.5", "taylor": "maybe"})
+    assert not at.exception
+    assert at.slider(key="inspect").value == 2 and at.toggle(key="taylor").value is False
+    assert {"SGD at step 2"} <= set(readout_rows(at))
+    warning = " ".join(w.value for w in at.warning)
+    assert "taylor" in warning and "inspect" not in warning

@@ -106,3 +106,16 @@ def test_the_process_wide_caches_use_one_memo_mechanism():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         used = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr in ("cache_data", "cache_resource")}
         assert not used, f"{path.name} uses st.{used.pop()}: use ui.cache.shared"
+
+
+def test_what_a_shared_memo_hands_out_cannot_be_changed_by_one_session():
+    from ui import lessons_view, sweep_view
+
+    result = lessons_view.outcome("zigzag")
+    with pytest.raises(ValueError):
+        result.trajectories[0][0].points[0, 0] = 99.0
+    with pytest.raises(TypeError):
+        result.numbers["sgd"] = 0.0
+    grid = sweep_view.cached_grid("bowl", "adam", "lr", "beta1", (1e-3, 0.1, 0.5, 0.9), 4, 10, False)
+    with pytest.raises(ValueError):
+        grid.final_loss[0, 0] = 0.0

@@ -29,6 +29,13 @@ import optimizers
 Params = tuple[tuple[str, float], ...]
 
 
+def read_only(*arrays) -> None:
+    """Mark arrays that a shared memo hands to every session as read-only (None is skipped)."""
+    for a in arrays:
+        if isinstance(a, np.ndarray):
+            a.setflags(write=False)
+
+
 def shared(max_entries: int, key=None):
     """Memoize a function of hashable arguments for the whole process, least recently used out first.
 

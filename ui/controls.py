@@ -371,6 +371,7 @@ def settled_paths_view(last: int) -> tuple[dict[str, bool], int]:
             state[key] = S.valid_link_value(key, text) and text.lower() == "true"
     if not isinstance(state.get("inspect"), int):
         text = st.query_params.get("inspect")
+        # As the bound slider reads a link: a number within range, its whole part.
         state["inspect"] = int(float(text)) if S.valid_link_value("inspect", text) else 0
     state["inspect"] = min(max(int(state["inspect"]), 0), int(last))
     return {k: bool(state[k]) for k in OVERLAYS}, state["inspect"]

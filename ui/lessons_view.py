@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from types import MappingProxyType
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -19,7 +21,11 @@ from .compute import fig_labels
 
 @cache.shared(max_entries=32)
 def outcome(key: str) -> lessons.Outcome:
-    return lessons.run(lessons.get(key))
+    """The lesson's runs and numbers, shared by every session: read-only, so none can change them for the others."""
+    result = lessons.run(lessons.get(key))
+    for tr in (tr for panel in result.trajectories for tr in panel):
+        cache.read_only(tr.points, tr.losses, tr.gradients, tr.lrs, tr.updates, tr.effective_lr, tr.averaged, *tr.state.values())
+    return dataclasses.replace(result, numbers=MappingProxyType(dict(result.numbers)))
 
 
 def run_label(lesson: lessons.Lesson, spec: lessons.RunSpec, lg: str) -> str:

@@ -31,9 +31,13 @@ def mark_routed() -> None:
     st.session_state[ROUTED] = True
 
 
+REROUTED = "_rerouted"  # session-state flag: this session already reran to reach the router
+
+
 def ensure_router() -> None:
-    if st.session_state.get(ROUTED):
-        return
+    if st.session_state.get(ROUTED) or st.session_state.get(REROUTED):
+        return  # routed, or already tried once (a page run as the main script must not loop)
+    st.session_state[REROUTED] = True
     # The same pages the router declares; nothing of this run is shown, the rerun replaces it.
     st.navigation([st.Page(path, url_path=url, default=(i == 0)) for i, (path, _, _, url) in enumerate(PAGES)], position="hidden")
     st.rerun()

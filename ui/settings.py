@@ -235,8 +235,9 @@ def _validator(key: str):
         "field": _flag,
         "eigen": _flag,
         "taylor": _flag,
-        "inspect": lambda v: _number(v, 0, STEPS_RANGE[1], whole=True),
-        "inside_step": lambda v: _number(v, 0, STEPS_RANGE[1], whole=True),
+        # A step slider takes a number within range at its whole part (Streamlit's int()).
+        "inspect": lambda v: _number(v, 0, STEPS_RANGE[1]),
+        "inside_step": lambda v: _number(v, 0, STEPS_RANGE[1]),
         "hide": lambda v: v in HIDE_GROUPS,
         "present": _flag,
         "view": lambda v: v in VIEWS,

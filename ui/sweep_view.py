@@ -24,7 +24,10 @@ CHART = "sweep_chart"
 
 @cache.shared(max_entries=64)
 def cached_grid(surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps: int, random: bool) -> sweep.Sweep:
-    return sweep.run(surface, optimizer, x, y, box, n=n, steps=steps, start=S.default_start(surface), random=random)
+    """The grid, shared by every session: its arrays read-only, so none can change them for the others."""
+    result = sweep.run(surface, optimizer, x, y, box, n=n, steps=steps, start=S.default_start(surface), random=random)
+    cache.read_only(result.x, result.y, result.final_loss, result.status, result.steps)
+    return result
 
 
 def grid(surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps: int, random: bool) -> tuple[sweep.Sweep, float]:
