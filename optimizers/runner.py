@@ -8,7 +8,6 @@ rectangular; :meth:`Batch.trajectory` cuts a single run at its stop.
 
 from __future__ import annotations
 
-import functools
 import math
 from types import SimpleNamespace
 from dataclasses import dataclass

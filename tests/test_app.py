@@ -832,8 +832,6 @@ def test_sweep_timing_is_this_requests_own_not_the_first_computations():
     A fake clock: each batched computation takes exactly 2 s of it, a cache hit none."""
     import re
 
-    import streamlit as st
-
     import sweep
     from ui import sweep_view
 

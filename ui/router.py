@@ -9,7 +9,7 @@ import streamlit as st
 
 from i18n import t
 
-from . import controls, routing, views  # views: plotly and the figure code, before the freeze below
+from . import controls, routing, views  # noqa: F401 - views: plotly and the figure code, imported before the freeze below
 
 
 def tune_garbage_collector() -> None:

@@ -56,7 +56,7 @@ def _compile_in_sandbox(text: str, window: Window) -> Analysis:
                     del _cache[key]
         future.set_exception(err)
         raise
-    except BaseException as err:  # never leave waiters hanging
+    except BaseException:  # never leave waiters hanging
         with _cache_lock:
             if _cache.get(key) is future:
                 del _cache[key]
