@@ -3,40 +3,40 @@
 import streamlit as st
 
 from i18n import t
-from ui import compute, controls, routing, views
+from ui import compute, controls, routing, state, views
 
 
 def playground() -> None:
     routing.ensure_router()
-    lg = controls.lang()
+    lg = state.lang()
     base = controls.scenario()  # the sidebar: surface, optimizers, steps, start, training
     st.title(t("nav.playground", lg))
     if not base.optimizers:
         st.info(t("pg.no_optimizer", lg))
-        controls.hyper_links({}, base.landscape)  # no optimizer: none of their settings in the link
+        state.hyper_links({}, base.landscape)  # no optimizer: none of their settings in the link
         return
     views.schedule_panel(base, lg)
     race(base)
 
 
 @st.fragment
-def race(base: controls.Scenario) -> None:
+def race(base: state.Scenario) -> None:
     """Hyperparameters, runs and views: a hyperparameter move reruns only this part of the page.
 
     One pass: every value is settled first (link, session, the panel's report), the runs
     are computed once, the chart is drawn, then the controls that show those values. The
     sidebar's controls rerun the whole page, which calls this again with a new ``base``.
     """
-    lg = controls.lang()
-    if controls.start_was_clicked():
+    lg = state.lang()
+    if state.start_was_clicked():
         st.rerun(scope="app")  # the start lives in the sidebar: redraw it too
-    sc = controls.settled_hyperparameters(base)
+    sc = state.settled_hyperparameters(base)
     runs = compute.compute(sc)
-    view = controls.settled_view()
+    view = state.settled_view()
     hyper_box, view_box = controls.hyper_group(), st.container()
     chart = st.container()  # the chart goes out first; its options sit below it
     if view == "paths":
-        overlays, step = controls.settled_paths_view(compute.inspect_max(runs))
+        overlays, step = state.settled_paths_view(compute.inspect_max(runs))
         with chart:
             spec = views.paths_panel(sc, runs, lg, overlays, step)
     controls.hyper_controls(sc, hyper_box)
@@ -45,7 +45,7 @@ def race(base: controls.Scenario) -> None:
     if view == "paths":
         # One row of options (it wraps on a narrow screen): every element here is sent on each move.
         with st.container(key="overlay_group", horizontal=True, vertical_alignment="center"):
-            for k in controls.OVERLAYS:
+            for k in state.OVERLAYS:
                 st.toggle(t(f"pg.overlay.{k}", lg), key=k, bind="query-params")
             controls.step_slider("inspect", compute.inspect_max(runs), width="stretch")
         views.readouts(sc, runs, lg, step)

@@ -21,7 +21,7 @@ from optimizers.formulas import gradient_rule, update_rule
 
 from . import cache
 from . import settings as S
-from .controls import Scenario, presenting
+from .state import Scenario, presenting
 from .live_chart import payloads
 
 PATH_CHART = "path_chart"

@@ -1,11 +1,10 @@
-"""Widgets shared by the pages. Every control has a key, and that key is its URL query key."""
+"""The widgets the pages draw (part of the draw layer). Every control has a key, and that key is its URL query key.
+
+What they hold is settled in ``ui/state.py`` (re-exported here for the pages).
+"""
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-
-import numpy as np
 import streamlit as st
 
 import figures
@@ -16,46 +15,35 @@ from i18n import LANGUAGES, t
 
 from . import hyper_panel
 from . import settings as S
+from .state import (  # noqa: F401 - settle_* and the rest are the pages' entry points too
+    OVERLAYS,
+    START_LIMITS,
+    Scenario,
+    clamp_step,
+    from_link,
+    hyper_changed,
+    hyper_links,
+    lang,
+    presenting,
+    reset_for_surface,
+    reset_start_for_custom,
+    set_start_from_click,
+    settled_hyperparameters,
+    settled_paths_view,
+    settled_view,
+    start_was_clicked,
+    to_link,
+    use_example,
+)
 
 BIND = "query-params"
-START_LIMITS = (-1e3, 1e3)  # what the start's number inputs accept
-OVERLAYS = ("field", "eigen", "taylor")  # the paths view's switches, in display order
-
-
-def lang() -> str:
-    return st.session_state.get("lang", "en")
-
-
-# Choice widgets with translated labels are synced with the URL here rather
-# than by bind="query-params": a bound choice is written to the URL as its
-# *label*, and a link must say landscape=rosenbrock in every language.
-
-
-def _from_link(key: str, valid, multi: bool = False) -> None:
-    """On a session's first run, seed ``key`` from the opening link when every value is valid."""
-    seeded = st.session_state.setdefault(S.SEEDED_KEY, set())
-    if key in seeded:
-        return
-    seeded.add(key)
-    values = st.query_params.get_all(key)
-    if values and all(valid(v) for v in values):
-        st.session_state[key] = list(dict.fromkeys(values)) if multi else values[-1]
-
-
-def _to_link(key: str, value, default) -> None:
-    """Mirror ``value`` into the URL; a default leaves the link short."""
-    if value == default:
-        if key in st.query_params:
-            del st.query_params[key]
-    elif st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
-        st.query_params[key] = value
 
 
 def choice(label: str, options: list[str], default: str, key: str, format_func, where=st.sidebar, **kwargs) -> str:
-    _from_link(key, lambda v: v in options)
+    from_link(key, lambda v: v in options)
     initial = {} if key in st.session_state else {"index": options.index(default)}
     value = where.selectbox(label, options, format_func=format_func, key=key, **initial, **kwargs)
-    _to_link(key, value, default)
+    to_link(key, value, default)
     return value
 
 
@@ -67,7 +55,7 @@ def view_switch(views: tuple[str, ...] = S.VIEWS) -> str:
     every move, and its five blocks are sent again on every move.
     """
     lg = lang()
-    _from_link("view", lambda v: v in views)
+    from_link("view", lambda v: v in views)
     # A copy outlives the switch: Streamlit drops a widget's value while it is not drawn
     # (no optimizer chosen, say), and the view should come back as it was.
     held = st.session_state.get(S.VIEW_HELD_KEY, views[0])
@@ -78,20 +66,8 @@ def view_switch(views: tuple[str, ...] = S.VIEWS) -> str:
     )  # fmt: skip
     value = value if value in views else views[0]
     st.session_state[S.VIEW_HELD_KEY] = value
-    _to_link("view", value, views[0])
+    to_link("view", value, views[0])
     return value
-
-
-def clamp_step(key: str, last: int) -> int | None:
-    """Keep a step slider's value within a run that got shorter (fewer steps, another surface),
-    before the slider is drawn: Streamlit would otherwise put it back to 0. Returns the value
-    the slider will have (None before it has one)."""
-    value = st.session_state.get(key)
-    if not isinstance(value, (int, float)):
-        return None
-    if value > last:
-        st.session_state[key] = int(last)
-    return int(min(value, last))
 
 
 def step_slider(key: str, last: int, **kwargs) -> int:
@@ -103,12 +79,12 @@ def step_slider(key: str, last: int, **kwargs) -> int:
 def language_picker() -> str:
     """The shared language switch (in the entry file, so it persists across pages)."""
     options = list(LANGUAGES)
-    _from_link("lang", lambda v: v in options)
+    from_link("lang", lambda v: v in options)
     initial = {} if "lang" in st.session_state else {"index": 0}
     value = st.sidebar.radio(
         t("sidebar.language", lang()), options, format_func=LANGUAGES.get, key="lang", horizontal=True, **initial
     )
-    _to_link("lang", value, "en")
+    to_link("lang", value, "en")
     return value
 
 
@@ -116,68 +92,6 @@ def _initial(key: str, default) -> dict:
     # Pass a default only on first creation: later the value lives in session
     # state (possibly set by a callback), and passing both makes Streamlit warn.
     return {} if key in st.session_state else {"value": default}
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """Everything the Playground's controls decide, as plain values (cache keys)."""
-
-    landscape: str
-    params: tuple[tuple[str, float], ...]
-    optimizers: tuple[str, ...]
-    hyper: dict[str, tuple[tuple[str, object], ...]]
-    start: tuple[float, float]
-    steps: int
-    schedule: S.ScheduleSetting  # (name, warm-up, options of schedules.make): S.schedule_setting
-    noise: float
-    seed: int
-    average: str
-    expression: str = ""  # the typed function, when landscape == "custom"
-
-    @property
-    def key(self) -> tuple:
-        """Everything above as one hashable value (a cache key)."""
-        return (self.surface, self.optimizers, tuple(sorted(self.hyper.items())), self.start, self.steps, self.schedule, self.noise, self.seed, self.average)
-
-    @property
-    def surface(self) -> tuple[str, tuple[tuple[str, float], ...], str]:
-        """The cache key of the surface: (name, parameters, typed text)."""
-        return (self.landscape, self.params, self.expression)
-
-
-def _reset_for_surface() -> None:
-    """A new surface: its own start, steps, parameters and suggested learning rates."""
-    name = st.session_state["landscape"]
-    if name == S.CUSTOM:
-        _reset_start_for_custom()
-        st.session_state["steps"] = 200
-    else:
-        x0, y0 = S.default_start(name)
-        st.session_state["x0"], st.session_state["y0"] = float(x0), float(y0)
-        st.session_state["steps"] = S.default_steps(name)
-        for p, v in landscapes.parameter_defaults(name).items():
-            st.session_state[S.param_key(p)] = float(v)
-    st.session_state.update(S.hyperparameter_state(name))
-
-
-def _reset_start_for_custom() -> None:
-    """Start where the typed function (with its current parameters) is defined."""
-    text = st.session_state.get("fx", S.DEFAULT_EXPRESSION)
-    try:
-        names = landscapes.parameters(text)
-        values = {p: float(st.session_state.get(S.custom_key(p), 1.0)) for p in names}
-        start = landscapes.from_expression(text, **values).hints["start"]
-    except landscapes.ExpressionError:
-        return  # the box will say what is wrong; the start stays as it was
-    st.session_state["x0"], st.session_state["y0"] = round(float(start[0]), 3), round(float(start[1]), 3)
-
-
-def _use_example() -> None:
-    example = st.session_state.get("fx_example")
-    if example:
-        st.session_state["fx"] = example
-        _reset_start_for_custom()
-    st.session_state["fx_example"] = None
 
 
 def custom_controls(lg: str) -> tuple[str, tuple[tuple[str, float], ...]]:
@@ -189,9 +103,9 @@ def custom_controls(lg: str) -> tuple[str, tuple[tuple[str, float], ...]]:
     box = st.sidebar.container(key="custom_group")
     text = box.text_input(
         t("pg.custom_fx", lg), max_chars=S.MAX_EXPRESSION, key="fx", bind=BIND, help=t("pg.custom_help", lg),
-        on_change=_reset_start_for_custom, **_initial("fx", S.DEFAULT_EXPRESSION),
+        on_change=reset_start_for_custom, **_initial("fx", S.DEFAULT_EXPRESSION),
     )
-    box.pills(t("pg.custom_examples", lg), S.EXAMPLES, key="fx_example", on_change=_use_example)
+    box.pills(t("pg.custom_examples", lg), S.EXAMPLES, key="fx_example", on_change=use_example)
     good = st.session_state.get(S.GOOD_EXPRESSION_KEY, S.DEFAULT_EXPRESSION)
     try:
         names = landscapes.parameters(text)
@@ -234,7 +148,7 @@ def surface_controls() -> tuple[str, tuple[tuple[str, float], ...], str]:
         "bowl",
         key="landscape",
         format_func=lambda n: t("pg.custom", lg) if n == S.CUSTOM else CATALOG[n].title.get(lg, n),
-        on_change=_reset_for_surface,
+        on_change=reset_for_surface,
     )
     if name == S.CUSTOM:
         text, params = custom_controls(lg)
@@ -255,7 +169,7 @@ def run_controls(surface: str, start: tuple[float, float]) -> tuple[tuple[str, .
     lg = lang()
     names = optimizers.names()
     default = ["sgd", "momentum"]
-    _from_link("optimizers", lambda v: v in names, multi=True)
+    from_link("optimizers", lambda v: v in names, multi=True)
     initial = {} if "optimizers" in st.session_state else {"default": default}
     chosen = st.sidebar.multiselect(
         t("pg.optimizers", lg),
@@ -265,7 +179,7 @@ def run_controls(surface: str, start: tuple[float, float]) -> tuple[tuple[str, .
         help=t("pg.optimizers_help", lg),
         **initial,
     )
-    _to_link("optimizers", chosen, default)
+    to_link("optimizers", chosen, default)
     steps = st.sidebar.slider(
         t("pg.steps", lg), *S.STEPS_RANGE, step=5, key="steps", bind=BIND, **_initial("steps", S.default_steps(surface))
     )
@@ -281,19 +195,6 @@ def run_controls(surface: str, start: tuple[float, float]) -> tuple[tuple[str, .
 def hyper_group():
     """Where the hyperparameters go (``hide=hyper`` hides it). A page may make it early and fill it later."""
     return st.container(key="hyper_group")
-
-
-def settled_hyperparameters(base: Scenario) -> Scenario:
-    """``base`` (the sidebar's choices) completed by each chosen optimizer's hyperparameters as
-    they stand now, before their panel is drawn, and mirrored into the link.
-
-    The values live in session state under their keys (``adam_lr``, ...): a link
-    seeds them, a new surface resets them, the panel's report changes them (its
-    callback runs before this rerun does).
-    """
-    hyper = {opt: tuple((hp, _held_hyper(opt, hp, base.landscape)) for hp in S.hyper_names(opt)) for opt in base.optimizers}
-    hyper_links(hyper, base.landscape)
-    return dataclasses.replace(base, hyper=hyper)
 
 
 def hyper_controls(sc: Scenario, group=None) -> None:
@@ -316,65 +217,7 @@ def hyper_controls(sc: Scenario, group=None) -> None:
             }
         )
     with group if group is not None else hyper_group():
-        hyper_panel.show(groups, t("pg.hyper", lg), _hyper_changed)
-
-
-def _held_hyper(opt: str, hp: str, surface: str):
-    """A hyperparameter's value: the opening link's once per session, else the one held, else the surface's default."""
-    key = S.hyper_key(opt, hp)
-    seeded = st.session_state.setdefault(S.SEEDED_KEY, set())
-    if key not in seeded:
-        seeded.add(key)
-        values = [S.hyper_from_link(hp, text) for text in st.query_params.get_all(key)]
-        if values and all(v is not None for v in values):  # as for every other key: all or nothing
-            st.session_state[key] = values[-1]
-    if key not in st.session_state:
-        st.session_state[key] = S.default_hyperparameter(opt, hp, surface)
-    return st.session_state[key]
-
-
-def hyper_links(hyper: dict[str, tuple[tuple[str, object], ...]], surface: str) -> None:
-    """Mirror the chosen optimizers' hyperparameters (``Scenario.hyper``) into the link, and
-    take every other optimizer's out of it."""
-    for key, (opt, hp) in S.hyper_keys().items():
-        _hyper_to_link(key, dict(hyper.get(opt, ())).get(hp), surface)
-
-
-def _hyper_to_link(key: str, value, surface: str) -> None:
-    """Mirror one hyperparameter into the link; None (its optimizer is not chosen) or its surface's default leaves it out."""
-    opt, hp = S.hyper_keys()[key]
-    default = S.hyper_link_text(S.default_hyperparameter(opt, hp, surface))
-    _to_link(key, default if value is None else S.hyper_link_text(value), default)
-
-
-def _hyper_changed() -> None:
-    """The panel's on_change: keep the values it reported (a malformed report changes nothing)."""
-    for key, value in hyper_panel.reported_changes() or ():
-        st.session_state[key] = value
-
-
-def settled_view(views: tuple[str, ...] = S.VIEWS) -> str:
-    """The view the switch will show: the opening link's, else the one held (its switch is drawn later)."""
-    _from_link("view", lambda v: v in views)
-    value = st.session_state.get("view", st.session_state.get(S.VIEW_HELD_KEY, views[0]))
-    return value if value in views else views[0]
-
-
-def settled_paths_view(last: int) -> tuple[dict[str, bool], int]:
-    """The paths view's overlay switches and inspected step, settled before their widgets are
-    drawn: the session's values, else the opening link's, else the defaults; the step kept
-    within 0..``last``. Written into session state, so the widgets show exactly these."""
-    state = st.session_state
-    for key in OVERLAYS:
-        if key not in state:
-            text = st.query_params.get(key)
-            state[key] = S.valid_link_value(key, text) and text.lower() == "true"
-    if not isinstance(state.get("inspect"), int):
-        text = st.query_params.get("inspect")
-        # As the bound slider reads a link: a number within range, its whole part.
-        state["inspect"] = int(float(text)) if S.valid_link_value("inspect", text) else 0
-    state["inspect"] = min(max(int(state["inspect"]), 0), int(last))
-    return {k: bool(state[k]) for k in OVERLAYS}, state["inspect"]
+        hyper_panel.show(groups, t("pg.hyper", lg), hyper_changed)
 
 
 def training_controls() -> tuple[tuple[str, int, int], float, int, str]:
@@ -417,35 +260,6 @@ def scenario() -> Scenario:
     return Scenario(name, params, chosen, {}, start, steps, schedule, noise, seed, average, expression)
 
 
-
-
-def set_start_from_click(chart_key: str) -> None:
-    """on_click callback of the path chart: the clicked point becomes the start.
-
-    The chart reports only clicks on the contour's plot area (not on the loss
-    panel, not the end of a drag), as ``{"x": .., "y": ..}``.
-    """
-    click = (st.session_state.get(chart_key) or {}).get("click")
-    try:
-        x, y = float(click["x"]), float(click["y"])
-    except (TypeError, KeyError, ValueError):
-        return
-    if np.isfinite(x) and np.isfinite(y):
-        # Within the start inputs' range (a click on a far zoomed-out view can lie outside).
-        lo, hi = START_LIMITS
-        st.session_state["x0"] = round(min(max(x, lo), hi), 3)
-        st.session_state["y0"] = round(min(max(y, lo), hi), 3)
-        st.session_state[S.START_CLICKED_KEY] = True
-
-
-def start_was_clicked() -> bool:
-    """Whether a click set the start since the last call (the start's inputs then need a full rerun)."""
-    return bool(st.session_state.pop(S.START_CLICKED_KEY, False))
-
-
-def presenting() -> bool:
-    """Whether presenter mode is on (larger text and lines for a projector)."""
-    return bool(st.session_state.get("present", False))
 
 
 def presentation() -> bool:

@@ -16,7 +16,7 @@ from i18n import t
 from . import cache, compute
 from .charts import show
 from .compute import PATH_CHART
-from .controls import Scenario, set_start_from_click
+from .state import Scenario, set_start_from_click
 from .live_chart import live_chart
 
 

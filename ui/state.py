@@ -1,0 +1,227 @@
+"""The Playground's state layer: what the user set, settled before anything is drawn.
+
+The values come from the opening link (once per session), the session, and the
+hyperparameter panel's report (its callback runs before the rerun); callbacks that
+change them (a new surface, a click on the contour, an example function) live here
+too. ``ui/compute.py`` turns settled values into runs and figures, ``ui/views.py``
+and the widgets in ``ui/controls.py`` draw them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+import landscapes
+
+from . import hyper_panel
+from . import settings as S
+
+START_LIMITS = (-1e3, 1e3)  # what the start's number inputs accept
+OVERLAYS = ("field", "eigen", "taylor")  # the paths view's switches, in display order
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "en")
+
+
+# Choice widgets with translated labels are synced with the URL here rather
+# than by bind="query-params": a bound choice is written to the URL as its
+# *label*, and a link must say landscape=rosenbrock in every language.
+
+
+def from_link(key: str, valid, multi: bool = False) -> None:
+    """On a session's first run, seed ``key`` from the opening link when every value is valid."""
+    seeded = st.session_state.setdefault(S.SEEDED_KEY, set())
+    if key in seeded:
+        return
+    seeded.add(key)
+    values = st.query_params.get_all(key)
+    if values and all(valid(v) for v in values):
+        st.session_state[key] = list(dict.fromkeys(values)) if multi else values[-1]
+
+
+def to_link(key: str, value, default) -> None:
+    """Mirror ``value`` into the URL; a default leaves the link short."""
+    if value == default:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
+        st.query_params[key] = value
+
+
+def clamp_step(key: str, last: int) -> int | None:
+    """Keep a step slider's value within a run that got shorter (fewer steps, another surface),
+    before the slider is drawn: Streamlit would otherwise put it back to 0. Returns the value
+    the slider will have (None before it has one)."""
+    value = st.session_state.get(key)
+    if not isinstance(value, (int, float)):
+        return None
+    if value > last:
+        st.session_state[key] = int(last)
+    return int(min(value, last))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything the Playground's controls decide, as plain values (cache keys)."""
+
+    landscape: str
+    params: tuple[tuple[str, float], ...]
+    optimizers: tuple[str, ...]
+    hyper: dict[str, tuple[tuple[str, object], ...]]
+    start: tuple[float, float]
+    steps: int
+    schedule: S.ScheduleSetting  # (name, warm-up, options of schedules.make): S.schedule_setting
+    noise: float
+    seed: int
+    average: str
+    expression: str = ""  # the typed function, when landscape == "custom"
+
+    @property
+    def key(self) -> tuple:
+        """Everything above as one hashable value (a cache key)."""
+        return (self.surface, self.optimizers, tuple(sorted(self.hyper.items())), self.start, self.steps, self.schedule, self.noise, self.seed, self.average)
+
+    @property
+    def surface(self) -> tuple[str, tuple[tuple[str, float], ...], str]:
+        """The cache key of the surface: (name, parameters, typed text)."""
+        return (self.landscape, self.params, self.expression)
+
+
+def reset_for_surface() -> None:
+    """A new surface: its own start, steps, parameters and suggested learning rates."""
+    name = st.session_state["landscape"]
+    if name == S.CUSTOM:
+        reset_start_for_custom()
+        st.session_state["steps"] = 200
+    else:
+        x0, y0 = S.default_start(name)
+        st.session_state["x0"], st.session_state["y0"] = float(x0), float(y0)
+        st.session_state["steps"] = S.default_steps(name)
+        for p, v in landscapes.parameter_defaults(name).items():
+            st.session_state[S.param_key(p)] = float(v)
+    st.session_state.update(S.hyperparameter_state(name))
+
+
+def reset_start_for_custom() -> None:
+    """Start where the typed function (with its current parameters) is defined."""
+    text = st.session_state.get("fx", S.DEFAULT_EXPRESSION)
+    try:
+        names = landscapes.parameters(text)
+        values = {p: float(st.session_state.get(S.custom_key(p), 1.0)) for p in names}
+        start = landscapes.from_expression(text, **values).hints["start"]
+    except landscapes.ExpressionError:
+        return  # the box will say what is wrong; the start stays as it was
+    st.session_state["x0"], st.session_state["y0"] = round(float(start[0]), 3), round(float(start[1]), 3)
+
+
+def use_example() -> None:
+    example = st.session_state.get("fx_example")
+    if example:
+        st.session_state["fx"] = example
+        reset_start_for_custom()
+    st.session_state["fx_example"] = None
+
+
+def settled_hyperparameters(base: Scenario) -> Scenario:
+    """``base`` (the sidebar's choices) completed by each chosen optimizer's hyperparameters as
+    they stand now, before their panel is drawn, and mirrored into the link.
+
+    The values live in session state under their keys (``adam_lr``, ...): a link
+    seeds them, a new surface resets them, the panel's report changes them (its
+    callback runs before this rerun does).
+    """
+    hyper = {opt: tuple((hp, _held_hyper(opt, hp, base.landscape)) for hp in S.hyper_names(opt)) for opt in base.optimizers}
+    hyper_links(hyper, base.landscape)
+    return dataclasses.replace(base, hyper=hyper)
+
+
+def _held_hyper(opt: str, hp: str, surface: str):
+    """A hyperparameter's value: the opening link's once per session, else the one held, else the surface's default."""
+    key = S.hyper_key(opt, hp)
+    seeded = st.session_state.setdefault(S.SEEDED_KEY, set())
+    if key not in seeded:
+        seeded.add(key)
+        values = [S.hyper_from_link(hp, text) for text in st.query_params.get_all(key)]
+        if values and all(v is not None for v in values):  # as for every other key: all or nothing
+            st.session_state[key] = values[-1]
+    if key not in st.session_state:
+        st.session_state[key] = S.default_hyperparameter(opt, hp, surface)
+    return st.session_state[key]
+
+
+def hyper_links(hyper: dict[str, tuple[tuple[str, object], ...]], surface: str) -> None:
+    """Mirror the chosen optimizers' hyperparameters (``Scenario.hyper``) into the link, and
+    take every other optimizer's out of it."""
+    for key, (opt, hp) in S.hyper_keys().items():
+        _hyper_to_link(key, dict(hyper.get(opt, ())).get(hp), surface)
+
+
+def _hyper_to_link(key: str, value, surface: str) -> None:
+    """Mirror one hyperparameter into the link; None (its optimizer is not chosen) or its surface's default leaves it out."""
+    opt, hp = S.hyper_keys()[key]
+    default = S.hyper_link_text(S.default_hyperparameter(opt, hp, surface))
+    to_link(key, default if value is None else S.hyper_link_text(value), default)
+
+
+def hyper_changed() -> None:
+    """The panel's on_change: keep the values it reported (a malformed report changes nothing)."""
+    for key, value in hyper_panel.reported_changes() or ():
+        st.session_state[key] = value
+
+
+def settled_view(views: tuple[str, ...] = S.VIEWS) -> str:
+    """The view the switch will show: the opening link's, else the one held (its switch is drawn later)."""
+    from_link("view", lambda v: v in views)
+    value = st.session_state.get("view", st.session_state.get(S.VIEW_HELD_KEY, views[0]))
+    return value if value in views else views[0]
+
+
+def settled_paths_view(last: int) -> tuple[dict[str, bool], int]:
+    """The paths view's overlay switches and inspected step, settled before their widgets are
+    drawn: the session's values, else the opening link's, else the defaults; the step kept
+    within 0..``last``. Written into session state, so the widgets show exactly these."""
+    state = st.session_state
+    for key in OVERLAYS:
+        if key not in state:
+            text = st.query_params.get(key)
+            state[key] = S.valid_link_value(key, text) and text.lower() == "true"
+    if not isinstance(state.get("inspect"), int):
+        text = st.query_params.get("inspect")
+        # As the bound slider reads a link: a number within range, its whole part.
+        state["inspect"] = int(float(text)) if S.valid_link_value("inspect", text) else 0
+    state["inspect"] = min(max(int(state["inspect"]), 0), int(last))
+    return {k: bool(state[k]) for k in OVERLAYS}, state["inspect"]
+
+
+def set_start_from_click(chart_key: str) -> None:
+    """on_click callback of the path chart: the clicked point becomes the start.
+
+    The chart reports only clicks on the contour's plot area (not on the loss
+    panel, not the end of a drag), as ``{"x": .., "y": ..}``.
+    """
+    click = (st.session_state.get(chart_key) or {}).get("click")
+    try:
+        x, y = float(click["x"]), float(click["y"])
+    except (TypeError, KeyError, ValueError):
+        return
+    if np.isfinite(x) and np.isfinite(y):
+        # Within the start inputs' range (a click on a far zoomed-out view can lie outside).
+        lo, hi = START_LIMITS
+        st.session_state["x0"] = round(min(max(x, lo), hi), 3)
+        st.session_state["y0"] = round(min(max(y, lo), hi), 3)
+        st.session_state[S.START_CLICKED_KEY] = True
+
+
+def start_was_clicked() -> bool:
+    """Whether a click set the start since the last call (the start's inputs then need a full rerun)."""
+    return bool(st.session_state.pop(S.START_CLICKED_KEY, False))
+
+
+def presenting() -> bool:
+    """Whether presenter mode is on (larger text and lines for a projector)."""
+    return bool(st.session_state.get("present", False))
