@@ -6,6 +6,8 @@ from typing import Callable
 
 import numpy as np
 
+from optimizers import STATE
+
 from .landscape import Grid, arrows_trace
 from .paths import Run, thin
 from .style import CONTOUR_SCALE, layout_base, packed, style
@@ -47,41 +49,71 @@ def _after(tr, field: str) -> np.ndarray:
     return np.asarray(tr.state[field], dtype=float)[1:]
 
 
-def _adam_corrections(tr, hp) -> tuple[np.ndarray, np.ndarray]:
-    """Adam's (1 - beta1^t, 1 - beta2^t) at each step's count t, or ones without bias correction."""
-    t = _after(tr, "count")  # (n, 1)
-    if not hp.get("bias_correction", True):
-        return np.ones_like(t), np.ones_like(t)
-    return 1 - float(hp["beta1"]) ** t, 1 - float(hp["beta2"]) ** t
+def _field(optimizer: str, meaning: str) -> str:
+    """The state field of ``optimizer`` that holds ``meaning`` (optimizers.STATE, declared with the rules)."""
+    return next(f for f, m in STATE[optimizer].items() if m == meaning)
 
 
-def _adam_quantities(tr, hp) -> list[tuple[str, str, np.ndarray]]:
-    corrected = bool(hp.get("bias_correction", True))
-    bc1, bc2 = _adam_corrections(tr, hp)
-    m_hat = _after(tr, "exp_avg") / bc1
-    v_hat = _after(tr, "exp_avg_sq") / bc2
+def _bias_correction(tr, hp, optimizer: str, beta: str) -> np.ndarray:
+    """1 - beta^t at each step's count t (the field meaning "step_count"), or ones without bias correction."""
+    t = _after(tr, _field(optimizer, "step_count"))  # (n, 1)
+    return 1 - float(hp[beta]) ** t if hp.get("bias_correction", True) else np.ones_like(t)
+
+
+def _raw(hp) -> str:
+    """The label suffix of a moment used as it is (no bias correction)."""
+    return "" if hp.get("bias_correction", True) else "_raw"
+
+
+# What the view plots for each state meaning the optimizers declare (optimizers.STATE):
+# (panel, label key, values), from (run, field, hyperparameters, optimizer).
+_QUANTITY: dict[str, Callable] = {
+    "velocity": lambda tr, f, hp, opt: ("first", "velocity", _after(tr, f)),
+    "displacement": lambda tr, f, hp, opt: ("displacement", "nesterov_v", _after(tr, f)),
+    "squared_gradient_sum": lambda tr, f, hp, opt: ("scale", "sum_sq", np.sqrt(_after(tr, f))),
+    "squared_gradient_average": lambda tr, f, hp, opt: ("scale", "mean_sq", np.sqrt(_after(tr, f))),
+    # Adam's moments, bias-corrected as the rule uses them (m hat, sqrt(v hat)).
+    "first_moment": lambda tr, f, hp, opt: ("first", "adam_m" + _raw(hp), _after(tr, f) / _bias_correction(tr, hp, opt, "beta1")),
+    "second_moment": lambda tr, f, hp, opt: ("scale", "adam_v" + _raw(hp), np.sqrt(_after(tr, f) / _bias_correction(tr, hp, opt, "beta2"))),
+}
+
+_lr = lambda tr, hp, opt: np.asarray(tr.lrs, dtype=float)  # noqa: E731 - one rate for both coordinates
+_eff = lambda tr, hp, opt: np.asarray(tr.effective_lr, dtype=float)  # noqa: E731
+_measured = lambda tr, hp, opt: np.abs(np.asarray(tr.effective_lr, dtype=float))  # noqa: E731
+
+
+def _adam_rate(tr, hp, opt) -> np.ndarray:
     # The runner's effective_lr is per unit of m: eta / ((1 - beta1^t)(sqrt(v hat) + eps)).
     # Times (1 - beta1^t) it is per unit of m hat: eta / (sqrt(v hat) + eps).
-    rate = np.asarray(tr.effective_lr, dtype=float) * bc1
-    suffix = "" if corrected else "_raw"
-    return [("rate", "rate_adam" + suffix, rate), ("scale", "adam_v" + suffix, np.sqrt(v_hat)), ("first", "adam_m" + suffix, m_hat)]
+    return np.asarray(tr.effective_lr, dtype=float) * _bias_correction(tr, hp, opt, "beta1")
 
 
-_lr = lambda tr, hp: np.asarray(tr.lrs, dtype=float)  # noqa: E731 - one rate for both coordinates
-_eff = lambda tr, hp: np.asarray(tr.effective_lr, dtype=float)  # noqa: E731
-_measured = lambda tr, hp: np.abs(np.asarray(tr.effective_lr, dtype=float))  # noqa: E731
-
-INSIDE: dict[str, Callable] = {
-    "sgd": lambda tr, hp: [("rate", "rate_sgd", _lr(tr, hp))],
-    "momentum": lambda tr, hp: [("rate", "rate_momentum", _lr(tr, hp)), ("first", "velocity", _after(tr, "velocity"))],
-    "nesterov": lambda tr, hp: [("rate", "rate_nesterov", _lr(tr, hp)), ("displacement", "nesterov_v", _after(tr, "velocity"))],
-    "adagrad": lambda tr, hp: [("rate", "rate_adagrad", _eff(tr, hp)), ("scale", "sum_sq", np.sqrt(_after(tr, "sum_sq")))],
-    "rmsprop": lambda tr, hp: [("rate", "rate_rmsprop", _eff(tr, hp)), ("scale", "mean_sq", np.sqrt(_after(tr, "mean_sq")))],
-    "adam": _adam_quantities,
-    "newton": lambda tr, hp: [("rate", "rate_measured", _measured(tr, hp))],
-    "saddle_free_newton": lambda tr, hp: [("rate", "rate_measured", _measured(tr, hp))],
-    "lbfgs": lambda tr, hp: [("rate", "rate_measured", _measured(tr, hp))],
+# Each rule's rate, per unit of the quantity its step multiplies (a fact of the rule, not of
+# a state field): (label key, values from (run, hyperparameters, optimizer)).
+_RATE: dict[str, tuple[str, Callable]] = {
+    "sgd": ("rate_sgd", _lr),
+    "momentum": ("rate_momentum", _lr),
+    "nesterov": ("rate_nesterov", _lr),
+    "adagrad": ("rate_adagrad", _eff),
+    "rmsprop": ("rate_rmsprop", _eff),
+    "adam": ("rate_adam", _adam_rate),
+    "newton": ("rate_measured", _measured),
+    "saddle_free_newton": ("rate_measured", _measured),
+    "lbfgs": ("rate_measured", _measured),
 }
+
+
+def inside_quantities(optimizer: str, tr, hp) -> list[tuple[str, str, np.ndarray]]:
+    """What "inside the optimizer" plots for a run: its rate, then every declared state
+    field the view knows how to show, each as (panel, label key, values)."""
+    label, rate = _RATE[optimizer]
+    suffix = _raw(hp) if optimizer == "adam" else ""
+    items = [("rate", label + suffix, rate(tr, hp, optimizer))]
+    for field, meaning in STATE[optimizer].items():
+        if meaning in _QUANTITY:
+            items.append(_QUANTITY[meaning](tr, field, hp, optimizer))
+    return items
+
 
 # The label keys internals_figure and inside_overlays need (``fig.<key>`` in the catalogs).
 INSIDE_LABELS = (
@@ -98,7 +130,7 @@ def internals_figure(runs: list[dict], labels: dict[str, str], panel_height: int
 
     ``runs`` items: {"key", "label", "trajectory", "hyper"} (``hyper``: the run's full
     hyperparameters; Adam's beta1, beta2 and bias_correction decide its bias corrections).
-    Each trace's name says exactly what it plots (``INSIDE``), each panel holds one unit
+    Each trace's name says exactly what it plots (``inside_quantities``), each panel holds one unit
     and has its own legend beside it; per-coordinate quantities draw x solid, y dotted.
     Only panels some run fills are drawn.
     """
@@ -106,9 +138,9 @@ def internals_figure(runs: list[dict], labels: dict[str, str], panel_height: int
     for run in runs:
         tr = run["trajectory"]
         n = len(tr.lrs)
-        if n == 0 or run["key"] not in INSIDE:
+        if n == 0 or run["key"] not in _RATE:
             continue
-        for panel, quantity, values in INSIDE[run["key"]](tr, run.get("hyper") or {}):
+        for panel, quantity, values in inside_quantities(run["key"], tr, run.get("hyper") or {}):
             items.append((panel, run["key"], f"{run['label']} · {labels['q.' + quantity]}", np.asarray(values, dtype=float), quantity))
     panels = [p for p in INSIDE_PANELS if any(it[0] == p for it in items)]
     # Each panel tall enough for its legend beside it, and a gap above it for its title.
@@ -175,8 +207,11 @@ def inside_overlays(runs: list[dict], step: int, labels: dict[str, str]) -> list
             continue
         k = min(step, tr.steps - 1)
         arrows.append({"key": run["key"], "label": run["label"], "point": tr.points[k], "gradient_step": -tr.lrs[k] * tr.gradients[k], "update": tr.updates[k]})
-        if "lookahead" in tr.state:
-            extra += lookahead_traces(run["key"], run["label"], tr.points[k], tr.state["lookahead"][1:], k, -tr.lrs[k] * tr.state["lookahead_grad"][k + 1], labels)
+        meanings = STATE.get(run["key"], {})
+        if "lookahead_point" in meanings.values():  # a rule that takes its gradient at a look-ahead point
+            points = tr.state[_field(run["key"], "lookahead_point")][1:]
+            grad_there = tr.state[_field(run["key"], "lookahead_gradient")][k + 1]
+            extra += lookahead_traces(run["key"], run["label"], tr.points[k], points, k, -tr.lrs[k] * grad_there, labels)
     return extra + step_arrows(arrows, labels)
 
 

@@ -105,3 +105,15 @@ def test_a_sweep_reports_success_through_the_status_table():
     s = sweep.Sweep("lr", "momentum", np.array([0.5, 3.5]), np.array([0.0]), b.final_losses[None, :], b.status[None, :], b.stop_steps[None, :])
     assert s.success.tolist() == [[True, False]]
     assert list(b.status) == ["converged", "diverged"]
+
+
+def test_the_inside_view_plots_what_the_declared_state_means(monkeypatch):
+    # Momentum declares its velocity: the view plots the rate and the velocity (gradient units).
+    from figures.curves import inside_quantities
+
+    bowl = __import__("landscapes").get("bowl")
+    t = optimizers.run(bowl, "momentum", start=(1.0, 1.0), steps=3)
+    assert [(panel, label) for panel, label, _ in inside_quantities("momentum", t, {})] == [("rate", "rate_momentum"), ("first", "velocity")]
+    # Declared as nothing the view knows, the velocity is not plotted: the declaration decides.
+    monkeypatch.setitem(declarations.STATE, "momentum", {"velocity": "something_else"})
+    assert [label for _, label, _ in inside_quantities("momentum", t, {})] == ["rate_momentum"]

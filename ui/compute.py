@@ -166,7 +166,7 @@ def inside_specs(sc: Scenario, runs: dict, lg: str, step: int) -> tuple[dict, di
     surface = cache.surface(*sc.surface)
     grid = cache.contour(*sc.surface)
     labels = {**fig_labels(lg, grid.log), **{k: t(f"fig.{k}", lg) for k in figures.INSIDE_LABELS}}
-    # The runs as the figures take them (figures.INSIDE says what is plotted for each optimizer).
+    # The runs as the figures take them (figures.curves.inside_quantities says what is plotted).
     inside = [
         {"key": opt, "label": t(f"opt.{opt}", lg), "trajectory": tr, "hyper": {**optimizers.defaults(opt), **dict(sc.hyper.get(opt, ()))}}
         for opt, tr in runs.items()
