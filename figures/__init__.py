@@ -1,6 +1,6 @@
 """Pure Plotly figure builders: data in, figure dicts out. No Streamlit here."""
 
-from .curves import INSIDE_LABELS, inside_overlays, internals_figure, lookahead_traces, schedule_figure, step_arrows, surface_figure
+from .curves import INSIDE_LABELS, inside_overlays, internals_figure, lookahead_traces, schedule_image, schedule_svg, step_arrows, surface_figure
 from .landscape import Grid, eigen_traces, gradient_field_trace, grid, taylor_trace
 from .layers import layered, merged
 from .paths import SURFACE_TRACES, Run, frame_steps, path_figure, thin
@@ -20,7 +20,8 @@ __all__ = [
     "internals_figure",
     "lookahead_traces",
     "path_figure",
-    "schedule_figure",
+    "schedule_image",
+    "schedule_svg",
     "step_arrows",
     "style",
     "surface_figure",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from html import escape
 from typing import Callable
 
 import numpy as np
@@ -13,24 +16,48 @@ from .paths import Run, thin
 from .style import CONTOUR_SCALE, layout_base, packed, style
 
 
-def schedule_figure(factors: np.ndarray, labels: dict[str, str], height: int = 160) -> dict:
-    """The schedule's factor at each step: every optimizer's learning rate is its own lr times this.
-
-    One line, independent of the optimizers' learning rates, so moving an lr
-    slider leaves this chart as it is and the browser does not redraw it.
-    """
+def _schedule_points(factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The steps drawn (at most 400, first and last kept) and their factors."""
     idx = thin(len(factors), 400)
-    data = [{"type": "scatter", "mode": "lines", "x": packed(idx, "i4"), "y": packed(factors[idx]), "line": {"color": "#444444", "width": 2}, "hovertemplate": "%{x}: ×%{y:.3g}<extra></extra>"}]
-    top = float(np.max(factors)) if len(factors) else 1.0
-    layout = {
-        **layout_base(11),
-        "height": height,
-        "margin": {"l": 40, "r": 10, "t": 10, "b": 30},
-        "showlegend": False,
-        "xaxis": {"title": {"text": labels["step"]}},
-        "yaxis": {"title": {"text": labels["lr_factor"]}, "range": [0, 1.05 * max(top, 1e-12)]},
-    }
-    return {"data": data, "layout": layout}
+    return idx, np.asarray(factors, dtype=float)[idx]
+
+
+def schedule_svg(factors: np.ndarray, labels: dict[str, str], width: int = 260, height: int = 150) -> str:
+    """The schedule's factor at each step as an SVG line chart.
+
+    Plain SVG, not a Plotly chart: on the Playground's main view this is the only
+    chart besides the path chart, which brings its own plotly.js, so the page then
+    loads and parses one plotly.js instead of two.
+    """
+    idx, f = _schedule_points(factors)
+    top = 1.05 * max(float(f.max()) if len(f) else 1.0, 1e-12)
+    left, right, above, below = 36, 8, 8, 30
+    w, h = width - left - right, height - above - below
+    xs = left + w * idx / max(len(factors) - 1, 1)
+    ys = above + h * (1 - f / top)
+    points = " ".join(f"{x:.2f},{y:.2f}" for x, y in zip(xs, ys))
+    y0, x1, mid = above + h, left + w, above + h / 2
+    ticks = "".join(f'<text x="{left - 4}" y="{above + h * (1 - v / top) + 4:.1f}" text-anchor="end">{v:g}</text>' for v in (0.0, 0.5, 1.0) if v <= top)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11" fill="#555555">'
+        f'<line x1="{left}" y1="{y0}" x2="{x1}" y2="{y0}" stroke="#999999"/><line x1="{left}" y1="{above}" x2="{left}" y2="{y0}" stroke="#999999"/>'
+        f"{ticks}"
+        f'<text x="{left}" y="{y0 + 14}" text-anchor="middle">0</text><text x="{x1}" y="{y0 + 14}" text-anchor="middle">{len(factors) - 1}</text>'
+        f'<text x="{left + w / 2:.1f}" y="{height - 2}" text-anchor="middle">{escape(labels["step"])}</text>'
+        f'<text x="10" y="{mid:.1f}" text-anchor="middle" transform="rotate(-90 10 {mid:.1f})">{escape(labels["lr_factor"])}</text>'
+        f'<polyline points="{points}" fill="none" stroke="#444444" stroke-width="2"/></svg>'
+    )
+
+
+def schedule_image(factors: np.ndarray, labels: dict[str, str], alt: str) -> str:
+    """``schedule_svg`` as an HTML image (a data URI: Streamlit's HTML sanitizer keeps images,
+    not inline SVG); ``data-steps`` and ``data-factors`` hold the drawn points' exact values."""
+    idx, f = _schedule_points(factors)
+    src = base64.b64encode(schedule_svg(factors, labels).encode("utf-8")).decode("ascii")
+    return (
+        f'<img class="dl-schedule" alt="{escape(alt)}" style="width:100%" '
+        f"data-steps='{json.dumps(idx.tolist())}' data-factors='{json.dumps(f.tolist())}' src=\"data:image/svg+xml;base64,{src}\">"
+    )
 
 
 # What "inside the optimizer" plots for each optimizer: (panel, label key, values from the run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import numpy as np
 import plotly.graph_objects as go
@@ -147,7 +148,6 @@ def test_other_figures_are_valid_plotly(bench_runs):
     go.Figure(figures.surface_figure(g, runs, LABELS))
     t = optimizers.run(s, "adam", start=(-1.5, 2), steps=50, lr=0.01)
     go.Figure(figures.internals_figure([{"key": "adam", "label": "Adam", "trajectory": t, "hyper": optimizers.defaults("adam")}], INSIDE["en"]))
-    go.Figure(figures.schedule_figure(optimizers.schedules.make("cosine", warmup_steps=5)(np.arange(50)), LABELS))
     model = landscapes.taylor_model(s, (0.0, 0.0))
     curv = landscapes.analyze(s.hessian(np.zeros(2)))
     extra = [figures.gradient_field_trace(s, "field"), figures.taylor_trace(s, model, "q"), *figures.eigen_traces(s, (0.0, 0.0), curv, LABELS)]
@@ -517,3 +517,22 @@ def test_many_lookahead_points_are_thinned_and_other_optimizers_draw_none():
     seg = next(d for d in traces if d["name"].startswith("N: μv"))
     assert seg["x"][0] == tr.points[-2, 0]
     assert not any(d["name"].startswith("M: look-ahead") for d in traces)
+
+
+def test_the_schedule_plot_draws_the_factors_it_is_given():
+    import re
+    import xml.etree.ElementTree as ET
+
+    # Warm-up 5 then cosine over 45 steps, by hand at three steps.
+    factors = optimizers.schedules.make("cosine", warmup_steps=5, period=45)(np.arange(50))
+    assert factors[0] == pytest.approx(0.2) and factors[5] == 1.0 and factors[49] == pytest.approx(0.5 * (1 + np.cos(np.pi * 44 / 45)))
+    html = figures.schedule_image(factors, LABELS, "schedule")
+    assert json.loads(re.search(r"data-factors='([^']*)'", html).group(1)) == factors.tolist()
+    svg = ET.fromstring(base64.b64decode(re.search(r"base64,([^\"]+)", html).group(1)))  # well-formed SVG
+    line = svg.find("{http://www.w3.org/2000/svg}polyline")
+    ys = [float(p.split(",")[1]) for p in line.get("points").split()]
+    assert len(ys) == 50 and min(ys) == ys[5]  # the peak (factor 1) is drawn highest, at step 5
+    # Long runs are thinned to 400 points, first and last kept.
+    long = optimizers.schedules.make("exponential")(np.arange(3000))
+    steps = json.loads(re.search(r"data-steps='([^']*)'", figures.schedule_image(long, LABELS, "s")).group(1))
+    assert len(steps) == 400 and steps[0] == 0 and steps[-1] == 2999

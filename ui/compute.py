@@ -152,8 +152,8 @@ def path_chart(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], ins
     return spec, _path_payloads(key, spec, lg)
 
 
-def schedule_spec(sc: Scenario, lg: str) -> dict:
-    return figures.schedule_figure(cache.schedule_factors(sc.schedule, sc.steps), fig_labels(lg))
+def schedule_image(sc: Scenario, lg: str) -> str:
+    return figures.schedule_image(cache.schedule_factors(sc.schedule, sc.steps), fig_labels(lg), t("pg.schedule_title", lg))
 
 
 def surface_spec(sc: Scenario, runs: dict, lg: str) -> dict:

@@ -78,7 +78,7 @@ def export_panel(spec: dict, runs: dict, lg: str) -> None:
 def schedule_panel(sc: Scenario, lg: str) -> None:
     st.sidebar.caption(t("pg.schedule_title", lg))
     with st.sidebar:
-        show(compute.schedule_spec(sc, lg), "schedule_chart")
+        st.html(compute.schedule_image(sc, lg))
 
 
 def readouts(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> None:
