@@ -32,6 +32,7 @@ class Hyperparameter(NamedTuple):
     snap: bool = False  # a link value between the options is taken at the nearest one (else refused)
     sweep: tuple[float, float] | None = None  # the range of a sweep's axis; None: not sweepable
     label: str = ""  # catalog key of the control's label
+    symbol: str = ""  # its symbol in the update rules (LaTeX), as the formulas view writes it
 
     def at(self, default) -> Hyperparameter:
         """The same hyperparameter with another default (each optimizer picks its own)."""
@@ -93,20 +94,20 @@ def _grid(mantissas, exponents) -> tuple[float, ...]:
 LR = Hyperparameter(
     "lr", 0.01, 0.0, 1e3, low_open=True, scale="log",
     # Round numbers a teacher can say aloud, on a log scale.
-    options=_grid((1, 1.5, 2, 3, 5, 7), range(-5, 1)) + (10.0,), sweep=(1e-5, 1.0), label="hp.lr",
+    options=_grid((1, 1.5, 2, 3, 5, 7), range(-5, 1)) + (10.0,), sweep=(1e-5, 1.0), label="hp.lr", symbol=r"\eta",
 )  # fmt: skip
 _FRACTIONS = tuple(round(i / 100, 2) for i in range(100))  # 0, 0.01, ..., 0.99
-MOMENTUM = Hyperparameter("momentum", 0.9, 0.0, 1.0, high_open=True, options=_FRACTIONS, snap=True, sweep=(0.0, 0.99), label="hp.momentum")
-BETA1 = Hyperparameter("beta1", 0.9, 0.0, 1.0, high_open=True, options=_FRACTIONS, snap=True, sweep=(0.0, 0.99), label="hp.beta1")
-BETA2 = Hyperparameter("beta2", 0.999, 0.0, 1.0, high_open=True, options=(0.9, 0.95, 0.99, 0.995, 0.999, 0.9999), sweep=(0.9, 0.9999), label="hp.beta2")
-ALPHA = Hyperparameter("alpha", 0.99, 0.0, 1.0, high_open=True, options=(0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999), sweep=(0.5, 0.999), label="hp.alpha")
-EPS = Hyperparameter("eps", 1e-8, 0.0, 1.0, low_open=True, scale="log", options=(1e-10, 1e-8, 1e-6, 1e-4, 1e-2), sweep=(1e-10, 1e-2), label="hp.eps")
+MOMENTUM = Hyperparameter("momentum", 0.9, 0.0, 1.0, high_open=True, options=_FRACTIONS, snap=True, sweep=(0.0, 0.99), label="hp.momentum", symbol=r"\mu")
+BETA1 = Hyperparameter("beta1", 0.9, 0.0, 1.0, high_open=True, options=_FRACTIONS, snap=True, sweep=(0.0, 0.99), label="hp.beta1", symbol=r"\beta_1")
+BETA2 = Hyperparameter("beta2", 0.999, 0.0, 1.0, high_open=True, options=(0.9, 0.95, 0.99, 0.995, 0.999, 0.9999), sweep=(0.9, 0.9999), label="hp.beta2", symbol=r"\beta_2")
+ALPHA = Hyperparameter("alpha", 0.99, 0.0, 1.0, high_open=True, options=(0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999), sweep=(0.5, 0.999), label="hp.alpha", symbol=r"\alpha")
+EPS = Hyperparameter("eps", 1e-8, 0.0, 1.0, low_open=True, scale="log", options=(1e-10, 1e-8, 1e-6, 1e-4, 1e-2), sweep=(1e-10, 1e-2), label="hp.eps", symbol=r"\epsilon")
 BIAS_CORRECTION = Hyperparameter("bias_correction", True, 0, 1, scale="switch", label="hp.bias_correction")
-MEMORY = Hyperparameter("memory", 10, 1, 50, scale="int", options=tuple(range(1, 21)), snap=True, label="hp.memory")
+MEMORY = Hyperparameter("memory", 10, 1, 50, scale="int", options=tuple(range(1, 21)), snap=True, label="hp.memory", symbol="m")
 # The Newton methods' damping lambda (0: undamped) and step cap R. The controls offer no
 # "no cap" (the panel's values travel as JSON, which has no infinity; 1000 is beyond every window).
-DAMPING = Hyperparameter("damping", 1e-3, 0.0, 1e6, scale="log", options=(0.0, 1e-4, 1e-3, 1e-2, 0.1, 1.0), label="hp.damping")
-MAX_STEP = Hyperparameter("max_step", 10.0, 0.0, math.inf, low_open=True, scale="log", options=(0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1000.0), label="hp.max_step")
+DAMPING = Hyperparameter("damping", 1e-3, 0.0, 1e6, scale="log", options=(0.0, 1e-4, 1e-3, 1e-2, 0.1, 1.0), label="hp.damping", symbol=r"\lambda")
+MAX_STEP = Hyperparameter("max_step", 10.0, 0.0, math.inf, low_open=True, scale="log", options=(0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1000.0), label="hp.max_step", symbol="R")
 
 # Each optimizer's hyperparameters, in the order the controls show them, with its defaults.
 DECLARED: dict[str, tuple[Hyperparameter, ...]] = {

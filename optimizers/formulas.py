@@ -15,21 +15,8 @@ import math
 from typing import Callable, Iterable, Mapping
 
 from . import rules
+from .declarations import declaration
 from .runner import defaults
-
-# Each hyperparameter's symbol in the rules.
-SYMBOLS: dict[str, str] = {
-    "lr": r"\eta",
-    "momentum": r"\mu",
-    "alpha": r"\alpha",
-    "beta1": r"\beta_1",
-    "beta2": r"\beta_2",
-    "eps": r"\epsilon",
-    "damping": r"\lambda",
-    "max_step": "R",
-    "memory": "m",
-}
-
 
 def number(x) -> str:
     r"""``x`` in LaTeX: formatted with ``:g``; an exponent as a power of ten (``1e-08`` ->
@@ -97,7 +84,7 @@ Rule = Callable[[dict, str, str], tuple[list[str], list[tuple[str, str]]]]
 
 
 def _values(h: dict, *keys: str) -> list[tuple[str, str]]:
-    return [(SYMBOLS[k], number(h[k])) for k in keys]
+    return [(declaration(k).symbol, number(h[k])) for k in keys]
 
 
 def _sgd(h, eta, f):
