@@ -411,6 +411,21 @@ def test_the_live_chart_draws_with_the_plotly_package_s_own_plotly_js(page, base
     assert f"plotly.js v{version}" in served.text()[:200]
     loaded = page.evaluate("() => window.__descentLabPlotly.instance.version")
     assert loaded == version, (loaded, version)
+    # ui/assets/live_chart.js reads Plotly's internal gd._fullLayout for the plot area's
+    # geometry (the back layer's alignment, clicks, the cursor readout) and the loss panel's
+    # range: the one Plotly internal it relies on. An upgrade that changes it fails here by name.
+    missing = page.evaluate(
+        """() => {
+          const gd = [...document.querySelectorAll('.js-plotly-plot')].find((g) => g.closest('[class*="st-key-dl_layers_"]'));
+          const L = gd && gd._fullLayout;
+          if (!L) return ['gd._fullLayout'];
+          const need = {'_size.l': L._size && L._size.l, '_size.w': L._size && L._size.w, '_size.t': L._size && L._size.t,
+            width: L.width, height: L.height, 'xaxis.range': L.xaxis && L.xaxis.range, 'xaxis.domain': L.xaxis && L.xaxis.domain,
+            'yaxis.range': L.yaxis && L.yaxis.range, 'yaxis2.range': L.yaxis2 && L.yaxis2.range};
+          return Object.entries(need).filter(([, v]) => v === undefined || v === null).map(([k]) => k);
+        }"""
+    )
+    assert missing == [], f"live_chart.js reads Plotly's internal gd._fullLayout, and plotly.js {loaded} lacks: {missing}"
     assert_healthy(page, browser_log, server, server_log_mark)
 
 
