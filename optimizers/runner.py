@@ -104,7 +104,7 @@ def names() -> list[str]:
 
 
 def defaults(name: str) -> dict[str, object]:
-    """Default hyperparameters of optimizer ``name``, from its declaration (:mod:`.hyperparameters`)."""
+    """Default hyperparameters of optimizer ``name``, from its declaration (:mod:`.declarations`)."""
     return {hp.name: hp.default for hp in declarations.hyperparameters(name)}
 
 
@@ -292,14 +292,15 @@ class _Draws:
     """
 
     def __init__(self, seeds: np.ndarray, steps: int, noise: float):
-        self.unique, self.index = np.unique(seeds, return_inverse=True) if noise > 0 else (np.zeros(0), None)
-        # (steps, U, 2): draw pair (2k, 2k+1) of seed u's generator at [k, u].
-        self.table = np.stack(
-            [np.random.default_rng(int(s)).standard_normal((steps, 2)) for s in self.unique], axis=1
-        ) if noise > 0 else None
+        self.table = self.index = None
+        if noise > 0:
+            unique, self.index = np.unique(seeds, return_inverse=True)
+            # (steps, U, 2): draw pair (2k, 2k+1) of seed u's generator at [k, u].
+            self.table = np.stack([np.random.default_rng(int(s)).standard_normal((steps, 2)) for s in unique], axis=1)
 
     def batch(self, k: int) -> np.ndarray:
-        return self.table[k][self.index]
+        """Step k's draws, (B, 2); (1, 2) when every run shares one seed (it broadcasts, no copy)."""
+        return self.table[k] if self.table.shape[1] == 1 else self.table[k][self.index]
 
     def single(self) -> list[tuple[float, float]]:
         """Run 0's draws as (float, float) per step, for the single-run path."""
@@ -627,9 +628,8 @@ def _check_seeds(seed) -> np.ndarray:
     if seed is None:
         seed = int(np.random.default_rng().integers(2**62))
     v = np.asarray(seed)
-    if v.dtype == bool or not (np.issubdtype(v.dtype, np.integer) or np.issubdtype(v.dtype, np.floating)):
-        raise ValueError(f"Invalid seed: {seed!r} (whole numbers >= 0)")
-    if not np.all(np.isfinite(v)) or np.any(v < 0) or np.any(v != np.floor(v)) or np.any(v >= 2**63):
+    numeric = v.dtype != bool and (np.issubdtype(v.dtype, np.integer) or np.issubdtype(v.dtype, np.floating))
+    if not numeric or not np.all(np.isfinite(v) & (v >= 0) & (v == np.floor(v)) & (v < 2**63)):
         raise ValueError(f"Invalid seed: {seed!r} (whole numbers >= 0)")
     return v.astype(np.int64)
 
