@@ -57,28 +57,22 @@ def surface(panel: Panel):
     return landscapes.get(panel.landscape, **panel.params)
 
 
-def _schedule(panel: Panel):
+def _options(panel: Panel, r: RunSpec) -> dict:
+    """The run's keywords for optimizers.run / run_batch, besides its start and seed."""
     name, warmup = panel.schedule
-    return optimizers.schedules.make(name, warmup_steps=warmup)
+    return {
+        "steps": panel.steps,
+        "schedule": optimizers.schedules.make(name, warmup_steps=warmup),
+        "noise": r.noise,
+        "average": None if r.average == "none" else r.average,
+        **r.hyper,
+    }
 
 
 def run_panel(panel: Panel) -> list:
     """The trajectories of one panel, in its run order."""
-    f, schedule = surface(panel), _schedule(panel)
-    return [
-        optimizers.run(
-            f,
-            r.optimizer,
-            start=r.start or panel.start,
-            steps=panel.steps,
-            schedule=schedule,
-            noise=r.noise,
-            seed=r.seed,
-            average=None if r.average == "none" else r.average,
-            **r.hyper,
-        )
-        for r in panel.runs
-    ]
+    f = surface(panel)
+    return [optimizers.run(f, r.optimizer, start=r.start or panel.start, seed=r.seed, **_options(panel, r)) for r in panel.runs]
 
 
 SEEDS = 10  # a noisy lesson's check holds over this many seeds, not one lucky draw
@@ -87,17 +81,8 @@ SEEDS = 10  # a noisy lesson's check holds over this many seeds, not one lucky d
 def over_seeds(panel: Panel, run: int, n: int = SEEDS) -> optimizers.Batch:
     """Run ``run`` of ``panel`` with seeds ``seed, seed + 1, ..., seed + n - 1``, in one batch (with history)."""
     r = panel.runs[run]
-    return optimizers.run_batch(
-        surface(panel),
-        r.optimizer,
-        np.asarray(r.start or panel.start, dtype=float),
-        panel.steps,
-        schedule=_schedule(panel),
-        noise=r.noise,
-        seed=r.seed + np.arange(n),
-        average=None if r.average == "none" else r.average,
-        **r.hyper,
-    )
+    start = np.asarray(r.start or panel.start, dtype=float)
+    return optimizers.run_batch(surface(panel), r.optimizer, start, seed=r.seed + np.arange(n), **_options(panel, r))
 
 
 def with_seed(lesson: Lesson, seed: int) -> Lesson:
