@@ -7,6 +7,7 @@ from typing import Callable
 
 import sympy as sp
 
+from . import data as _data
 from .core import X, Y, Landscape, Window, symbol
 
 
@@ -20,6 +21,13 @@ class Entry:
     description: dict[str, str]
     log_colors: bool = False
     hints: dict = field(default_factory=dict)
+    # A data surface (see landscapes.data): teaching values per input scaling; ``hints``
+    # are those of the default scaling.
+    scaled_hints: dict = field(default_factory=dict)
+
+    @property
+    def is_data(self) -> bool:
+        return bool(self.scaled_hints)
 
 
 def _bowl(condition, angle):
@@ -168,6 +176,64 @@ CATALOG: dict[str, Entry] = {
     ),
 }
 
+# ---------------------------------------------------------------------------
+# Models on data (landscapes.data). The train/test split of every dataset: rows
+# shuffled by numpy.random.default_rng(0).permutation, the first 20% (rounded) are
+# the test split. Old Faithful: 218 train / 54 test; iris versicolor/virginica:
+# 80 train / 20 test.
+# ---------------------------------------------------------------------------
+
+def _data_entry(name: str, title, description, scaled_hints) -> Entry:
+    spec = _data.SPECS[name]
+    return Entry(
+        build=None, defaults={}, ranges={}, window=spec.windows[spec.default_scaling],
+        title=title, description=description, log_colors=True,
+        hints=scaled_hints[spec.default_scaling], scaled_hints=scaled_hints,
+    )  # fmt: skip
+
+
+CATALOG.update(
+    {
+        "faithful": _data_entry(
+            "faithful",
+            {"en": "Old Faithful: linear regression", "zh": "老忠实泉：线性回归"},
+            {
+                "en": "Mean squared error of eruption time ≈ w·waiting + b on 218 eruptions of the Old Faithful geyser: a quadratic bowl whose shape depends on how the input is scaled.",
+                "zh": "用 w·等待时间 + b 预测老忠实泉 218 次喷发时长的均方误差：一个二次碗，其形状取决于输入如何缩放。",
+            },
+            {
+                "standardized": {"start": (-1.0, 1.5), "steps": 100, "hyper": {"sgd": {"lr": 0.2}, "momentum": {"lr": 0.05, "momentum": 0.8}, "nesterov": {"lr": 0.05, "momentum": 0.8}, "adagrad": {"lr": 0.5}, "rmsprop": {"lr": 0.02}, "adam": {"lr": 0.1}}},
+                "centered": {"start": (-0.05, 1.5), "steps": 200, "hyper": {"sgd": {"lr": 0.005}, "momentum": {"lr": 0.001, "momentum": 0.8}, "nesterov": {"lr": 0.001, "momentum": 0.8}, "adagrad": {"lr": 0.5}, "rmsprop": {"lr": 0.02}, "adam": {"lr": 0.1}}},
+                "raw": {"start": (0.0, -6.0), "steps": 300, "hyper": {"sgd": {"lr": 0.00018}, "momentum": {"lr": 0.00003, "momentum": 0.8}, "nesterov": {"lr": 0.00003, "momentum": 0.8}, "adagrad": {"lr": 0.5}, "rmsprop": {"lr": 0.02}, "adam": {"lr": 0.1}}},
+            },
+        ),
+        "iris": _data_entry(
+            "iris",
+            {"en": "Iris: logistic regression", "zh": "鸢尾花：逻辑回归"},
+            {
+                "en": "Mean cross-entropy of p(virginica) = σ(w·petal length + b) against versicolor on 80 iris flowers: the classes overlap, so the minimum is finite.",
+                "zh": "在 80 朵鸢尾花上，用 p(维吉尼亚) = σ(w·花瓣长度 + b) 区分维吉尼亚鸢尾与变色鸢尾的平均交叉熵：两类有重叠，所以极小值是有限的。",
+            },
+            {
+                "standardized": {"start": (-1.0, -4.0), "steps": 300, "hyper": {"sgd": {"lr": 5.0}, "momentum": {"lr": 1.0, "momentum": 0.9}, "nesterov": {"lr": 1.0, "momentum": 0.9}, "adagrad": {"lr": 1.0}, "rmsprop": {"lr": 0.1}, "adam": {"lr": 0.3}}},
+                "centered": {"start": (-1.0, -4.0), "steps": 300, "hyper": {"sgd": {"lr": 5.0}, "momentum": {"lr": 1.0, "momentum": 0.9}, "nesterov": {"lr": 1.0, "momentum": 0.9}, "adagrad": {"lr": 1.0}, "rmsprop": {"lr": 0.1}, "adam": {"lr": 0.3}}},
+                "raw": {"start": (0.0, 0.0), "steps": 500, "hyper": {"sgd": {"lr": 0.1}, "momentum": {"lr": 0.02, "momentum": 0.9}, "nesterov": {"lr": 0.02, "momentum": 0.9}, "adagrad": {"lr": 1.0}, "rmsprop": {"lr": 0.1}, "adam": {"lr": 0.3}}},
+            },
+        ),
+        "tanh_unit": _data_entry(
+            "tanh_unit",
+            {"en": "One tanh unit (Old Faithful)", "zh": "单个 tanh 神经元（老忠实泉）"},
+            {
+                "en": "The smallest non-convex network, a·tanh(b·waiting) + c on standardised Old Faithful data: a saddle at the zero initialisation (0, 0) between two mirror-image minima.",
+                "zh": "最小的非凸网络 a·tanh(b·等待时间) + c（输入已标准化）：零初始化 (0, 0) 处是鞍点，两侧是互为镜像的两个极小值。",
+            },
+            {
+                "standardized": {"start": (0.05, -0.05), "steps": 300, "hyper": {"sgd": {"lr": 0.1}, "momentum": {"lr": 0.05, "momentum": 0.9}, "nesterov": {"lr": 0.05, "momentum": 0.9}, "adagrad": {"lr": 0.3}, "rmsprop": {"lr": 0.02}, "adam": {"lr": 0.05}}},
+            },
+        ),
+    }
+)
+
 
 def names() -> list[str]:
     """The catalog's surface names, in teaching order."""
@@ -190,13 +256,46 @@ def _entry(name: str) -> Entry:
         raise ValueError(f"Unknown landscape {name!r}; choose one of: {', '.join(CATALOG)}") from None
 
 
-def get(name: str, **params: float) -> Landscape:
+def is_data(name: str) -> bool:
+    """Whether ``name`` is a model on data (``landscapes.data``), with a ``scaling`` option."""
+    return name in CATALOG and CATALOG[name].is_data
+
+
+def scalings(name: str) -> tuple[str, ...]:
+    """The input scalings a data surface offers (first: its default); () for a formula surface."""
+    if not is_data(name):
+        return ()
+    spec = _data.SPECS[name]
+    return (spec.default_scaling,) + tuple(s for s in spec.scalings if s != spec.default_scaling)
+
+
+def hints(name: str, scaling: str | None = None) -> dict:
+    """Surface ``name``'s teaching values (start, steps, per-optimizer hyperparameters);
+    for a data surface, those of ``scaling`` (default: its default scaling)."""
+    entry = _entry(name)
+    if entry.is_data and scaling in entry.scaled_hints:
+        return entry.scaled_hints[scaling]
+    return entry.hints
+
+
+def get(name: str, scaling: str | None = None, **params: float) -> Landscape:
     """The catalog surface ``name``, with any parameter overridden by keyword.
 
-    Raises ValueError for an unknown name, an unknown parameter, or a value
-    outside the parameter's range.
+    A model on data (``faithful``, ``iris``, ``tanh_unit``) takes ``scaling``:
+    "raw", "centered" or "standardized" (the default; tanh_unit offers only that).
+    Raises ValueError for an unknown name, an unknown parameter, a value outside
+    the parameter's range, or a scaling the surface does not offer.
     """
     entry = _entry(name)
+    if entry.is_data:
+        if params:
+            raise ValueError(f"{name} has no surface parameters (allowed: scaling)")
+        return _data.build(
+            name, scaling, description=entry.description, title=entry.title, log_colors=entry.log_colors,
+            hints=hints(name, scaling if scaling is not None else _data.SPECS[name].default_scaling),
+        )  # fmt: skip
+    if scaling is not None:
+        raise ValueError(f"scaling applies only to the data surfaces ({', '.join(n for n in CATALOG if CATALOG[n].is_data)}), not {name}")
     unknown = set(params) - set(entry.defaults)
     if unknown:
         allowed = ", ".join(entry.defaults) or "none"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable, Mapping
+from typing import Callable, ClassVar, Mapping
 
 import numpy as np
 import sympy as sp
@@ -138,6 +138,8 @@ class Landscape:
     title: Mapping[str, str] = field(default_factory=dict)  # language -> short name
     log_colors: bool = False  # the range of f calls for log-scaled contour colors
     hints: Mapping[str, object] = field(default_factory=dict)  # suggested start and steps
+    axes: tuple[str, str] = ("x", "y")  # what the plane's coordinates are called on screen
+    symbolic: ClassVar[bool] = True  # f is a sympy expression (exact critical points can be verified)
 
     def __post_init__(self) -> None:
         missing = self.expr.free_symbols - {X, Y, *(symbol(p) for p in self.params)}
@@ -329,9 +331,10 @@ def find_critical_points(
     kinds = classify(landscape.hessian(pts))
     values = landscape.f(pts)
     points = []
-    typed = bool(landscape.hints.get("typed"))  # user text: no unbounded sympy work here
+    # User text: no unbounded sympy work here; a data surface has no expression to verify.
+    verify = landscape.symbolic and not landscape.hints.get("typed")
     for q, kind, value in zip(pts, kinds, values):
-        exact = None if typed else _exact(landscape, q)
+        exact = _exact(landscape, q) if verify else None
         xy = (float(exact[0]), float(exact[1])) if exact else (float(q[0]), float(q[1]))
         points.append(CriticalPoint(point=xy, kind=str(kind), exact=exact, value=float(value)))
     return tuple(points)
