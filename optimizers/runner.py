@@ -150,6 +150,8 @@ class Trajectory:
     state: Mapping[str, np.ndarray]  # field -> (n+1, ...)
     result: Result  # how it ended: status, success, steps, evaluations, message
     averaged: np.ndarray | None = None  # (n+1, 2) averaged iterates, when asked for
+    batches: np.ndarray | None = None  # (n, batch_size) training indices of each step's mini-batch
+    test_losses: np.ndarray | None = None  # (n+1,) loss on the test split at each point (data surfaces)
 
     @property
     def status(self) -> str:
@@ -220,6 +222,8 @@ class Batch:
         n = int(self.stop_steps[index])
         h = {k: v[index] for k, v in self.history.items()}
         averaged = h.get("averaged")
+        batches = h.get("batches")
+        test_losses = h.get("test_losses")
         return Trajectory(
             optimizer=self.optimizer,
             hyperparameters={k: _scalar(v[index]) for k, v in self.hyperparameters.items()},
@@ -232,6 +236,8 @@ class Batch:
             state={k: h["state." + k][: n + 1] for k in self.state_fields},
             result=self.result(index),
             averaged=None if averaged is None else averaged[: n + 1],
+            batches=None if batches is None else batches[:n],
+            test_losses=None if test_losses is None else test_losses[: n + 1],
         )
 
 
@@ -256,19 +262,35 @@ class _Oracle:
     the same sample, as one mini-batch per ``optimizer.step()`` does in torch.
     ``xi_k`` is draw pair (2k, 2k+1) of ``np.random.default_rng(seed)``: with the
     same seed every optimizer, and every run of a batch, sees the same sequence.
+
+    On a data surface with ``batch_size`` < the training size, step k sees instead
+    the mean loss of its mini-batch (:class:`_Minibatches`): f, the gradient and
+    the Hessian of that batch, wherever the rule evaluates them within the step.
     """
 
-    def __init__(self, landscape, noise: float, draws: "_Draws"):
+    def __init__(self, landscape, noise: float, draws: "_Draws", minibatches: "_Minibatches | None" = None):
         self.landscape = landscape
         self.noise = noise
         self.draws = draws
         self.tilt = None  # noise * xi_k for the step being taken, (B, 2); None without noise
+        self.minibatches = minibatches if minibatches is not None and not minibatches.full else None
+        self.index = None  # the step's batch: (B or 1, m) training indices
 
     def at_step(self, k: int) -> None:
         if self.noise > 0:
             self.tilt = self.noise * self.draws.batch(k)
+        if self.minibatches is not None:
+            self.index = self.minibatches.batch(k)
+
+    def seen(self, x, g):
+        """The gradient the rule sees at the current points ``x``, whose exact gradient is ``g``."""
+        if self.index is not None:
+            return self.landscape.batch_grad(x, self.index)
+        return self.add_noise(g)
 
     def f(self, points):
+        if self.index is not None:
+            return self.landscape.batch_loss(points, self.index)
         value = self.landscape.f(points)
         if self.tilt is None:
             return value
@@ -276,9 +298,13 @@ class _Oracle:
         return value + (points * tilt).sum(axis=-1)
 
     def grad(self, points):
+        if self.index is not None:
+            return self.landscape.batch_grad(points, self.index)
         return self.add_noise(self.landscape.grad(points))
 
     def hessian(self, points):
+        if self.index is not None:
+            return self.landscape.batch_hessian(points, self.index)
         return self.landscape.hessian(points)
 
     def add_noise(self, g):
@@ -307,6 +333,64 @@ class _Draws:
         return [(float(a), float(b)) for a, b in self.table[:, self.index[0]]]
 
 
+class _Minibatches:
+    """Which training examples each step of each run sees: shuffled epochs, drawn up front.
+
+    As ``torch.utils.data.DataLoader(shuffle=True, drop_last=True)`` with a generator
+    per run: every epoch draws a fresh permutation of the n training indices from the
+    run's own ``numpy.random.default_rng(seed)`` (one ``rng.permutation(n)`` call per
+    epoch, in order) and cuts its first ``(n // m) * m`` entries into ``n // m`` batches
+    of ``m`` without replacement; the ``n % m`` left over sit this epoch out. Step k
+    takes batch ``k % (n // m)`` of epoch ``k // (n // m)``. A run's stream depends on
+    its seed alone: runs that share a seed see the same batches (one seed for a whole
+    sweep compares settings on the same batches), and a run of a batch sees exactly
+    what :func:`run` with its seed sees; pass one seed per run for independent streams.
+    ``m == n`` is the full batch: every step's batch is the whole training set (in a
+    fresh order each step) and the run is the full-batch run, bit for bit.
+    """
+
+    def __init__(self, n: int, m: int, seeds: np.ndarray, steps: int):
+        self.full = m == n
+        per_epoch = n // m
+        epochs = -(-steps // per_epoch)
+        unique, self.index = np.unique(seeds, return_inverse=True)
+        dtype = np.int16 if n <= np.iinfo(np.int16).max else np.int64
+        tables = []
+        for s in unique:
+            rng = np.random.default_rng(int(s))
+            perms = np.stack([rng.permutation(n)[: per_epoch * m] for _ in range(epochs)])
+            tables.append(perms.reshape(epochs * per_epoch, m)[:steps].astype(dtype))
+        self.table = np.stack(tables, axis=1)  # (steps, U, m)
+
+    def batch(self, k: int) -> np.ndarray:
+        """Step k's batches, (B, m); (1, m) when every run shares one seed."""
+        return self.table[k] if self.table.shape[1] == 1 else self.table[k][self.index]
+
+    def history(self) -> np.ndarray:
+        """Every step's batch of every run, (steps, B, m)."""
+        return self.table[:, self.index].astype(np.int64)
+
+
+def check_batch_size(landscape, batch_size) -> int | None:
+    """``batch_size`` as an int in [1, training size], or None (full batch); ValueError otherwise."""
+    if batch_size is None:
+        return None
+    data = getattr(landscape, "data", None)
+    if data is None:
+        raise ValueError(
+            f"batch_size applies only to a surface with training data (faithful, iris, tanh_unit), not {getattr(landscape, 'name', 'this surface')}; "
+            "on a formula surface use noise= for simulated mini-batches"
+        )
+    n = data.n_train
+    try:
+        ok = not isinstance(batch_size, bool) and float(batch_size) == int(batch_size) and 1 <= int(batch_size) <= n
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(f"Invalid batch_size: {batch_size!r} (allowed: a whole number from 1 to {n}, the training size, or None for the full batch)")
+    return int(batch_size)
+
+
 def _where(mask: np.ndarray, new, old):
     """Field by field, ``new`` where ``mask`` (shape (B,)) holds, else ``old``."""
     return type(new)(
@@ -331,6 +415,7 @@ def run_batch(
     history: bool = True,
     average: str | None = None,
     ema_decay: float = 0.9,
+    batch_size: int | None = None,
     **hyperparameters,
 ) -> Batch:
     """Run ``name`` from every start with every hyperparameter setting, all in one vectorized loop.
@@ -349,6 +434,14 @@ def run_batch(
     :func:`run` with its seed sees. ``history=False`` keeps only
     the final points, losses and statuses (what a sweep needs, and much less
     memory). ``average`` ("polyak" or "ema") also records averaged iterates.
+
+    ``batch_size`` (data surfaces only: an int from 1 to the training size; None,
+    the default, is the full batch): every step's gradient is the mean gradient of
+    the loss over that step's mini-batch (see :class:`_Minibatches` for how batches
+    are drawn from ``seed``); Newton and saddle-free Newton use the batch's Hessian,
+    L-BFGS the batch's gradients and losses. The recorded losses and gradients stay
+    the exact full-batch ones; with history, the batch also records each step's
+    ``batches`` and, on a data surface, the ``test_losses``.
     """
     steps = _check_steps(steps)
     if not (np.isfinite(noise) and noise >= 0):
@@ -356,6 +449,9 @@ def run_batch(
     if average not in (None, "polyak", "ema"):
         raise ValueError(f"Unknown average {average!r}; choose 'polyak', 'ema' or None")
     rules.check_unit("ema_decay", ema_decay)
+    batch_size = check_batch_size(landscape, batch_size)
+    if batch_size is not None and noise > 0:
+        raise ValueError("Choose mini-batches (batch_size) or simulated noise (noise), not both")
     make(name, **hyperparameters)  # validates names and values once, with readable errors
     allowed = defaults(name)
     starts = np.asarray(starts, dtype=np.float64)
@@ -378,12 +474,14 @@ def run_batch(
     opt = make(name, **settings)
     base_lr = flat.get("lr", np.full((b, 2), float(allowed.get("lr", 1.0))))
     factors = (schedule or constant())(np.arange(steps))
-    draws = _Draws(np.broadcast_to(seeds, shape).reshape(b), steps, float(noise))
-    oracle = _Oracle(landscape, float(noise), draws)
+    run_seeds = np.broadcast_to(seeds, shape).reshape(b)
+    draws = _Draws(run_seeds, steps, float(noise))
+    minibatches = None if batch_size is None else _Minibatches(landscape.data.n_train, batch_size, run_seeds, steps)
+    oracle = _Oracle(landscape, float(noise), draws, minibatches)
 
     with np.errstate(all="ignore"):  # divergence is detected and reported, not warned about
         result = None
-        if b == 1 and opt.elementwise:
+        if b == 1 and opt.elementwise and oracle.minibatches is None:
             # The same rule with plain-float settings, called per coordinate.
             single = make(name, **{k: float(np.ravel(v)[0]) if k in numeric else v for k, v in hyperparameters.items()})
             result = _single_loop(landscape, single, oracle, x, base_lr, factors, steps, tol, history)
@@ -393,6 +491,10 @@ def run_batch(
 
     if hist is not None and average is not None:
         hist["averaged"] = _average(hist["points"], stops, average, ema_decay)
+    if hist is not None and minibatches is not None:
+        hist["batches"] = minibatches.history()
+    if hist is not None and hasattr(landscape, "test_loss"):
+        hist["test_losses"] = landscape.test_loss(hist["points"])
     reshape = lambda a, lead: a.reshape(lead + a.shape[1:])  # noqa: E731
     history_out = None
     if hist is not None:
@@ -448,7 +550,7 @@ def _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history):
                 break
         oracle.at_step(t)
         # One gradient per step: at the rule's probe point (Nesterov's look-ahead) or at x.
-        seen = oracle.grad(opt.probe(state, x)) if opt.probe is not None else oracle.add_noise(g)
+        seen = oracle.grad(opt.probe(state, x)) if opt.probe is not None else oracle.seen(x, g)
         update, new_state = opt.update(seen, state, x, factors[t], oracle)
         x_new = x + update
         loss_new, g_new = landscape.value_and_grad(x_new)
@@ -644,7 +746,7 @@ def run(landscape, name: str, start=(0.0, 0.0), steps: int = 100, **options) -> 
     """Run optimizer ``name`` on ``landscape`` from ``start`` for at most ``steps`` steps.
 
     ``options`` are :func:`run_batch`'s keywords (schedule, noise, seed, tol,
-    average, ema_decay) and the optimizer's hyperparameters (lr, momentum,
+    average, ema_decay, batch_size) and the optimizer's hyperparameters (lr, momentum,
     alpha, beta1, beta2, eps, bias_correction, memory)::
 
         t = run(landscapes.get("rosenbrock"), "adam", start=(-1.5, 2), steps=500, lr=0.02)
