@@ -188,6 +188,7 @@ TEXT = {
     "hp.eps": "ε",
     "hp.bias_correction": "bias correction",
     "hp.memory": "memory (pairs)",
+    "hp.batch_size": "batch size",
     "hp.damping": "damping λ",
     "hp.max_step": "step cap R",
     # Schedules

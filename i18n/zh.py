@@ -183,6 +183,7 @@ TEXT = {
     "hp.eps": "ε",
     "hp.bias_correction": "偏差修正",
     "hp.memory": "记忆长度（向量对个数）",
+    "hp.batch_size": "批大小",
     "hp.damping": "阻尼 λ",
     "hp.max_step": "步长上限 R",
     "sched.constant": "恒定",

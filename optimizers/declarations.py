@@ -109,6 +109,15 @@ MEMORY = Hyperparameter("memory", 10, 1, 50, scale="int", options=tuple(range(1,
 DAMPING = Hyperparameter("damping", 1e-3, 0.0, 1e6, scale="log", options=(0.0, 1e-4, 1e-3, 1e-2, 0.1, 1.0), label="hp.damping", symbol=r"\lambda")
 MAX_STEP = Hyperparameter("max_step", 10.0, 0.0, math.inf, low_open=True, scale="log", options=(0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1000.0), label="hp.max_step", symbol="R")
 
+# A run setting of the data surfaces, not an optimizer's: the mini-batch size (None, the
+# default, is the full batch). Its upper end is the surface's training size, which the runner
+# checks (optimizers.runner.check_batch_size) and a sweep's axis stops at.
+BATCH_SIZE = Hyperparameter(
+    "batch_size", None, 1, math.inf, scale="log", options=(1, 2, 4, 8, 16, 32, 64, 128),
+    sweep=(1, math.inf), label="hp.batch_size", symbol="m",
+)  # fmt: skip
+RUN_SETTINGS: dict[str, Hyperparameter] = {"batch_size": BATCH_SIZE}
+
 # Each optimizer's hyperparameters, in the order the controls show them, with its defaults.
 DECLARED: dict[str, tuple[Hyperparameter, ...]] = {
     "sgd": (LR.at(0.01),),
@@ -145,7 +154,9 @@ def hyperparameters(name: str) -> tuple[Hyperparameter, ...]:
 
 
 def declaration(hyperparameter: str) -> Hyperparameter:
-    """The declaration of a hyperparameter by name (one name means one kind for every optimizer)."""
+    """The declaration of a hyperparameter or run setting by name (one name means one kind for every optimizer)."""
+    if hyperparameter in RUN_SETTINGS:
+        return RUN_SETTINGS[hyperparameter]
     for declared in DECLARED.values():
         for hp in declared:
             if hp.name == hyperparameter:
