@@ -12,6 +12,7 @@ from typing import Mapping
 import numpy as np
 
 import optimizers
+import landscapes.catalog as surfaces
 from landscapes.catalog import CATALOG, TYPED_HINTS
 
 # The typed-function surface: its name in the landscape list, the text box's
@@ -69,6 +70,36 @@ LR_OPTIONS: list[float] = list(optimizers.declaration("lr").options)
 NOISE_OPTIONS = [0.0, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0]
 AVERAGE_OPTIONS = ["none", "polyak", "ema"]
 STEPS_RANGE = (5, 3000)
+# The data surfaces' run settings (URL keys ``scaling`` and ``batch_size``): the input scaling,
+# and the mini-batch size, "full" or one of the declared sizes below the training size.
+SCALING_KEY = "scaling"
+BATCH_KEY = "batch_size"
+FULL_BATCH = "full"
+SCALING_OPTIONS = ("raw", "centered", "standardized")
+
+
+def batch_options(surface: str) -> list:
+    """The batch sizes the control offers on ``surface``: "full", then the declared sizes below its training size."""
+    if not surfaces.is_data(surface):
+        return [FULL_BATCH]
+    n = surfaces.get(surface).data.n_train
+    return [FULL_BATCH] + [int(m) for m in optimizers.declaration("batch_size").options if m < n]
+
+
+def batch_size_value(choice) -> int | None:
+    """The control's value as optimizers.run's ``batch_size``: None for the full batch."""
+    return None if choice in (None, FULL_BATCH) else int(choice)
+
+
+def scaling_options(surface: str) -> list[str]:
+    """The input scalings ``surface`` offers (its default first); [] on a formula surface."""
+    return list(surfaces.scalings(surface))
+
+
+def default_scaling(surface: str) -> str | None:
+    options = scaling_options(surface)
+    return options[0] if options else None
+
 VIEWS = ("paths", "surface", "inside", "formulas")  # the Playground's views of the runs, as named in a link
 # The cyclical schedule's period in steps: the slider's range and step, and its value when a link says none.
 CYCLE_RANGE = (10, 1000)
@@ -113,21 +144,28 @@ def is_scheduled(schedule: ScheduleSetting) -> bool:
     return not (name == "constant" and not warmup)
 
 
-def default_hyperparameter(optimizer: str, name: str, surface: str):
+def surface_hints(surface: str, scaling: str | None = None) -> dict:
+    """The teaching values of ``surface`` (of its ``scaling`` on a data surface)."""
+    if surface == CUSTOM:
+        return TYPED_HINTS
+    return surfaces.hints(surface, scaling) if surface in CATALOG else {}
+
+
+def default_hyperparameter(optimizer: str, name: str, surface: str, scaling: str | None = None):
     """The value a control starts at for ``optimizer``'s ``name`` on ``surface``: the surface's
     teaching value (its catalog hints) or the optimizer's default, as the control holds it."""
-    hints = TYPED_HINTS if surface == CUSTOM else (CATALOG[surface].hints if surface in CATALOG else {})
+    hints = surface_hints(surface, scaling)
     value = hints.get("hyper", {}).get(optimizer, {}).get(name, optimizers.defaults(optimizer)[name])
     return hyper_value(name, value)
 
 
-def hyperparameter_state(surface: str, chosen: Mapping[str, object] | None = None) -> dict[str, object]:
+def hyperparameter_state(surface: str, chosen: Mapping[str, object] | None = None, scaling: str | None = None) -> dict[str, object]:
     """Every optimizer's hyperparameter controls, by key: ``chosen`` values where given, else the
     surface's defaults, each snapped to a value its control offers."""
     chosen = chosen or {}
     out = {}
     for key, (opt, hp) in hyper_keys().items():
-        out[key] = hyper_value(hp, chosen[key]) if key in chosen else default_hyperparameter(opt, hp, surface)
+        out[key] = hyper_value(hp, chosen[key]) if key in chosen else default_hyperparameter(opt, hp, surface, scaling)
     return out
 
 
@@ -170,13 +208,13 @@ def param_key(name: str) -> str:
     return f"p_{name}"
 
 
-def default_start(surface: str) -> tuple[float, float]:
-    hints = CATALOG[surface].hints if surface in CATALOG else {}
+def default_start(surface: str, scaling: str | None = None) -> tuple[float, float]:
+    hints = surface_hints(surface, scaling) if surface != CUSTOM else {}
     return tuple(hints.get("start", (1.0, 1.0)))  # type: ignore[return-value]
 
 
-def default_steps(surface: str) -> int:
-    hints = CATALOG[surface].hints if surface in CATALOG else {}
+def default_steps(surface: str, scaling: str | None = None) -> int:
+    hints = surface_hints(surface, scaling) if surface != CUSTOM else {}
     return int(hints.get("steps", 200))
 
 
@@ -230,6 +268,9 @@ def _validator(key: str):
         "warmup": lambda v: _number(v, 0, 500, whole=True),
         "cycle": lambda v: _number(v, *CYCLE_RANGE, whole=True),
         "noise": lambda v: _one_of(v, NOISE_OPTIONS),
+        # Whether the surface offers this scaling / batch size is checked where the surface is known.
+        SCALING_KEY: lambda v: v in SCALING_OPTIONS,
+        BATCH_KEY: lambda v: v == FULL_BATCH or _one_of(v, optimizers.declaration("batch_size").options),
         "seed": lambda v: _number(v, 0, 10_000, whole=True),
         "average": lambda v: v in AVERAGE_OPTIONS,
         "field": _flag,
