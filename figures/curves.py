@@ -289,7 +289,7 @@ def step_arrows(runs: list[dict], labels: dict[str, str]) -> list[dict]:
     return traces
 
 
-def surface_figure(grid: Grid, runs: list[Run], labels: dict[str, str], height: int = 560, font_size: int = 14) -> dict:
+def surface_figure(grid: Grid, runs: list[Run], labels: dict[str, str], height: int = 560, font_size: int = 14, axes: tuple[str, str] = ("x", "y")) -> dict:
     """The same runs on a 3-D surface. Heights are the colors' scale (log when the contour is)."""
     step = max(1, len(grid.xs) // 70)
     xs, ys, c = grid.xs[::step], grid.ys[::step], grid.color[::step, ::step]
@@ -328,8 +328,8 @@ def surface_figure(grid: Grid, runs: list[Run], labels: dict[str, str], height: 
         **layout_base(font_size),
         "height": height,
         "scene": {
-            "xaxis": {"title": {"text": "x"}},
-            "yaxis": {"title": {"text": "y"}},
+            "xaxis": {"title": {"text": axes[0]}},
+            "yaxis": {"title": {"text": axes[1]}},
             "zaxis": {"title": {"text": labels["colorbar"]}},
             "aspectmode": "manual",
             "aspectratio": {"x": 1, "y": 1, "z": 0.6},

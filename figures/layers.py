@@ -35,13 +35,19 @@ def layered(spec: dict, back_traces: int) -> dict:
         "plot_bgcolor": "white",
         **{a: {**layout.get(a, {}), "visible": False} for a in axes},
     }
-    front_layout = {
-        **layout,
-        "paper_bgcolor": TRANSPARENT,
-        "plot_bgcolor": TRANSPARENT,
-        **{a: {**layout.get(a, {}), "showgrid": False, "zeroline": False} for a in axes},
-    }
-    front = {"data": data[back_traces:] + scales, "layout": front_layout, "frames": _renumbered(spec.get("frames", []), -back_traces)}
+    def in_front(layout: dict) -> dict:
+        return {
+            **layout,
+            "paper_bgcolor": TRANSPARENT,
+            "plot_bgcolor": TRANSPARENT,
+            **{a: {**layout.get(a, {}), "showgrid": False, "zeroline": False} for a in axes},
+        }
+
+    front = {"data": data[back_traces:] + scales, "layout": in_front(layout), "frames": _renumbered(spec.get("frames", []), -back_traces)}
+    if "narrow_layout" in spec:
+        # The same front on a narrow screen (ui/assets/live_chart.js picks it by width); the
+        # colorbar then goes back to the right edge.
+        front["narrow"] = {"layout": in_front(spec["narrow_layout"]), "colorbar": {"x": 1.02, "xanchor": "left"}}
     return {"back": {"data": back_data, "layout": back_layout}, "front": front}
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import data_panel as dp
 from . import landscape as lf
 from .style import layout_base, packed, style
 
@@ -31,6 +32,7 @@ class Run:
     label: str  # legend text
     points: np.ndarray  # (n+1, 2)
     losses: np.ndarray  # (n+1,)
+    test_losses: np.ndarray | None = None  # (n+1,) on a data surface: the loss on the test split
 
 
 def thin(n_points: int, most: int) -> np.ndarray:
@@ -65,6 +67,7 @@ def path_figure(
     font_size: int = 14,
     line_width: float = 3,
     loss_height: int = 0,
+    data_height: int = 300,
 ) -> dict:
     """The animated contour figure as a plain dict (Plotly figure JSON).
 
@@ -73,6 +76,12 @@ def path_figure(
     panel of that height below the contour with f per step for every run, in
     the same figure: one chart for the browser to draw instead of two, and one
     legend that hides an optimizer's path and loss together.
+
+    On a data surface (one with ``data``) a panel beside the contour shows the
+    examples and each run's model at the current point (``figures.data_panel``),
+    moved by the same frames as the paths; the figure then also carries
+    ``narrow_layout``, the same figure with that panel below the contour (``data_height``
+    pixels), which the browser uses on a narrow screen.
     """
     # Every trace has a stable id (letters, digits, dashes: Plotly puts it in CSS selectors):
     # what the viewer changed, a legend entry hidden, stays with its trace when a later
@@ -93,7 +102,7 @@ def path_figure(
                 "uid": "start",
             }
         )
-    moving: list[int] = []
+    moving: list[list[int]] = []  # per run, the traces its frames move
     seen: dict[str, int] = {}
     for run in runs:
         s = style(run.key)
@@ -113,7 +122,7 @@ def path_figure(
                 "uid": f"{uid}-path",
             }
         )
-        moving.append(len(data))
+        moving.append([len(data) - 1, len(data)])
         data.append(
             {
                 "type": "scatter",
@@ -128,13 +137,21 @@ def path_figure(
                 "uid": f"{uid}-head",
             }
         )
-    frames = _frames(runs, moving, max_frames, trail_points, path_points)
+    on_data = getattr(surface, "data", None) is not None
+    if on_data:
+        data += dp.example_traces(surface, labels, ("x3", "y3"))
+        for i, run in enumerate(runs):
+            cx, cy = dp.model_curves(surface, run.points[-1:])
+            moving[i].append(len(data))
+            data.append(dp.curve_trace(run.key, run.label, cx[0], cy[0], ("x3", "y3"), line_width * 0.8, f"{data[moving[i][0]]['uid'][:-5]}-model"))
+    frames = _frames(runs, moving, max_frames, trail_points, path_points, surface if on_data else None)
     (x0, x1), (y0, y1) = surface.window
+    names = getattr(surface, "axes", ("x", "y"))
     layout = {
         **layout_base(font_size),
         "height": height,
-        "xaxis": {"range": [x0, x1], "title": {"text": "x"}, "constrain": "domain"},
-        "yaxis": {"range": [y0, y1], "title": {"text": "y"}},
+        "xaxis": {"range": [x0, x1], "title": {"text": names[0]}, "constrain": "domain"},
+        "yaxis": {"range": [y0, y1], "title": {"text": names[1]}},
         "dragmode": "pan",
         "clickmode": "event+select",
         "hovermode": "closest",
@@ -148,7 +165,7 @@ def path_figure(
         # One curve per optimizer: an averaged path has the same losses as its run.
         first = [r for i, r in enumerate(runs) if r.key not in {q.key for q in runs[:i]}]
         # 300 points a curve: finer than the panel's width in pixels can show.
-        traces, log = loss_traces(first, line_width=line_width * 0.8, axes=("x2", "y2"), showlegend=False, most=300)
+        traces, log = loss_traces(first, line_width=line_width * 0.8, axes=("x2", "y2"), showlegend=False, most=300, test_label=labels.get("test_loss"))
         data += traces
         gap = 5 * font_size + controls  # the contour's x-axis title, the controls, the loss panel's title
         total = height + gap + loss_height
@@ -163,7 +180,7 @@ def path_figure(
             "type": "log" if log else "linear",
             "title": {"text": labels["loss"]},
             # Explicit, so the browser can move the curves without re-fitting the axis.
-            "range": loss_range([r.losses for r in first], log),
+            "range": loss_range([r.losses for r in first] + [r.test_losses for r in first if r.test_losses is not None], log),
         }
         title = labels.get("loss_title", "")
         layout["annotations"] = [
@@ -177,33 +194,82 @@ def path_figure(
     if frames:
         layout["updatemenus"] = [_play_menu(labels, frame_ms, contour_bottom, font_size)]
         layout["sliders"] = [_scrub_slider(frames, labels, contour_bottom, font_size)]
-    return {"data": data, "layout": layout, "frames": frames}
+    figure = {"data": data, "layout": layout, "frames": frames}
+    if on_data:
+        figure["narrow_layout"] = _data_layouts(surface, figure, labels, height, loss_height if runs else 0, controls, font_size, data_height)
+    return figure
 
 
-def loss_traces(runs: list[Run], line_width: float = 2.5, axes: tuple[str, str] = ("x", "y"), showlegend: bool = True, most: int = 600) -> tuple[list[dict], bool]:
-    """f at each step for every run, thinned to ``most`` points, and whether every value is positive (log scale)."""
+# Where the data panel sits beside the contour, in paper units of the figure's width.
+CONTOUR_WIDTH = 0.56
+DATA_PANEL_LEFT = 0.68
+
+
+def _data_layouts(surface, figure: dict, labels: dict[str, str], height: int, loss_height: int, controls: int, font_size: int, data_height: int) -> dict:
+    """Put the data panel beside the contour in ``figure``'s layout; return the narrow-screen layout (panel below)."""
+    layout = figure["layout"]
+    panel_x = {"title": {"text": labels["data_x"]}, "range": list(dp.data_range(surface)), "anchor": "y3"}
+    panel_y = {"title": {"text": labels["data_y"]}, "range": dp.y_range(surface), "anchor": "x3"}
+    # Beside: the contour keeps its height; the panel takes the right part of the width.
+    layout["xaxis"]["domain"] = [0.0, CONTOUR_WIDTH]
+    layout["xaxis3"] = {**panel_x, "domain": [DATA_PANEL_LEFT, 1.0]}
+    layout["yaxis3"] = {**panel_y, "domain": list(layout["yaxis"].get("domain", [0.0, 1.0]))}
+    figure["data"][0]["colorbar"] = {**figure["data"][0].get("colorbar", {}), "x": CONTOUR_WIDTH + 0.01, "xanchor": "left"}
+    # Below (a phone): contour, its play controls, the data panel, then the loss panel.
+    narrow = {**layout, "xaxis": {**layout["xaxis"], "domain": [0.0, 1.0]}, "xaxis3": {**layout["xaxis3"], "domain": [0.0, 1.0]}}
+    under_contour = 4 * font_size + controls  # the contour's x-axis title and the play controls
+    under_data = 5 * font_size  # the panel's x-axis title and the loss panel's title
+    total = height + under_contour + data_height + (under_data + loss_height if loss_height else 0)
+    loss_top = loss_height / total
+    data_lo = (loss_height + under_data) / total if loss_height else 0.0
+    data_hi = data_lo + data_height / total
+    contour_lo = data_hi + under_contour / total
+    narrow["yaxis"] = {**layout["yaxis"], "domain": [contour_lo, 1.0]}
+    narrow["yaxis3"] = {**layout["yaxis3"], "domain": [data_lo, data_hi]}
+    if "yaxis2" in layout:
+        narrow["yaxis2"] = {**layout["yaxis2"], "domain": [0.0, loss_top]}
+        narrow["annotations"] = [{**a, "y": loss_top} for a in layout.get("annotations", [])]
+    narrow["height"] = total + 40 + 4 * font_size
+    for menu in ("updatemenus", "sliders"):
+        if menu in layout:
+            narrow[menu] = [{**m, "y": contour_lo} for m in layout[menu]]
+    return narrow
+
+
+def loss_traces(
+    runs: list[Run], line_width: float = 2.5, axes: tuple[str, str] = ("x", "y"), showlegend: bool = True, most: int = 600, test_label: str | None = None
+) -> tuple[list[dict], bool]:
+    """f at each step for every run, thinned to ``most`` points, and whether every value is positive (log scale).
+
+    A run with ``test_losses`` also gets its test loss, dotted (named ``test_label``, a format over ``name``):
+    the training loss solid, the test loss dotted, in the run's colour.
+    """
     data, positive = [], True
     for run in runs:
         s = style(run.key)
         idx = thin(len(run.losses), most)
-        y = run.losses[idx]
-        positive &= bool(np.all(y > 0))
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "x": packed(idx, "i4"),
-                "y": packed(y, "f8"),  # float32 would flush losses below 1e-38 to 0 on a log axis
-                "xaxis": axes[0],
-                "yaxis": axes[1],
-                "name": run.label,
-                "legendgroup": run.key,
-                "showlegend": showlegend,
-                "line": {"color": s["color"], "dash": s["dash"], "width": line_width},
-                "hovertemplate": run.label + " · %{x}: %{y:.4g}<extra></extra>",
-                "uid": f"{run.key}-loss",
-            }
-        )
+        curves = [("loss", run.label, run.losses[idx], s["dash"])]
+        if run.test_losses is not None:
+            name = (test_label or "{name} (test)").format(name=run.label)
+            curves.append(("test", name, run.test_losses[idx], "dot"))
+        for kind, name, y, dash in curves:
+            positive &= bool(np.all(y > 0))
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": packed(idx, "i4"),
+                    "y": packed(y, "f8"),  # float32 would flush losses below 1e-38 to 0 on a log axis
+                    "xaxis": axes[0],
+                    "yaxis": axes[1],
+                    "name": name,
+                    "legendgroup": run.key,
+                    "showlegend": showlegend,
+                    "line": {"color": s["color"], "dash": dash if kind == "test" else s["dash"], "width": line_width if kind == "loss" else line_width * 0.8},
+                    "hovertemplate": name + " · %{x}: %{y:.4g}<extra></extra>",
+                    "uid": f"{run.key}-{kind}",
+                }
+            )
     return data, positive and bool(data)
 
 
@@ -239,13 +305,18 @@ def _round_step(x: float) -> float:
     return float(next(m for m in (1, 2, 5, 10) if m * power >= x * (1 - 1e-12)) * power)
 
 
-def _frames(runs: list[Run], moving: list[int], max_frames: int, trail_points: int, path_points: int) -> list[dict]:
+def _frames(runs: list[Run], moving: list[list[int]], max_frames: int, trail_points: int, path_points: int, surface=None) -> list[dict]:
     if not runs:
         return []
     longest = max(len(r.points) - 1 for r in runs)
     steps = tuple(int(k) for k in frame_steps(longest, max_frames))
     per_run = [_run_frames(r.points.tobytes(), len(r.points), steps, trail_points, path_points) for r in runs]
-    traces = [i for m in moving for i in (m - 1, m)]
+    if surface is not None and steps:  # each run's model at the frame's step, beside its trail and head
+        per_run = [
+            tuple(frame + ({"x": _f32(cx), "y": _f32(cy)},) for frame, cx, cy in zip(frames, *dp.model_curves(surface, r.points[np.minimum(np.array(steps, dtype=int), len(r.points) - 1)])))
+            for frames, r in zip(per_run, runs)
+        ]
+    traces = [i for m in moving for i in m]
     return [
         {"name": str(k), "data": [d for frames in per_run for d in frames[j]], "traces": traces}
         for j, k in enumerate(steps)

@@ -68,10 +68,16 @@ def update_rule(
     return r"\begin{gathered} " + r" \\ ".join([*lines, shown]) + r" \end{gathered}"
 
 
-def gradient_rule(noise: float = 0.0) -> str:
+def gradient_rule(noise: float = 0.0, batch_size: int | None = None) -> str:
     r"""What :math:`g_t` is: the gradient at :math:`x_t`, or with gradient noise ``noise`` =
     :math:`\sigma` > 0 the gradient of the step's sample of the loss (the runner's model:
-    :math:`f_t(x) = f(x) + \sigma\,\xi_t^\top x`, :math:`\xi_t \sim \mathcal N(0, I)`)."""
+    :math:`f_t(x) = f(x) + \sigma\,\xi_t^\top x`, :math:`\xi_t \sim \mathcal N(0, I)`), or on
+    a data surface with mini-batches of ``batch_size`` examples the mean gradient over the step's batch."""
+    if batch_size:
+        return (
+            r"g_t = \nabla f_t(x_t),\quad f_t(x) = \frac{1}{m}\sum_{i \in B_t} \ell_i(x),\quad H(x_t) = \nabla^2 f_t(x_t),\quad "
+            rf"|B_t| = m = {int(batch_size)}"
+        )
     if not noise:
         return r"g_t = \nabla f(x_t)"
     return (

@@ -88,11 +88,12 @@ def shared(max_entries: int, key=None):
 
 
 @shared(max_entries=64)
-def surface(name: str, params: Params, expression: str = "") -> landscapes.Landscape:
+def surface(name: str, params: Params, expression: str = "", scaling: str = "") -> landscapes.Landscape:
     """A catalog surface, or a typed function (name "custom"), compiled once and shared by every session.
 
     A typed function goes through the sandboxed parser; its ExpressionError
     reaches the caller (and is not cached here; the parser keeps its own).
+    ``scaling`` is a data surface's input scaling ("" for its default, or a formula surface).
     """
     if name == "custom":
         s = landscapes.from_expression(expression, **dict(params))
@@ -100,15 +101,15 @@ def surface(name: str, params: Params, expression: str = "") -> landscapes.Lands
             s.f((0.0, 0.0))
             _ = s.critical_points
         return s
-    s = landscapes.get(name, **dict(params))
+    s = landscapes.get(name, scaling=scaling or None, **dict(params)) if landscapes.catalog.is_data(name) else landscapes.get(name, **dict(params))
     s.f((0.0, 0.0))  # compile now, not inside the first run
     _ = s.critical_points
     return s
 
 
 @shared(max_entries=64)
-def contour(name: str, params: Params, expression: str = "", n: int = 150) -> figures.Grid:
-    return figures.grid(surface(name, params, expression), n)  # grid() masks points outside the domain
+def contour(name: str, params: Params, expression: str = "", scaling: str = "", n: int = 150) -> figures.Grid:
+    return figures.grid(surface(name, params, expression, scaling), n)  # grid() masks points outside the domain
 
 
 @shared(max_entries=512)
@@ -122,10 +123,12 @@ def trajectory(
     noise: float,
     seed: int,
     average: str,
+    batch_size: int | None = None,
 ) -> optimizers.Trajectory:
     """One run, cached by everything that decides it: moving one optimizer's slider reruns only that one.
 
-    ``schedule`` is (name, warm-up, options) as ``ui.settings.schedule_setting`` makes it."""
+    ``schedule`` is (name, warm-up, options) as ``ui.settings.schedule_setting`` makes it;
+    ``key`` is ``(name, params, expression[, scaling])`` as ``Scenario.surface``."""
     return optimizers.run(
         surface(*key),
         optimizer,
@@ -135,6 +138,7 @@ def trajectory(
         noise=noise,
         seed=seed,
         average=None if average == "none" else average,
+        **({"batch_size": batch_size} if batch_size is not None else {}),
         **dict(hyper),
     )
 

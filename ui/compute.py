@@ -31,7 +31,7 @@ def compute(sc: Scenario) -> dict:
     """One cached run per selected optimizer."""
     return {
         opt: cache.trajectory(
-            sc.surface, opt, sc.hyper[opt], sc.start, sc.steps, sc.schedule, sc.noise, sc.seed, sc.average
+            sc.surface, opt, sc.hyper[opt], sc.start, sc.steps, sc.schedule, sc.noise, sc.seed, sc.average, sc.batch_size
         )
         for opt in sc.optimizers
     }
@@ -45,10 +45,29 @@ def fig_labels(lg: str, log: bool = False) -> dict[str, str]:
     return labels
 
 
+def surface_labels(surface, lg: str, labels: dict[str, str]) -> dict[str, str]:
+    """``labels`` with the words that depend on the surface: a data surface's loss L(w, b),
+    its data panel's axes and the loss panel's title (training solid, test dotted)."""
+    data = getattr(surface, "data", None)
+    if data is None:
+        return labels
+    a, b = surface.axes
+    return {
+        **labels,
+        "loss": f"L({a}, {b})",
+        "loss_title": t("pg.loss_title_data", lg),
+        "data_train": t("fig.data_train", lg),
+        "data_test": t("fig.data_test", lg),
+        "data_x": t(f"data.{data.x_name}", lg),
+        "data_y": t(f"data.{data.y_name}", lg),
+        "test_loss": t("fig.test_loss", lg),
+    }
+
+
 def as_runs(runs: dict, lg: str, averaged: bool = False) -> list[figures.Run]:
     out = []
     for opt, tr in runs.items():
-        out.append(figures.Run(opt, t(f"opt.{opt}", lg), tr.points, tr.losses))
+        out.append(figures.Run(opt, t(f"opt.{opt}", lg), tr.points, tr.losses, tr.test_losses))
         if averaged and tr.averaged is not None:
             out.append(figures.Run(opt, t("fig.averaged", lg, name=t(f"opt.{opt}", lg)), tr.averaged, tr.losses))
     return out
@@ -76,7 +95,7 @@ def _path_spec(key, sc: Scenario, runs: dict, lg: str, flags: tuple[str, ...], i
     """The path figure for everything ``key`` names (shared; nobody mutates it)."""
     surface = cache.surface(*sc.surface)
     grid = cache.contour(*sc.surface)
-    labels = fig_labels(lg, grid.log)
+    labels = surface_labels(surface, lg, fig_labels(lg, grid.log))
     extra = []
     if "field" in flags:
         extra.append(figures.gradient_field_trace(surface, t("fig.field", lg)))
@@ -128,6 +147,8 @@ def _readouts_table(key, sc: Scenario, runs: dict, lg: str, inspect_step: int | 
     """
     surface = cache.surface(*sc.surface)
     places = [(t("pg.readout.start", lg), np.asarray(sc.start, dtype=float))]
+    if getattr(surface, "data", None) is not None:  # a model's loss: how round it is at its optimum
+        places += [(t("pg.readout.minimum", lg), m) for m in surface.minima]
     for opt, tr in runs.items():
         places.append((t("pg.readout.end", lg, name=t(f"opt.{opt}", lg)), tr.points[-1]))
         if inspect_step is not None:
@@ -158,14 +179,15 @@ def schedule_image(sc: Scenario, lg: str) -> str:
 
 def surface_spec(sc: Scenario, runs: dict, lg: str) -> dict:
     grid = cache.contour(*sc.surface)
-    return figures.surface_figure(grid, as_runs(runs, lg), fig_labels(lg, grid.log))
+    surface = cache.surface(*sc.surface)
+    return figures.surface_figure(grid, as_runs(runs, lg), surface_labels(surface, lg, fig_labels(lg, grid.log)), axes=surface.axes)
 
 
 def inside_specs(sc: Scenario, runs: dict, lg: str, step: int) -> tuple[dict, dict]:
     """The inside view's two figures: the paths with each rule's arrows at ``step``, and the internals."""
     surface = cache.surface(*sc.surface)
     grid = cache.contour(*sc.surface)
-    labels = {**fig_labels(lg, grid.log), **{k: t(f"fig.{k}", lg) for k in figures.INSIDE_LABELS}}
+    labels = {**surface_labels(surface, lg, fig_labels(lg, grid.log)), **{k: t(f"fig.{k}", lg) for k in figures.INSIDE_LABELS}}
     # The runs as the figures take them (figures.curves.inside_quantities says what is plotted).
     inside = [
         {"key": opt, "label": t(f"opt.{opt}", lg), "trajectory": tr, "hyper": {**optimizers.defaults(opt), **dict(sc.hyper.get(opt, ()))}}
@@ -179,8 +201,8 @@ def inside_specs(sc: Scenario, runs: dict, lg: str, step: int) -> tuple[dict, di
 def formulas(sc: Scenario) -> dict[str, str]:
     """The LaTeX the formulas view shows: the gradient the rules see, each chosen rule with its
     settings, and the schedule's formula when the rate varies."""
-    scheduled, noisy = S.is_scheduled(sc.schedule), sc.noise > 0
-    out = {"gradient": gradient_rule(sc.noise)}
+    scheduled, noisy = S.is_scheduled(sc.schedule), sc.noise > 0 or sc.batch_size is not None
+    out = {"gradient": gradient_rule(sc.noise, sc.batch_size)}
     out.update({opt: update_rule(opt, sc.hyper[opt], scheduled=scheduled, noisy=noisy) for opt in sc.optimizers})
     if scheduled:
         name, warmup, options = sc.schedule

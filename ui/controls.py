@@ -24,7 +24,9 @@ from .state import (  # noqa: F401 - settle_* and the rest are the pages' entry 
     hyper_changed,
     hyper_links,
     lang,
+    note_link_refused,
     presenting,
+    reset_for_scaling,
     reset_for_surface,
     reset_start_for_custom,
     set_start_from_click,
@@ -165,7 +167,50 @@ def surface_controls() -> tuple[str, tuple[tuple[str, float], ...], str]:
     return name, tuple(params), ""
 
 
-def run_controls(surface: str, start: tuple[float, float]) -> tuple[tuple[str, ...], int, tuple[float, float]]:
+def data_controls(name: str) -> tuple[str, int | None]:
+    """A data surface's input scaling and mini-batch size (URL keys ``scaling``, ``batch_size``).
+
+    A link value the surface does not offer (``scaling=raw`` on tanh_unit, ``batch_size=128``
+    on iris's 80 training examples) falls back to the default, and the page says so.
+    """
+    lg = lang()
+    scalings, batches = S.scaling_options(name), S.batch_options(name)
+    box = st.sidebar.container(key="data_group")
+    refused = []
+    seeded = st.session_state.setdefault(S.SEEDED_KEY, set())
+    for key, offered in ((S.SCALING_KEY, scalings), (S.BATCH_KEY, [str(b) for b in batches])):
+        if key in seeded:
+            continue
+        seeded.add(key)
+        text = st.query_params.get(key)
+        if text is None:
+            continue
+        if text in offered:
+            st.session_state[key] = text if key == S.SCALING_KEY else (text if text == S.FULL_BATCH else int(text))
+        else:
+            refused.append(key)
+            note_link_refused(key)
+    if refused:
+        box.warning(t("notice.bad_url", lg, keys=", ".join(refused)), icon="⚠️")
+    if st.session_state.get(S.SCALING_KEY) not in scalings:
+        st.session_state[S.SCALING_KEY] = scalings[0]
+    scaling = box.selectbox(
+        t("pg.scaling", lg), scalings, key=S.SCALING_KEY, format_func=lambda v: t(f"pg.scaling.{v}", lg),
+        help=t("pg.scaling_help", lg), on_change=reset_for_scaling, disabled=len(scalings) < 2,
+    )  # fmt: skip
+    if st.session_state.get(S.BATCH_KEY) not in batches:
+        st.session_state[S.BATCH_KEY] = S.FULL_BATCH
+    n = len(landscapes.get(name).data.x_train)
+    batch = box.select_slider(
+        t("pg.batch_size", lg), batches, key=S.BATCH_KEY, help=t("pg.batch_help", lg, n=n),
+        format_func=lambda v: t("pg.full_batch", lg, n=n) if v == S.FULL_BATCH else str(v),
+    )  # fmt: skip
+    to_link(S.SCALING_KEY, scaling, scalings[0])
+    to_link(S.BATCH_KEY, str(batch), S.FULL_BATCH)
+    return scaling, S.batch_size_value(batch)
+
+
+def run_controls(surface: str, start: tuple[float, float], scaling: str | None = None) -> tuple[tuple[str, ...], int, tuple[float, float]]:
     lg = lang()
     names = optimizers.names()
     default = ["sgd", "momentum"]
@@ -181,7 +226,7 @@ def run_controls(surface: str, start: tuple[float, float]) -> tuple[tuple[str, .
     )
     to_link("optimizers", chosen, default)
     steps = st.sidebar.slider(
-        t("pg.steps", lg), *S.STEPS_RANGE, step=5, key="steps", bind=BIND, **_initial("steps", S.default_steps(surface))
+        t("pg.steps", lg), *S.STEPS_RANGE, step=5, key="steps", bind=BIND, **_initial("steps", S.default_steps(surface, scaling))
     )
     sx, sy = start
     group = st.sidebar.container(key="start_group")
@@ -220,15 +265,19 @@ def hyper_controls(sc: Scenario, group=None) -> None:
         hyper_panel.show(groups, t("pg.hyper", lg), hyper_changed)
 
 
-def training_controls() -> tuple[tuple[str, int, int], float, int, str]:
+def training_controls(on_data: bool = False) -> tuple[tuple[str, int, int], float, int, str]:
     """The training expander: ((schedule, warm-up, cyclical period), noise, seed, averaging).
+
+    On a data surface the gradient noise is real (mini-batches, chosen beside the surface):
+    no simulated noise is offered, and the seed is the shuffling's.
 
     The cyclical period's slider is shown only for the cyclical schedule, and its value is kept
     while it is hidden. A link without ``cycle`` gets ``S.DEFAULT_CYCLE`` (100 steps, the period
     before the control existed).
     """
     lg = lang()
-    with st.sidebar.container(key="training_group").expander(t("pg.schedule", lg) + " · " + t("pg.noise", lg)):
+    title = t("pg.schedule", lg) + " · " + (t("pg.seed_batches", lg) if on_data else t("pg.noise", lg))
+    with st.sidebar.container(key="training_group").expander(title):
         schedule = choice(
             t("pg.schedule", lg), optimizers.schedules.names(), "constant", "schedule", lambda n: t(f"sched.{n}", lg), where=st
         )
@@ -239,8 +288,11 @@ def training_controls() -> tuple[tuple[str, int, int], float, int, str]:
                 t("pg.cycle", lg), *S.CYCLE_RANGE, step=S.CYCLE_STEP, key="cycle", bind=BIND, **_initial("cycle", cycle)
             )
             st.session_state[S.CYCLE_HELD_KEY] = cycle
-        noise = st.select_slider(t("pg.noise", lg), S.NOISE_OPTIONS, key="noise", bind=BIND, **_initial("noise", 0.0))
-        seed = st.number_input(t("pg.seed", lg), 0, 10_000, step=1, key="seed", bind=BIND, **_initial("seed", 0))
+        noise = 0.0
+        if not on_data:
+            noise = st.select_slider(t("pg.noise", lg), S.NOISE_OPTIONS, key="noise", bind=BIND, **_initial("noise", 0.0))
+        seed_label = t("pg.seed_batches" if on_data else "pg.seed", lg)
+        seed = st.number_input(seed_label, 0, 10_000, step=1, key="seed", bind=BIND, **_initial("seed", 0))
         average = choice(t("pg.average", lg), S.AVERAGE_OPTIONS, "none", "average", lambda n: t(f"pg.average.{n}", lg), where=st)
     return (schedule, int(warmup), int(cycle)), float(noise), int(seed), average
 
@@ -248,16 +300,18 @@ def training_controls() -> tuple[tuple[str, int, int], float, int, str]:
 def scenario() -> Scenario:
     """The sidebar's controls, hyperparameters still empty (``settled_hyperparameters`` adds them)."""
     name, params, expression = surface_controls()
+    on_data = landscapes.catalog.is_data(name)
+    scaling, batch_size = data_controls(name) if on_data else ("", None)
     if name == S.CUSTOM:
         from . import cache
 
         default_start = tuple(cache.surface(name, params, expression).hints["start"])
     else:
-        default_start = S.default_start(name)
-    chosen, steps, start = run_controls(name, default_start)
-    (sched, warmup, cycle), noise, seed, average = training_controls()
+        default_start = S.default_start(name, scaling or None)
+    chosen, steps, start = run_controls(name, default_start, scaling or None)
+    (sched, warmup, cycle), noise, seed, average = training_controls(on_data)
     schedule = S.schedule_setting(sched, steps, warmup, cycle)
-    return Scenario(name, params, chosen, {}, start, steps, schedule, noise, seed, average, expression)
+    return Scenario(name, params, chosen, {}, start, steps, schedule, noise, seed, average, expression, scaling, batch_size)
 
 
 

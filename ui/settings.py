@@ -51,7 +51,7 @@ def custom_key(parameter: str) -> str:
 # class st-key-<key>). Hidden controls still exist, so their values and URL
 # binding stay intact.
 HIDE_GROUPS: dict[str, tuple[str, ...]] = {
-    "landscape": (".st-key-landscape", "[class*='st-key-p_']"),
+    "landscape": (".st-key-landscape", "[class*='st-key-p_']", ".st-key-data_group"),
     "optimizers": (".st-key-optimizers",),
     "steps": (".st-key-steps",),
     "start": (".st-key-start_group",),

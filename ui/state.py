@@ -80,16 +80,21 @@ class Scenario:
     seed: int
     average: str
     expression: str = ""  # the typed function, when landscape == "custom"
+    scaling: str = ""  # a data surface's input scaling ("" on a formula surface)
+    batch_size: int | None = None  # a data surface's mini-batch size (None: the full batch)
 
     @property
     def key(self) -> tuple:
         """Everything above as one hashable value (a cache key)."""
-        return (self.surface, self.optimizers, tuple(sorted(self.hyper.items())), self.start, self.steps, self.schedule, self.noise, self.seed, self.average)
+        return (
+            self.surface, self.optimizers, tuple(sorted(self.hyper.items())), self.start, self.steps, self.schedule,
+            self.noise, self.seed, self.average, self.batch_size,
+        )  # fmt: skip
 
     @property
-    def surface(self) -> tuple[str, tuple[tuple[str, float], ...], str]:
-        """The cache key of the surface: (name, parameters, typed text)."""
-        return (self.landscape, self.params, self.expression)
+    def surface(self) -> tuple[str, tuple[tuple[str, float], ...], str, str]:
+        """The cache key of the surface: (name, parameters, typed text, input scaling)."""
+        return (self.landscape, self.params, self.expression, self.scaling)
 
 
 def reset_for_surface() -> None:
@@ -104,7 +109,27 @@ def reset_for_surface() -> None:
         st.session_state["steps"] = S.default_steps(name)
         for p, v in landscapes.parameter_defaults(name).items():
             st.session_state[S.param_key(p)] = float(v)
-    st.session_state.update(S.hyperparameter_state(name))
+    scaling = S.default_scaling(name)
+    if scaling is not None:
+        st.session_state[S.SCALING_KEY] = scaling
+        st.session_state[S.BATCH_KEY] = S.FULL_BATCH
+    st.session_state.update(S.hyperparameter_state(name, scaling=scaling))
+
+
+def reset_for_scaling() -> None:
+    """A new input scaling of a data surface: another parameterization, so its own start, steps and rates."""
+    name, scaling = st.session_state["landscape"], st.session_state.get(S.SCALING_KEY)
+    x0, y0 = S.default_start(name, scaling)
+    st.session_state["x0"], st.session_state["y0"] = float(x0), float(y0)
+    st.session_state["steps"] = S.default_steps(name, scaling)
+    st.session_state.update(S.hyperparameter_state(name, scaling=scaling))
+
+
+def note_link_refused(key: str) -> None:
+    """Add ``key`` to the opening link's keys that could not be used (the page's notice lists them)."""
+    bad = st.session_state.setdefault(S.LINK_NOTICE_KEY, [])
+    if key not in bad:
+        bad.append(key)
 
 
 def reset_start_for_custom() -> None:
@@ -135,12 +160,13 @@ def settled_hyperparameters(base: Scenario) -> Scenario:
     seeds them, a new surface resets them, the panel's report changes them (its
     callback runs before this rerun does).
     """
-    hyper = {opt: tuple((hp, _held_hyper(opt, hp, base.landscape)) for hp in S.hyper_names(opt)) for opt in base.optimizers}
-    hyper_links(hyper, base.landscape)
+    scaling = base.scaling or None
+    hyper = {opt: tuple((hp, _held_hyper(opt, hp, base.landscape, scaling)) for hp in S.hyper_names(opt)) for opt in base.optimizers}
+    hyper_links(hyper, base.landscape, scaling)
     return dataclasses.replace(base, hyper=hyper)
 
 
-def _held_hyper(opt: str, hp: str, surface: str):
+def _held_hyper(opt: str, hp: str, surface: str, scaling: str | None = None):
     """A hyperparameter's value: the opening link's once per session, else the one held, else the surface's default."""
     key = S.hyper_key(opt, hp)
     seeded = st.session_state.setdefault(S.SEEDED_KEY, set())
@@ -150,21 +176,21 @@ def _held_hyper(opt: str, hp: str, surface: str):
         if values and all(v is not None for v in values):  # as for every other key: all or nothing
             st.session_state[key] = values[-1]
     if key not in st.session_state:
-        st.session_state[key] = S.default_hyperparameter(opt, hp, surface)
+        st.session_state[key] = S.default_hyperparameter(opt, hp, surface, scaling)
     return st.session_state[key]
 
 
-def hyper_links(hyper: dict[str, tuple[tuple[str, object], ...]], surface: str) -> None:
+def hyper_links(hyper: dict[str, tuple[tuple[str, object], ...]], surface: str, scaling: str | None = None) -> None:
     """Mirror the chosen optimizers' hyperparameters (``Scenario.hyper``) into the link, and
     take every other optimizer's out of it."""
     for key, (opt, hp) in S.hyper_keys().items():
-        _hyper_to_link(key, dict(hyper.get(opt, ())).get(hp), surface)
+        _hyper_to_link(key, dict(hyper.get(opt, ())).get(hp), surface, scaling)
 
 
-def _hyper_to_link(key: str, value, surface: str) -> None:
+def _hyper_to_link(key: str, value, surface: str, scaling: str | None = None) -> None:
     """Mirror one hyperparameter into the link; None (its optimizer is not chosen) or its surface's default leaves it out."""
     opt, hp = S.hyper_keys()[key]
-    default = S.hyper_link_text(S.default_hyperparameter(opt, hp, surface))
+    default = S.hyper_link_text(S.default_hyperparameter(opt, hp, surface, scaling))
     to_link(key, default if value is None else S.hyper_link_text(value), default)
 
 

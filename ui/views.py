@@ -57,6 +57,8 @@ def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], in
     live_chart(*layers, PATH_CHART, lambda: set_start_from_click(PATH_CHART))
     if cache.contour(*sc.surface).masked:
         st.info(t("pg.domain_notice", lg))
+    if sc.scaling:  # a model on data: what the panel beside the contour shows
+        st.caption(t("pg.data_hint", lg))
     status_lines(runs, lg)
     return spec
 
@@ -100,7 +102,9 @@ def inside_panel(sc: Scenario, runs: dict, lg: str, step: int) -> None:
 def formulas_panel(sc: Scenario, lg: str) -> None:
     surface = cache.surface(*sc.surface)
     st.markdown(f"**{t('pg.formulas.f', lg)}** — {surface.description.get(lg, '')}")
-    st.latex("f(x, y) = " + surface.latex)
+    a, b = surface.axes
+    name = "L" if getattr(surface, "data", None) is not None else "f"
+    st.latex(f"{name}({a}, {b}) = " + surface.latex)
     st.markdown(f"**{t('pg.formulas.grad', lg)}**")
     st.latex(r"\nabla f = " + surface.gradient_latex)
     st.markdown(f"**{t('pg.formulas.hess', lg)}**")
@@ -108,7 +112,8 @@ def formulas_panel(sc: Scenario, lg: str) -> None:
     st.markdown(f"**{t('pg.formulas.rules', lg)}**")
     # Each rule as it runs with the settings shown: its hyperparameters, the schedule, the noise.
     latex = compute.formulas(sc)
-    st.caption(t("pg.formulas.gradient_noise" if sc.noise > 0 else "pg.formulas.gradient", lg))
+    caption = "pg.formulas.gradient_batch" if sc.batch_size else "pg.formulas.gradient_noise" if sc.noise > 0 else "pg.formulas.gradient"
+    st.caption(t(caption, lg))
     st.latex(latex["gradient"])
     for opt in sc.optimizers:
         st.markdown(f"**{t(f'opt.{opt}', lg)}**")

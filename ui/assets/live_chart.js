@@ -13,7 +13,7 @@
 //
 // data: UTF-8 JSON bytes (ui/live_chart.py), {name, role, figure, ...}
 //   role "back": figure {data, layout}
-//   role "front": figure {data, layout, frames}, config, clickable, png_name, png_title, label, error_text
+//   role "front": figure {data, layout, frames, narrow?}, config, clickable, png_name, png_title, label, error_text
 //   plotly_url: where this server serves the plotly package's plotly.min.js (ui/live_chart.py)
 
 const pairs = (window.__descentLabCharts = window.__descentLabCharts || {});
@@ -204,9 +204,22 @@ function moveOnly(Plotly, gd, state, fig) {
     });
 }
 
+// A figure with a side panel (the data beside a model's loss surface) carries the layout
+// for a narrow screen too, the panel below the contour: figure.narrow = {layout, colorbar}.
+const NARROW_PX = 640;
+const isNarrow = (fig, gd) => !!fig.narrow && gd.clientWidth > 0 && gd.clientWidth < NARROW_PX;
+
+function fitted(fig, narrow) {
+  if (!narrow) return {data: fig.data, layout: fig.layout};
+  const data = fig.data.map((d) =>
+    d.meta === 'colorbar-only' ? {...d, marker: {...d.marker, colorbar: {...d.marker.colorbar, ...fig.narrow.colorbar}}} : d);
+  return {data, layout: fig.narrow.layout};
+}
+
 function drawFront(Plotly, gd, pair, state, data) {
   const fig = data.figure;
-  const shape = shapeOf(fig);
+  const narrow = isNarrow(fig, gd);
+  const shape = shapeOf(fig) + (narrow ? '|narrow' : '');
   state.clickable = !!data.clickable;
   state.pngName = data.png_name || 'chart.png';
   let done = null;
@@ -219,12 +232,16 @@ function drawFront(Plotly, gd, pair, state, data) {
       state.png = {name: 'png', title, icon: Plotly.Icons.camera, click: () => downloadPng(pair, state.pngName)};
     }
     const config = {...data.config, modeBarButtonsToRemove: ['toImage'], modeBarButtonsToAdd: [state.png]};
-    done = Plotly.react(gd, {data: fig.data, layout: fig.layout, frames: fig.frames || [], config});
+    const view = fitted(fig, narrow);
+    done = Plotly.react(gd, {data: view.data, layout: view.layout, frames: fig.frames || [], config});
   }
   return Promise.resolve(done).then(() => {
     // Only what was drawn is what the next move compares against.
     state.figure = fig;
     state.shape = shape;
+    state.data = data;
+    state.narrow = narrow;
+    gd.setAttribute('data-narrow', narrow ? 'true' : 'false');
     state.atRest = true;
     if (!state.installed) install(gd, pair, state);
   });
@@ -313,7 +330,18 @@ function install(gd, pair, state) {
   installPointer(gd, state);
   // Not while hidden (another tab, a page being left): Plotly cannot measure a hidden div.
   state.observer = new ResizeObserver(() => {
-    if (gd._fullLayout && gd.getClientRects().length) Promise.resolve(own.instance.Plots.resize(gd)).catch(() => {});
+    if (!gd._fullLayout || !gd.getClientRects().length) return;
+    if (state.data && state.data.figure.narrow && isNarrow(state.data.figure, gd) !== state.narrow) {
+      // Across the narrow-screen width: the side panel moves below the contour, or back.
+      const data = state.data;
+      state.shape = null;
+      state.queue = state.queue
+        .then(() => drawFront(own.instance, gd, pair, state, data))
+        .then(() => align(pair))
+        .catch((err) => report(gd, state, err));
+      return;
+    }
+    Promise.resolve(own.instance.Plots.resize(gd)).catch(() => {});
   });
   state.observer.observe(gd);
 }
