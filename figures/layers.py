@@ -45,9 +45,9 @@ def layered(spec: dict, back_traces: int) -> dict:
 
     front = {"data": data[back_traces:] + scales, "layout": in_front(layout), "frames": _renumbered(spec.get("frames", []), -back_traces)}
     if "narrow_layout" in spec:
-        # The same front on a narrow screen (ui/assets/live_chart.js picks it by width); the
-        # colorbar then goes back to the right edge.
-        front["narrow"] = {"layout": in_front(spec["narrow_layout"]), "colorbar": {"x": 1.02, "xanchor": "left"}}
+        # The same front on a narrow screen (ui/assets/live_chart.js picks it by width), without
+        # the colorbar: a phone needs the width for the contour and its play controls.
+        front["narrow"] = {"layout": in_front(spec["narrow_layout"]), "marker": {"showscale": False}}
     return {"back": {"data": back_data, "layout": back_layout}, "front": front}
 
 

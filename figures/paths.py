@@ -202,7 +202,7 @@ def path_figure(
 
 # Where the data panel sits beside the contour, in paper units of the figure's width.
 CONTOUR_WIDTH = 0.56
-DATA_PANEL_LEFT = 0.68
+DATA_PANEL_LEFT = 0.75
 
 
 def _data_layouts(surface, figure: dict, labels: dict[str, str], height: int, loss_height: int, controls: int, font_size: int, data_height: int) -> dict:

@@ -204,7 +204,7 @@ CATALOG.update(
             {
                 "standardized": {"start": (-1.0, 1.5), "steps": 100, "hyper": {"sgd": {"lr": 0.2}, "momentum": {"lr": 0.05, "momentum": 0.8}, "nesterov": {"lr": 0.05, "momentum": 0.8}, "adagrad": {"lr": 0.5}, "rmsprop": {"lr": 0.02}, "adam": {"lr": 0.1}}},
                 "centered": {"start": (-0.05, 1.5), "steps": 200, "hyper": {"sgd": {"lr": 0.005}, "momentum": {"lr": 0.001, "momentum": 0.8}, "nesterov": {"lr": 0.001, "momentum": 0.8}, "adagrad": {"lr": 0.5}, "rmsprop": {"lr": 0.02}, "adam": {"lr": 0.1}}},
-                "raw": {"start": (0.0, -6.0), "steps": 300, "hyper": {"sgd": {"lr": 0.00018}, "momentum": {"lr": 0.00003, "momentum": 0.8}, "nesterov": {"lr": 0.00003, "momentum": 0.8}, "adagrad": {"lr": 0.5}, "rmsprop": {"lr": 0.02}, "adam": {"lr": 0.1}}},
+                "raw": {"start": (0.0, -6.0), "steps": 300, "hyper": {"sgd": {"lr": 0.00015}, "momentum": {"lr": 0.00003, "momentum": 0.8}, "nesterov": {"lr": 0.00003, "momentum": 0.8}, "adagrad": {"lr": 0.5}, "rmsprop": {"lr": 0.02}, "adam": {"lr": 0.1}}},
             },
         ),
         "iris": _data_entry(

@@ -205,14 +205,15 @@ function moveOnly(Plotly, gd, state, fig) {
 }
 
 // A figure with a side panel (the data beside a model's loss surface) carries the layout
-// for a narrow screen too, the panel below the contour: figure.narrow = {layout, colorbar}.
+// for a narrow screen too, the panel below the contour: figure.narrow = {layout, marker}
+// (marker: what changes in the colorbar's stand-in trace there).
 const NARROW_PX = 640;
 const isNarrow = (fig, gd) => !!fig.narrow && gd.clientWidth > 0 && gd.clientWidth < NARROW_PX;
 
 function fitted(fig, narrow) {
   if (!narrow) return {data: fig.data, layout: fig.layout};
   const data = fig.data.map((d) =>
-    d.meta === 'colorbar-only' ? {...d, marker: {...d.marker, colorbar: {...d.marker.colorbar, ...fig.narrow.colorbar}}} : d);
+    d.meta === 'colorbar-only' ? {...d, marker: {...d.marker, ...fig.narrow.marker}} : d);
   return {data, layout: fig.narrow.layout};
 }
 
