@@ -106,7 +106,7 @@ def formulas_panel(sc: Scenario, lg: str) -> None:
     name = "L" if getattr(surface, "data", None) is not None else "f"
     st.latex(f"{name}({a}, {b}) = " + surface.latex)
     st.markdown(f"**{t('pg.formulas.grad', lg)}**")
-    st.latex(r"\nabla f = " + surface.gradient_latex)
+    st.latex(rf"\nabla {name} = " + surface.gradient_latex)
     st.markdown(f"**{t('pg.formulas.hess', lg)}**")
     st.latex("H = " + surface.hessian_latex)
     st.markdown(f"**{t('pg.formulas.rules', lg)}**")
