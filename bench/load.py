@@ -43,6 +43,9 @@ import numpy as np
 from bench.server import ROOT, StreamlitServer
 from bench.wsclient import BENCHMARK_QUERY, Session, checked
 
+# A class on a model's loss surface: three optimizers, mini-batches of 16, the data panel.
+DATA_QUERY = "landscape=faithful&optimizers=sgd&optimizers=momentum&optimizers=adam&batch_size=16&steps=300"
+SCENARIOS = {"benchmark": BENCHMARK_QUERY, "data": DATA_QUERY}
 MAX_SESSIONS = 200
 MAX_INTERACTIONS = 20
 BAR = {"sessions": 30, "p95_s": 2.0, "rss_mb": 1024}
@@ -98,6 +101,7 @@ async def run_level(
     spread: float,
     timeout: float,
     entry: str | None = None,
+    query: str = BENCHMARK_QUERY,
 ) -> LevelResult:
     """N sessions against ``entry`` (a websocket URL; default: the one server's)."""
     res = LevelResult(n, interactions, widget, replicas=len(servers))
@@ -115,12 +119,12 @@ async def run_level(
     # Warm-up: a first session per server compiles the surface and fills the shared caches.
     t0 = time.perf_counter()
     for srv in servers:
-        async with Session(srv.ws_url, BENCHMARK_QUERY, timeout=timeout) as s:
+        async with Session(srv.ws_url, query, timeout=timeout) as s:
             checked(await s.open())
     res.warmup_s = time.perf_counter() - t0
     res.rss_start_mb = sum(srv.rss_mb() for srv in servers)
 
-    sessions = [Session(entry, BENCHMARK_QUERY, local_addr=source(i), timeout=timeout) for i in range(n)]
+    sessions = [Session(entry, query, local_addr=source(i), timeout=timeout) for i in range(n)]
     alive: list[Session] = []
     opens: list[float] = []
 
@@ -192,6 +196,7 @@ def measure(
     deadline: float,
     app_dir: str | Path = ROOT,
     replicas: int = 1,
+    query: str = BENCHMARK_QUERY,
 ) -> LevelResult:
     """One level on fresh servers: one process, or two behind nginx (deploy/nginx.conf)."""
     servers = [StreamlitServer(cwd=app_dir) for _ in range(replicas)]
@@ -209,7 +214,7 @@ def measure(
             proxy = Nginx([f"127.0.0.1:{srv.port}" for srv in servers]).start()
             entry = proxy.ws_url
         try:
-            level = run_level(servers, n, interactions, widget, spread, timeout, entry)
+            level = run_level(servers, n, interactions, widget, spread, timeout, entry, query)
             res = asyncio.run(asyncio.wait_for(level, deadline))
         except (asyncio.TimeoutError, TimeoutError):
             res = LevelResult(n, interactions, widget, replicas, errors=1, error_kinds={f"level deadline {deadline:.0f} s": 1})
@@ -256,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--replicas", type=int, choices=[1, 2], default=1, help="2: two servers behind nginx (deploy/nginx.conf)")
     ap.add_argument("--app-dir", default=str(ROOT), help="directory to run app.py from (default: this checkout)")
     ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument(
+        "--scenario", choices=sorted(SCENARIOS), default="benchmark",
+        help="benchmark: the Playground benchmark link (Rosenbrock, six optimizers); data: Old Faithful with mini-batches and the data panel",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     if not all(1 <= n <= MAX_SESSIONS for n in args.sessions):
         ap.error(f"--sessions must be within 1..{MAX_SESSIONS}")
@@ -264,12 +273,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.widget == "adam_lr" and args.interactions > 15:
         ap.error("adam_lr has 15 options above the benchmark's 0.03: at most 15 moves")
 
-    print(f"Benchmark scenario: /?{BENCHMARK_QUERY}")
+    query = SCENARIOS[args.scenario]
+    print(f"Scenario: /?{query}")
     where = "one Streamlit process" if args.replicas == 1 else "two Streamlit processes behind nginx (ip_hash)"
     print(f"{args.interactions} moves of {args.widget} per session, spread {args.spread:g} s; {where}; {os.cpu_count()} cores\n", flush=True)
     results = []
     for n in args.sessions:
-        r = measure(n, args.interactions, args.widget, args.spread, args.timeout, args.deadline, args.app_dir, args.replicas)
+        r = measure(n, args.interactions, args.widget, args.spread, args.timeout, args.deadline, args.app_dir, args.replicas, query)
         results.append(r)
         extra = f"  errors: {r.error_kinds}" if r.errors else ""
         print(

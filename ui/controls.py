@@ -187,9 +187,8 @@ def data_controls(name: str) -> tuple[str, int | None]:
             continue
         if text in offered:
             st.session_state[key] = text if key == S.SCALING_KEY else (text if text == S.FULL_BATCH else int(text))
-        else:
+        elif note_link_refused(key):  # a value the link may hold, but not on this surface
             refused.append(key)
-            note_link_refused(key)
     if refused:
         box.warning(t("notice.bad_url", lg, keys=", ".join(refused)), icon="⚠️")
     if st.session_state.get(S.SCALING_KEY) not in scalings:

@@ -125,11 +125,14 @@ def reset_for_scaling() -> None:
     st.session_state.update(S.hyperparameter_state(name, scaling=scaling))
 
 
-def note_link_refused(key: str) -> None:
-    """Add ``key`` to the opening link's keys that could not be used (the page's notice lists them)."""
+def note_link_refused(key: str) -> bool:
+    """Add ``key`` to the opening link's keys that could not be used (the page's notice lists them);
+    False if it was there already (the notice on screen names it)."""
     bad = st.session_state.setdefault(S.LINK_NOTICE_KEY, [])
-    if key not in bad:
-        bad.append(key)
+    if key in bad:
+        return False
+    bad.append(key)
+    return True
 
 
 def reset_start_for_custom() -> None:
