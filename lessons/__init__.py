@@ -1,7 +1,7 @@
 """Lessons: each claim of the lecture notes as live runs on the core, a measured number and a Playground preset."""
 
 from .catalog import ALL_CLAIMS, LESSONS, get
-from .core import SEEDS, Lesson, Outcome, Panel, RunSpec, noisy, over_seeds, preset, run, run_panel, with_seed
+from .core import SEEDS, Lesson, Outcome, Panel, RunSpec, noisy, over_seeds, preset, run, run_panel, scaling, surface, with_seed
 
 __all__ = [
     "ALL_CLAIMS",
@@ -17,5 +17,7 @@ __all__ = [
     "preset",
     "run",
     "run_panel",
+    "scaling",
+    "surface",
     "with_seed",
 ]

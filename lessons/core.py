@@ -3,7 +3,9 @@
 A lesson has one or more panels; a panel is a surface with the runs drawn on
 it. The first panel is also the lesson's preset: the exact Playground state
 (surface, optimizers, hyperparameters, start, steps, schedule, noise) that
-one click opens. ``measure`` turns the runs into named numbers, ``effect``
+one click opens. A panel on a model on data (``landscapes.data``) also names
+its input scaling, and a run its mini-batch size; a run with a batch size, like
+a noisy one, depends on its seed. ``measure`` turns the runs into named numbers, ``effect``
 says whether those numbers show what the lesson claims (tests hold every
 lesson to it); the "what to notice" line that states them is in the language catalogs.
 """
@@ -28,6 +30,12 @@ class RunSpec:
     seed: int = 0
     average: str = "none"
     start: tuple[float, float] | None = None  # this run's own start (default: the panel's)
+    batch_size: int | None = None  # mini-batches of this size (data surfaces only); None: the full batch
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether the run depends on its seed: simulated noise, or mini-batches drawn from the seed."""
+        return self.noise > 0 or self.batch_size is not None
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class Panel:
     steps: int
     params: Mapping[str, float] = field(default_factory=dict)
     schedule: tuple[str, int] = ("constant", 0)  # (name, warm-up steps), as the Playground offers
+    scaling: str | None = None  # a data surface's input scaling (None: its default; formula surfaces: None)
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,16 @@ class Lesson:
 
 
 def surface(panel: Panel):
+    if panel.scaling is not None:
+        return landscapes.get(panel.landscape, scaling=panel.scaling, **panel.params)
     return landscapes.get(panel.landscape, **panel.params)
+
+
+def scaling(panel: Panel) -> str | None:
+    """The panel's input scaling as it runs: its own, else the data surface's default; None on a formula surface."""
+    if not landscapes.catalog.is_data(panel.landscape):
+        return None
+    return panel.scaling or landscapes.catalog.scalings(panel.landscape)[0]
 
 
 def _options(panel: Panel, r: RunSpec) -> dict:
@@ -65,6 +83,7 @@ def _options(panel: Panel, r: RunSpec) -> dict:
         "schedule": optimizers.schedules.make(name, warmup_steps=warmup),
         "noise": r.noise,
         "average": None if r.average == "none" else r.average,
+        "batch_size": r.batch_size,
         **r.hyper,
     }
 
@@ -86,15 +105,18 @@ def over_seeds(panel: Panel, run: int, n: int = SEEDS) -> optimizers.Batch:
 
 
 def with_seed(lesson: Lesson, seed: int) -> Lesson:
-    """``lesson`` with every noisy run's seed set to ``seed`` (a check must hold whatever the seed)."""
+    """``lesson`` with every seed-dependent run's seed moved on by ``seed`` (a check must hold whatever
+    the seed). Runs that shared a seed still share one (the same samples for a fair comparison);
+    runs with different seeds (an ensemble's members) keep different ones."""
     panels = tuple(
-        replace(p, runs=tuple(replace(r, seed=seed) if r.noise > 0 else r for r in p.runs)) for p in lesson.panels
+        replace(p, runs=tuple(replace(r, seed=r.seed + seed) if r.stochastic else r for r in p.runs)) for p in lesson.panels
     )
     return replace(lesson, panels=panels)
 
 
 def noisy(lesson: Lesson) -> bool:
-    return any(r.noise > 0 for p in lesson.panels for r in p.runs)
+    """Whether any run depends on its seed (simulated noise or mini-batches)."""
+    return any(r.stochastic for p in lesson.panels for r in p.runs)
 
 
 @dataclass(frozen=True)
@@ -129,7 +151,7 @@ def preset(lesson: Lesson) -> dict[str, object]:
     }
     for p, v in panel.params.items():
         state[f"p_{p}"] = float(v)
-    noise, seed, average = 0.0, 0, "none"
+    noise, seed, average, batch = 0.0, 0, "none", None
     for r in panel.runs:
         if r.optimizer in chosen:
             continue  # the Playground runs each optimizer once: the first variant is the preset
@@ -137,7 +159,11 @@ def preset(lesson: Lesson) -> dict[str, object]:
         for hp, v in r.hyper.items():
             state[f"{r.optimizer}_{hp}"] = v
         noise, seed, average = max(noise, r.noise), r.seed, r.average if r.average != "none" else average
+        batch = batch if batch is not None else r.batch_size  # one batch size for all: the first run's that has one
     state.update({"optimizers": chosen, "noise": noise, "seed": seed, "average": average})
+    if landscapes.catalog.is_data(panel.landscape):
+        state["scaling"] = scaling(panel)
+        state["batch_size"] = "full" if batch is None else int(batch)
     return state
 
 
