@@ -298,7 +298,7 @@ LESSON_TEXT = {
     'lesson.race.notice': '收敛：牛顿法 {newton:.0f} 步，无鞍牛顿法 {saddle_free_newton:.0f} 步，L-BFGS {lbfgs:.0f} 步。{steps:.0f} 步后，一阶方法都尚未收敛：损失 SGD {sgd_loss:.3g}，动量法 {momentum_loss:.3g}，Nesterov {nesterov_loss:.3g}，AdaGrad {adagrad_loss:.3g}，RMSProp {rmsprop_loss:.3g}，Adam {adam_loss:.3g}。',
     'lesson.zero_init.title': '零初始化：困在鞍点上',
     'lesson.zero_init.explanation': '本小节使用真实模型，因为这里的鞍点不是人为画出来的，而是模型本身产生的。最小的含隐藏单元的网络 ŷ = a·tanh(b·x) + c 拟合老忠实泉数据（x 为标准化后的等待时间；偏置 c 固定为喷发时长的均值）。两个权重都为零时，输出与 a 无关（tanh(0) = 0），信号也传不到 b（a = 0 把它挡住了），所以每个训练样本的梯度都恰好为零：全批量梯度如此，每个小批量的梯度也如此。从这里出发的梯度下降一步也不动，甚至报告“已收敛”。然而这里的海森矩阵有一个负特征值：(0, 0) 是鞍点，不是极小值，其损失远高于极小值处的损失。这就是神经网络要用小的随机权重初始化、而不能全部初始化为零的原因。从一个极小的偏移出发，梯度下降能够逃离，但起初很慢，因为鞍点附近的梯度很小；动量法把这些微小的推力累加起来，离开鞍点要早得多（两者学习率相同）。',
-    'lesson.zero_init.notice': '从 (0, 0) 出发，梯度下降立即停止，{zero_steps:.0f} 步后报告“已收敛”（移动距离 {zero_moved:g}）；那里任何单个训练样本的梯度最大也只有 {example_grad:g}。然而那里海森矩阵的特征值为 {s_lo:.3g} 和 {s_hi:.3g}：这是一个鞍点，损失为 {saddle_loss:.3f}，而极小值处为 {min_loss:.3f}。从每个权重偏移 {offset:g} 处出发，学习率 {lr:g}：梯度下降用了 {sgd:.0f} 步才离开鞍点 {radius:g} 的距离，动量法（μ = {mu:g}）用了 {momentum:.0f} 步，少了 {fewer:.0f} 步。',
+    'lesson.zero_init.notice': '从 (0, 0) 出发，梯度下降立即停止，{zero_steps:.0f} 步后报告“已收敛”（移动距离 {zero_moved:g}）；那里任何单个训练样本的梯度最大也只有 {example_grad:g}。然而那里海森矩阵的特征值为 {s_lo:.3g} 和 {s_hi:.3g}：这是一个鞍点，损失为 {saddle_loss:.3f}，而极小值处为 {min_loss:.3f}。从每个权重偏移 {offset:g} 处出发，学习率 {rate:g}：梯度下降用了 {sgd:.0f} 步才离开鞍点 {radius:g} 的距离，动量法（μ = {mu:g}）用了 {momentum:.0f} 步，少了 {fewer:.0f} 步。',
     'lesson.zero_init.label.offset': '从 (0.001, 0.001) 出发',
     'lesson.zero_init.label.zero': '从 (0, 0) 出发',
     'lesson.lbfgs_minibatch.title': 'L-BFGS 遇上真实的小批量',
