@@ -1,10 +1,18 @@
-"""Slider-to-rendered latency in headless Chromium: the app's benchmark link vs a bare page.
+"""Slider-to-rendered latency in headless Chromium: the app on a scenario link (the benchmark link, or a data surface) vs a bare page.
 
-    python -m bench.bench_browser [--moves 10]
+    python -m bench.bench_browser [--moves 10] [--scenario benchmark|data]
 
-Two servers: ``app.py`` opened on the benchmark link (Rosenbrock, six optimizers,
-1000 steps), and ``bench/bare_page.py`` (one slider, one 200 x 200 contour). On
-each page one slider moves ONE WAY, one keyboard step at a time (Streamlit's
+Two servers: ``app.py`` opened on a scenario's link, and ``bench/bare_page.py`` (one
+slider, one 200 x 200 contour). Scenarios (``--scenario``):
+
+- ``benchmark`` (the default): the Playground benchmark link (Rosenbrock, six
+  optimizers, 1000 steps);
+- ``data``: a data surface (Old Faithful's linear regression, standardized inputs,
+  mini-batches of 16) with three optimizers: the path chart then also draws the
+  data panel (218 training and 54 test points, each optimizer's model line moved
+  by the frames) and a test-loss curve per optimizer.
+
+On each page one slider moves ONE WAY, one keyboard step at a time (Streamlit's
 browser caches messages it has seen, so moving back would measure the cache).
 App: Adam's learning rate (``adam_lr``, in the hyperparameters panel, its
 "Adam · Hyperparameters" group opened first). Bare: its only slider.
@@ -48,6 +56,12 @@ BENCH_LINK = (
     "/?landscape=rosenbrock&optimizers=sgd&optimizers=momentum&optimizers=nesterov"
     "&optimizers=adagrad&optimizers=rmsprop&optimizers=adam&steps=1000"
 )
+DATA_LINK = "/?landscape=faithful&optimizers=sgd&optimizers=momentum&optimizers=adam&batch_size=16"
+# name -> (link, what the summary calls it); the app's moved control is Adam's learning rate in both.
+SCENARIOS = {
+    "benchmark": (BENCH_LINK, "app, benchmark link (Adam lr)"),
+    "data": (DATA_LINK, "app, data link: Old Faithful, 3 optimizers, batch 16 (Adam lr)"),
+}
 
 # Installed before any page script: timestamps of websocket frames in the page's clock.
 WS_HOOK = """
@@ -299,7 +313,7 @@ def summarize(name: str, r: dict, show_timeline: bool = False) -> None:
         print(f"  page errors: {r['errors']}")
 
 
-def script_times(moves: int) -> dict[str, list[float]]:
+def script_times(moves: int, link: str = BENCH_LINK) -> dict[str, list[float]]:
     """Server-side script time per rerun, without browser or websocket (AppTest), same moves."""
     import sys
     from urllib.parse import parse_qs
@@ -312,7 +326,7 @@ def script_times(moves: int) -> dict[str, list[float]]:
 
     out = {}
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for k, v in parse_qs(BENCH_LINK[2:]).items():
+    for k, v in parse_qs(link[2:]).items():
         at.query_params[k] = v if len(v) > 1 else v[0]
     at.run()
     i = S.LR_OPTIONS.index(at.session_state["adam_lr"])
@@ -338,13 +352,16 @@ def script_times(moves: int) -> dict[str, list[float]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--moves", type=int, default=10)
+    ap.add_argument("--scenario", choices=sorted(SCENARIOS), default="benchmark", help="the app's link: the benchmark link (default) or a data surface with its data panel")
     ap.add_argument("--timeline", action="store_true", help="print one move's websocket frame timeline per page (implies --net)")
     ap.add_argument("--net", action="store_true", help="also time frames in Chromium's network stack (adds CPU load)")
     ap.add_argument("--sequential", action="store_true", help="all bare moves, then all app moves (as before 2026-11-27), not interleaved")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
+    link, app_name = SCENARIOS[args.scenario]
     print(f"load average at start: {loadavg()}  (cpus: {os.cpu_count()}); moves {'one page after the other' if args.sequential else 'interleaved'}")
+    print(f"scenario {args.scenario}: {link}")
     with StreamlitServer("app.py", cwd=ROOT) as app, StreamlitServer("bench/bare_page.py", cwd=ROOT) as bare, sync_playwright() as p:
         browser = launch_browser(p)
         try:
@@ -352,17 +369,17 @@ def main() -> None:
             pages = [
                 PageUnderTest(browser, bare.url + "/", "bare_chart", ".st-key-k input[type=range]", server_pid=bare.proc.pid, with_net=net),
                 PageUnderTest(
-                    browser, app.url + BENCH_LINK, "path_chart", ".st-key-hyper_panel input[name=adam_lr]",
+                    browser, app.url + link, "path_chart", ".st-key-hyper_panel input[name=adam_lr]",
                     expand="Adam · Hyperparameters", server_pid=app.proc.pid, with_net=net,
                 ),
             ]  # fmt: skip
             res_bare, res_app = measure(pages, args.moves, interleave=not args.sequential)
         finally:
             browser.close()
-    scripts = script_times(args.moves)
+    scripts = script_times(args.moves, link)
     print(f"load average at end:   {loadavg()}")
     summarize("bare page (bench/bare_page.py, 200x200 contour)", res_bare, args.timeline)
-    summarize("app, benchmark link (Adam lr)", res_app, args.timeline)
+    summarize(app_name, res_app, args.timeline)
 
     med = lambda r, k: statistics.median(x[k] for x in r["rows"])  # noqa: E731
     print("\nscript time per rerun (AppTest, no browser, no websocket):")
