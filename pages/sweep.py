@@ -1,4 +1,5 @@
-"""Sweep: coarse-to-fine hyperparameter search over two axes, one batched run per grid."""
+"""Sweep: coarse-to-fine hyperparameter search over two axes, one batched run per grid
+(per batch size, when the mini-batch size of a data surface is an axis)."""
 
 import streamlit as st
 
@@ -11,19 +12,26 @@ def sweep_page() -> None:
     lg = controls.lang()
     st.title(t("sw.title", lg))
     st.caption(t("sw.intro", lg))
-    surface, optimizer, x, y, random, n, steps, metric = sweep_view.controls(lg)
-    if x == y:
+    c = sweep_view.controls(lg)
+    sweep_view.link_notice(lg)
+    if c.x == c.y:
         st.warning(t("sw.same_axes", lg))
         return
-    setup = (surface, optimizer, x, y, random)
+    setup = c.setup
     box = sweep_view.current_box(setup)
-    result, seconds = sweep_view.grid(surface, optimizer, x, y, box, n, steps, random)
+    result, seconds = sweep_view.grid(c.surface, c.optimizer, c.x, c.y, box, c.n, c.steps, c.random, c.scaling, c.batch)
     bx, by, loss = result.best()
+    x_label, y_label = sweep_view.label(c.x, lg), sweep_view.label(c.y, lg)
     if loss == loss:  # not NaN
-        st.info(t("sw.best_line", lg, x=t(f"hp.{x}", lg), xv=bx, y=t(f"hp.{y}", lg), yv=by, loss=loss, runs=result.final_loss.size, ms=seconds * 1e3))
+        st.info(t("sw.best_line", lg, x=x_label, xv=bx, y=y_label, yv=by, loss=loss, runs=result.final_loss.size, ms=seconds * 1e3))
     else:
         st.warning(t("sw.no_best", lg))
-    sweep_view.heatmap(result, metric, lg, setup)
+    if c.batch_axis:
+        values = result.x if c.x == sweep_view.sweep.BATCH else result.y
+        st.caption(t("sw.batch_axis", lg, lo=int(values.min()), hi=int(values.max()), count=len(set(values.tolist())), calls=result.calls))
+    if c.batch_axis or c.batch is not None:
+        st.caption(t("sw.crn", lg, seed=result.seed))
+    sweep_view.heatmap(result, c.metric, lg, setup)
     st.caption(t("sw.refine_selection", lg) + " " + t("sw.blank", lg))
     c1, c2, c3, c4 = st.columns(4)
     # Callbacks run before the rerun, so one run draws the new grid.
@@ -31,7 +39,7 @@ def sweep_page() -> None:
     c2.button(t("sw.back", lg), key="sw_back", disabled=not sweep_view.history(), on_click=sweep_view.back)
     c3.button(t("sw.reset", lg), key="sw_reset", on_click=sweep_view.reset)
     if c4.button(t("sw.open", lg), key="sw_open", type="primary", disabled=loss != loss):
-        sweep_view.open_best(surface, optimizer, x, bx, y, by, steps)
+        sweep_view.open_best(c, bx, by)
     st.caption(t("sw.rounded", lg))
     if sweep_view.history():
         st.markdown(f"**{t('sw.history', lg)}**")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -11,7 +12,7 @@ import figures
 import optimizers
 import sweep
 from i18n import t
-from landscapes.catalog import CATALOG
+from landscapes.catalog import CATALOG, is_data
 
 from . import cache
 from . import settings as S
@@ -20,17 +21,28 @@ from .controls import choice
 from .lessons_view import open_in_playground
 
 CHART = "sweep_chart"
+SEED = 0  # the one seed every run of a sweep shares (common random numbers); the Playground opens with it
 
 
 @cache.shared(max_entries=64)
-def cached_grid(surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps: int, random: bool) -> sweep.Sweep:
-    """The grid, shared by every session: its arrays read-only, so none can change them for the others."""
-    result = sweep.run(surface, optimizer, x, y, box, n=n, steps=steps, start=S.default_start(surface), random=random)
+def cached_grid(
+    surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps: int, random: bool, scaling: str | None = None, batch: int | None = None
+) -> sweep.Sweep:
+    """The grid, shared by every session: its arrays read-only, so none can change them for the others.
+
+    ``scaling`` and ``batch`` (the fixed mini-batch size, None: full batch) apply to a data
+    surface; every run shares seed 0 (common random numbers, see :func:`sweep.run`)."""
+    result = sweep.run(
+        surface, optimizer, x, y, box, n=n, steps=steps, start=S.default_start(surface, scaling), random=random,
+        scaling=scaling, batch_size=batch, seed=SEED,
+    )  # fmt: skip
     cache.read_only(result.x, result.y, result.final_loss, result.status, result.steps)
     return result
 
 
-def grid(surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps: int, random: bool) -> tuple[sweep.Sweep, float]:
+def grid(
+    surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps: int, random: bool, scaling: str | None = None, batch: int | None = None
+) -> tuple[sweep.Sweep, float]:
     """The sweep, and the seconds this call took to get it.
 
     Measured here, around the cache, on every call: the batched runs when the
@@ -38,37 +50,137 @@ def grid(surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps
     another session). A time stored with the result would report the first
     computation's milliseconds on every later hit as if it were this one."""
     t0 = time.perf_counter()
-    result = cached_grid(surface, optimizer, x, y, box, n, steps, random)
+    result = cached_grid(surface, optimizer, x, y, box, n, steps, random, scaling, batch)  # positional: the memo's key
     return result, time.perf_counter() - t0
 
 
-def full_box(x: str, y: str) -> tuple[float, float, float, float]:
-    return (*sweep.axis_range(x), *sweep.axis_range(y))
+def full_box(x: str, y: str, surface: str | None = None) -> tuple[float, float, float, float]:
+    return (*sweep.axis_range(x, surface), *sweep.axis_range(y, surface))
 
 
 def history() -> list:
     return st.session_state.setdefault(S.SWEEP_HISTORY_KEY, [])
 
 
-def controls(lg: str):
-    surface = choice(t("sw.landscape", lg), list(CATALOG), "rosenbrock", "sw_landscape", lambda n: CATALOG[n].title[lg])
-    first_order = [o for o in optimizers.names() if len(sweep.sweepable(o)) >= 2]
-    optimizer = choice(t("sw.optimizer", lg), first_order, "adam", "sw_optimizer", lambda n: t(f"opt.{n}", lg))
-    axes = sweep.sweepable(optimizer)
-    label = lambda n: t(f"hp.{n}", lg)  # noqa: E731
-    x = choice(t("sw.x", lg), axes, axes[0], "sw_x", label)
-    y = choice(t("sw.y", lg), axes, axes[1], "sw_y", label)
-    mode = choice(t("sw.mode", lg), ["grid", "random"], "grid", "sw_mode", lambda n: t(f"sw.mode.{n}", lg))
+def label(name: str, lg: str) -> str:
+    """A hyperparameter's (or run setting's) name, from its declaration's label key."""
+    return t(optimizers.declaration(name).label, lg)
+
+
+def _keep_valid(key: str, options: list, default) -> None:
+    """A choice whose options changed (another surface or optimizer) goes back to its default."""
+    if key in st.session_state and st.session_state[key] not in options:
+        st.session_state[key] = default
+
+
+def _choice(label_text: str, options: list, default, key: str, format_func):
+    _keep_valid(key, options, default)
+    return choice(label_text, options, default, key, format_func)
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What the Sweep's sidebar decided."""
+
+    surface: str
+    optimizer: str
+    x: str
+    y: str
+    random: bool
+    n: int
+    steps: int
+    metric: str
+    scaling: str | None = None  # a data surface's input scaling
+    batch: int | None = None  # the fixed mini-batch size (None: the full batch, or the size is on an axis)
+
+    @property
+    def setup(self) -> tuple:
+        """What a refinement history belongs to (another setup starts from the full ranges)."""
+        return (self.surface, self.optimizer, self.x, self.y, self.random, self.scaling, self.batch)
+
+    @property
+    def batch_axis(self) -> bool:
+        return sweep.BATCH in (self.x, self.y)
+
+
+def controls(lg: str) -> Controls:
+    opening = _opening_link()
+    surface = _choice(t("sw.landscape", lg), list(CATALOG), "rosenbrock", "sw_landscape", lambda n: CATALOG[n].title[lg])
+    drawn: dict[str, object] = {"sw_landscape": surface}
+    scaling = None
+    if is_data(surface):
+        scalings = S.scaling_options(surface)
+        scaling = _choice(t("sw.scaling", lg), scalings, scalings[0], "sw_scaling", lambda s: t(f"sw.scaling.{s}", lg))
+        drawn["sw_scaling"] = scaling
+    first_order = [o for o in optimizers.names() if len(sweep.sweepable(o, surface)) >= 2]
+    optimizer = _choice(t("sw.optimizer", lg), first_order, "adam", "sw_optimizer", lambda n: t(f"opt.{n}", lg))
+    axes = sweep.sweepable(optimizer, surface)
+    name = lambda n: label(n, lg)  # noqa: E731
+    x = _choice(t("sw.x", lg), axes, axes[0], "sw_x", name)
+    y = _choice(t("sw.y", lg), axes, axes[1], "sw_y", name)
+    drawn.update(sw_optimizer=optimizer, sw_x=x, sw_y=y)
+    batch = None
+    if is_data(surface) and sweep.BATCH not in (x, y):
+        n_train = sweep.training_size(surface)
+        options = [str(o) for o in S.batch_options(surface)]  # "full", "1", "2", ...: the link's own spelling
+        full = lambda o: t("sw.batch.full", lg, n=n_train) if o == S.FULL_BATCH else o  # noqa: E731
+        chosen = _choice(t("sw.batch", lg), options, S.FULL_BATCH, "sw_batch", full)
+        batch = S.batch_size_value(chosen)
+        drawn["sw_batch"] = chosen
+    mode = _choice(t("sw.mode", lg), ["grid", "random"], "grid", "sw_mode", lambda n: t(f"sw.mode.{n}", lg))
     n = st.sidebar.slider(t("sw.n", lg), 8, 64, step=8, key="sw_n", bind="query-params", **({} if "sw_n" in st.session_state else {"value": 64}))
     steps = st.sidebar.slider(t("sw.steps", lg), 50, 2000, step=50, key="sw_steps", bind="query-params", **({} if "sw_steps" in st.session_state else {"value": 500}))
-    metric = choice(t("sw.metric", lg), list(sweep.METRICS), "final_loss", "sw_metric", lambda m: t(f"sw.metric.{m}", lg))
-    return surface, optimizer, x, y, mode == "random", int(n), int(steps), metric
+    metric = _choice(t("sw.metric", lg), list(sweep.METRICS), "final_loss", "sw_metric", lambda m: t(f"sw.metric.{m}", lg))
+    drawn.update(sw_mode=mode, sw_n=n, sw_steps=steps, sw_metric=metric)
+    _check_link(opening, drawn)
+    for key in ("sw_scaling", "sw_batch"):  # a control not drawn leaves the link, which stays true to the page
+        if key not in drawn and key in st.query_params:
+            del st.query_params[key]
+    return Controls(surface, optimizer, x, y, mode == "random", int(n), int(steps), metric, scaling, batch)
+
+
+# -- the opening link ---------------------------------------------------------------------
+# The sw_ keys' checks depend on one another (the axes on the optimizer and the surface, the
+# scaling and the batch size on the surface), so they are checked after the controls are drawn:
+# a key of the opening link whose value no control took (or whose control is not drawn, such
+# as sw_batch with the batch size on an axis) is named in a notice, as the Playground names its own.
+LINK_KEYS = ("sw_landscape", "sw_scaling", "sw_optimizer", "sw_x", "sw_y", "sw_batch", "sw_mode", "sw_n", "sw_steps", "sw_metric")
+_OPENING_KEY = "_sw_opening_link"  # the Sweep keys of the link that opened this session's first Sweep page
+_NOTICE_KEY = "_sw_link_notice"  # those of them that were not taken
+
+
+def _opening_link() -> dict[str, str] | None:
+    """The Sweep keys of the opening link, on the session's first Sweep page only (None later)."""
+    if _OPENING_KEY in st.session_state:
+        return None
+    opening = {k: st.query_params.get_all(k)[-1] for k in LINK_KEYS if st.query_params.get_all(k)}
+    st.session_state[_OPENING_KEY] = opening
+    return opening
+
+
+def _same(text: str, value) -> bool:
+    try:
+        return float(text) == float(value)
+    except (TypeError, ValueError):
+        return text == str(value)
+
+
+def _check_link(opening: dict[str, str] | None, drawn: dict[str, object]) -> None:
+    if opening is not None:
+        st.session_state[_NOTICE_KEY] = [k for k, text in opening.items() if k not in drawn or not _same(text, drawn[k])]
+
+
+def link_notice(lg: str) -> None:
+    """Name the opening link's Sweep settings that were not taken (they fell back to their defaults)."""
+    bad = st.session_state.get(_NOTICE_KEY)
+    if bad:
+        st.warning(t("notice.bad_url", lg, keys=", ".join(bad)), icon="⚠️")
 
 
 def current_box(setup: tuple) -> tuple:
     """The box being searched: the last refinement made for this setup, else the full ranges."""
     h = [b for s, b in history() if s == setup]
-    return h[-1] if h else full_box(*setup[2:4])
+    return h[-1] if h else full_box(setup[2], setup[3], setup[0])
 
 
 def history_table() -> str:
@@ -115,15 +227,19 @@ def selection_box(result: sweep.Sweep) -> tuple | None:
         xs = np.array([p["x"] for p in points], dtype=float)
         ys = np.array([p["y"] for p in points], dtype=float)
     back = lambda log, v: 10**v if log else v  # noqa: E731
-    return (back(result.x_log, xs.min()), back(result.x_log, xs.max()), back(result.y_log, ys.min()), back(result.y_log, ys.max()))
+    box = [back(result.x_log, xs.min()), back(result.x_log, xs.max()), back(result.y_log, ys.min()), back(result.y_log, ys.max())]
+    for i, name in ((0, result.x_name), (2, result.y_name)):
+        if sweep.is_whole(name):  # the batch size: whole-number ends, rounded outward
+            box[i], box[i + 1] = float(np.floor(box[i] + 1e-9)), float(np.ceil(box[i + 1] - 1e-9))
+    return tuple(box)
 
 
 def heatmap(result: sweep.Sweep, metric: str, lg: str, setup: tuple) -> None:
     labels = {
         "metric": t(f"sw.metric.{metric}", lg),
         "best": t("sw.best", lg),
-        "x": figures.axis_title(t(f"hp.{result.x_name}", lg), result.x_log),
-        "y": figures.axis_title(t(f"hp.{result.y_name}", lg), result.y_log),
+        "x": figures.axis_title(label(result.x_name, lg), result.x_log),
+        "y": figures.axis_title(label(result.y_name, lg), result.y_log),
         "log_metric": metric == "final_loss",
     }
     show(
@@ -134,20 +250,46 @@ def heatmap(result: sweep.Sweep, metric: str, lg: str, setup: tuple) -> None:
     )
 
 
-def open_best(surface: str, optimizer: str, x: str, xv: float, y: str, yv: float, steps: int) -> None:
-    sx, sy = S.default_start(surface)
+def playground_batch(surface: str, size: float | None):
+    """The Playground's batch-size control value nearest to ``size``: "full" for the full batch
+    (or the training size), else the nearest offered size on a log scale (the full batch
+    counting as the training size)."""
+    if size is None:
+        return S.FULL_BATCH
+    n_train = sweep.training_size(surface)
+    options = [o for o in S.batch_options(surface) if o != S.FULL_BATCH]
+    values = np.array(options + [n_train], dtype=float)
+    picked = int(np.argmin(np.abs(np.log(values) - np.log(float(size)))))
+    return S.FULL_BATCH if picked == len(options) else int(options[picked])
+
+
+def open_best(c: Controls, xv: float, yv: float) -> None:
+    """Open the best cell in the Playground: its optimizer and the two values (each at the Playground
+    control's nearest value); on a data surface also the scaling and the batch size, the cell's own
+    when the batch size is an axis, else the sweep's fixed one."""
+    sx, sy = S.default_start(c.surface, c.scaling)
     state = {
-        "landscape": surface,
-        "optimizers": [optimizer],
-        "steps": int(min(max(steps, S.STEPS_RANGE[0]), S.STEPS_RANGE[1])),
+        "landscape": c.surface,
+        "optimizers": [c.optimizer],
+        "steps": int(min(max(c.steps, S.STEPS_RANGE[0]), S.STEPS_RANGE[1])),
         "x0": float(sx),
         "y0": float(sy),
         "schedule": "constant",
         "warmup": 0,
         "noise": 0.0,
-        "seed": 0,
+        "seed": SEED,
         "average": "none",
     }
-    for name, value in ((x, xv), (y, yv)):
-        state[S.hyper_key(optimizer, name)] = S.hyper_value(name, value)  # the Playground control's nearest value
+    batch = c.batch
+    for name, value in ((c.x, xv), (c.y, yv)):
+        if name == sweep.BATCH:
+            batch = value
+        else:
+            state[S.hyper_key(c.optimizer, name)] = S.hyper_value(name, value)  # the Playground control's nearest value
+    if c.scaling is not None:
+        state[S.SCALING_KEY] = c.scaling
+        state[S.BATCH_KEY] = playground_batch(c.surface, batch)
+        # Also set here, so the Playground gets them whatever open_in_playground copies.
+        st.session_state[S.SCALING_KEY], st.session_state[S.BATCH_KEY] = state[S.SCALING_KEY], state[S.BATCH_KEY]
+        st.session_state.setdefault(S.SEEDED_KEY, set()).update({S.SCALING_KEY, S.BATCH_KEY})
     open_in_playground(state)
