@@ -314,12 +314,6 @@ def test_phone_puts_the_data_below_and_a_wide_window_beside(phone_page, base_url
     assert_healthy(page, browser_log, server, server_log_mark)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui/assets/live_chart.js installPointer/show places the readout at the right of the whole plot area "
-    "(L.width - s.l - s.w), which on a wide data surface is the data panel's corner, not the contour's "
-    "(it should use L.xaxis.domain[1]); remove this mark once fixed",
-)
 def test_cursor_readout_sits_in_the_contour_beside_the_data(page, base_url, browser_log, server, server_log_mark):
     open_app(page, base_url + FAITHFUL_RAW)
     area = page.locator(".st-key-path_chart .nsewdrag[data-subplot='xy']")

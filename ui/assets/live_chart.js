@@ -289,8 +289,9 @@ function installPointer(gd, state) {
     if (!p) { readout.classList.remove('on'); return; }
     const L = gd._fullLayout;
     const s = L._size;
-    readout.style.right = L.width - s.l - s.w + 6 + 'px';
-    readout.style.top = s.t + 4 + 'px';
+    // The contour's own top-right corner: it may share the plot area with a panel beside or below it.
+    readout.style.right = L.width - (s.l + s.w * L.xaxis.domain[1]) + 6 + 'px';
+    readout.style.top = s.t + s.h * (1 - L.yaxis.domain[1]) + 4 + 'px';
     readout.textContent = '(' + p.x.toFixed(p.dx) + ', ' + p.y.toFixed(p.dy) + ')';
     readout.classList.add('on');
   };
