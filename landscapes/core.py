@@ -140,6 +140,7 @@ class Landscape:
     hints: Mapping[str, object] = field(default_factory=dict)  # suggested start and steps
     axes: tuple[str, str] = ("x", "y")  # what the plane's coordinates are called on screen
     symbolic: ClassVar[bool] = True  # f is a sympy expression (exact critical points can be verified)
+    critical_grid: ClassVar[int] = 31  # starts per side of the critical-point search
 
     def __post_init__(self) -> None:
         missing = self.expr.free_symbols - {X, Y, *(symbol(p) for p in self.params)}
@@ -284,7 +285,7 @@ def _critical_points(landscape: Landscape) -> tuple[CriticalPoint, ...]:
     if key not in _CRITICAL_POINTS:
         if len(_CRITICAL_POINTS) >= 256:
             _CRITICAL_POINTS.clear()
-        _CRITICAL_POINTS[key] = find_critical_points(landscape)
+        _CRITICAL_POINTS[key] = find_critical_points(landscape, grid=landscape.critical_grid)
     return _CRITICAL_POINTS[key]
 
 
