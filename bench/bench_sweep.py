@@ -2,7 +2,9 @@
 
 Prints figures; asserts nothing: the server side (batched runs, heatmap JSON), then
 in headless Chromium the click on "Refine" to the new heatmap drawn. Bar (issue 5):
-click to rendered heatmap <= 1 s.
+click to rendered heatmap <= 1 s. Also the server side on Old Faithful (issue 15):
+mini-batches of 32, and the batch size on an axis (one batched call per batch size);
+bench/bench_data.py has the data surfaces' own figures.
 Run: python -m bench.bench_sweep
 """
 
@@ -17,11 +19,11 @@ import figures
 import sweep
 
 
-def once(box) -> tuple[float, float, int]:
+def once(box, surface: str = "rosenbrock", y: str = "beta1", **options) -> tuple[float, float, int]:
     t0 = time.perf_counter()
-    result = sweep.run("rosenbrock", "adam", "lr", "beta1", box, n=64, steps=500)
+    result = sweep.run(surface, "adam", "lr", y, box, n=64, steps=500, **options)
     t1 = time.perf_counter()
-    labels = {"metric": "loss", "best": "best", "x": "lr", "y": "beta1", "log_metric": True}
+    labels = {"metric": "loss", "best": "best", "x": "lr", "y": y, "log_metric": True}
     spec = figures.sweep_figure(result, result.metric("final_loss"), labels)
     size = len(pio.to_json(spec, validate=False))
     return t1 - t0, time.perf_counter() - t1, size
@@ -34,7 +36,23 @@ def main() -> None:
     print(f"  batched runs   : median {statistics.median(runs) * 1e3:6.1f} ms")
     print(f"  heatmap + JSON : median {statistics.median(builds) * 1e3:6.1f} ms, {statistics.median(sizes) / 1e3:.0f} kB")
     print(f"  server total   : median {statistics.median([a + b for a, b in zip(runs, builds)]) * 1e3:6.1f} ms")
+    data()
 
+
+def data() -> None:
+    """The same on Old Faithful (standardized): mini-batches of 32, then the batch size on an axis."""
+    start = (-1.0, 1.5)
+    boxes = [(1e-4, 1.0, 0.0, 0.99), (1e-3, 1.0, 0.5, 0.99), (1e-2, 1.0, 0.8, 0.99)]
+    runs, builds, _ = zip(*(once(b, "faithful", start=start, batch_size=32) for b in boxes))
+    print("Sweep: Adam on Old Faithful, 64 x 64 (lr x beta1) x 500 steps, batch size 32")
+    print(f"  batched runs   : median {statistics.median(runs) * 1e3:6.1f} ms")
+    print(f"  heatmap + JSON : median {statistics.median(builds) * 1e3:6.1f} ms")
+    boxes = [(1e-4, 1.0, 1, 218), (1e-3, 1.0, 4, 64)]
+    runs, builds, _ = zip(*(once(b, "faithful", "batch_size", start=start) for b in boxes))
+    print("Sweep: Adam on Old Faithful, lr x batch size (64 x whole numbers, one call per batch size) x 500 steps")
+    sizes = [len(sweep.axis("batch_size", b[2], b[3], 64)) for b in boxes]
+    print("  batched runs   : " + ", ".join(f"{r * 1e3:.0f} ms ({b[2]}..{b[3]}: {k} sizes)" for r, b, k in zip(runs, boxes, sizes)))
+    print(f"  heatmap + JSON : median {statistics.median(builds) * 1e3:6.1f} ms")
 
 
 
@@ -43,7 +61,13 @@ def browser(moves: int = 4) -> None:
     from playwright.sync_api import sync_playwright
 
     from i18n import t
-    from tests.e2e.harness import ROOT, StreamlitServer, launch_browser, open_app, wait_idle
+    from tests.e2e.harness import (
+        ROOT,
+        StreamlitServer,
+        launch_browser,
+        open_app,
+        wait_idle,
+    )
 
     with StreamlitServer("app.py", cwd=ROOT) as server, sync_playwright() as p:
         b = launch_browser(p)
