@@ -3,7 +3,7 @@
 from .curves import INSIDE_LABELS, inside_overlays, internals_figure, lookahead_traces, schedule_image, schedule_svg, step_arrows, surface_figure
 from .landscape import Grid, eigen_traces, gradient_field_trace, grid, taylor_trace
 from .layers import layered, merged
-from .paths import SURFACE_TRACES, Run, frame_steps, path_figure, thin
+from .paths import SURFACE_TRACES, Run, frame_steps, in_column, path_figure, thin
 from .style import OPTIMIZER_STYLE, style
 from .sweep import axis_title, sweep_figure
 
@@ -15,6 +15,7 @@ __all__ = [
     "frame_steps",
     "gradient_field_trace",
     "grid",
+    "in_column",
     "INSIDE_LABELS",
     "inside_overlays",
     "internals_figure",

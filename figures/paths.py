@@ -200,6 +200,17 @@ def path_figure(
     return figure
 
 
+def in_column(spec: dict, narrow: bool) -> dict:
+    """``spec`` as one chart of its own (``st.plotly_chart``): with a data panel, in a narrow
+    column its panel goes below the contour and the colorbar is left out, as on a phone."""
+    if "narrow_layout" not in spec:
+        return spec
+    if not narrow:
+        return {k: v for k, v in spec.items() if k != "narrow_layout"}
+    data = [{**spec["data"][0], "showscale": False}] + spec["data"][1:]
+    return {"data": data, "layout": spec["narrow_layout"], "frames": spec["frames"]}
+
+
 # Where the data panel sits beside the contour, in paper units of the figure's width.
 CONTOUR_WIDTH = 0.56
 DATA_PANEL_LEFT = 0.75
@@ -229,6 +240,8 @@ def _data_layouts(surface, figure: dict, labels: dict[str, str], height: int, lo
     if "yaxis2" in layout:
         narrow["yaxis2"] = {**layout["yaxis2"], "domain": [0.0, loss_top]}
         narrow["annotations"] = [{**a, "y": loss_top} for a in layout.get("annotations", [])]
+    # Domains are fractions of the plot area: the margins hold only the titles' room.
+    narrow["margin"] = {**layout.get("margin", {}), "t": 40, "b": 4 * font_size}
     narrow["height"] = total + 40 + 4 * font_size
     for menu in ("updatemenus", "sliders"):
         if menu in layout:

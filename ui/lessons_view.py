@@ -66,6 +66,7 @@ def panels(lesson: lessons.Lesson, result: lessons.Outcome, lg: str) -> None:
         spec = figures.path_figure(
             surface, grid, runs + averaged, surface_labels(surface, lg, fig_labels(lg, grid.log)), start=panel.start, max_frames=30, height=420
         )
+        spec = figures.in_column(spec, narrow=len(cols) > 1)  # two columns: a data panel goes below its contour
         with cols[i % len(cols)]:
             st.caption(caption(panel, i + 1, lg))
             show(spec, f"lesson_chart_{lesson.key}_{i}")
