@@ -228,7 +228,7 @@ CATALOG.update(
                 "zh": "最小的非凸网络 a·tanh(b·等待时间) + c（输入已标准化）：零初始化 (0, 0) 处是鞍点，两侧是互为镜像的两个极小值。",
             },
             {
-                "standardized": {"start": (0.05, -0.05), "steps": 300, "hyper": {"sgd": {"lr": 0.1}, "momentum": {"lr": 0.05, "momentum": 0.9}, "nesterov": {"lr": 0.05, "momentum": 0.9}, "adagrad": {"lr": 0.3}, "rmsprop": {"lr": 0.02}, "adam": {"lr": 0.05}}},
+                "standardized": {"start": (0.12, -0.08), "steps": 300, "hyper": {"sgd": {"lr": 0.1}, "momentum": {"lr": 0.05, "momentum": 0.9}, "nesterov": {"lr": 0.05, "momentum": 0.9}, "adagrad": {"lr": 0.3}, "rmsprop": {"lr": 0.02}, "adam": {"lr": 0.05}}},
             },
         ),
     }
