@@ -72,6 +72,7 @@ TEXT = {
     "nav.sweep": "Sweep",
     "sidebar.language": "Language",
     "notice.bad_url": "Some settings in the link were not understood and were reset to their defaults: {keys}.",
+    "notice.bad_widget": "A control received a value it does not offer, which was ignored: {keys}.",
     "notice.error": "Something went wrong while computing this view: {error}",
     # Playground controls
     "pg.landscape": "Landscape",

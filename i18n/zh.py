@@ -72,6 +72,7 @@ TEXT = {
     "nav.sweep": "超参数搜索",
     "sidebar.language": "语言",
     "notice.bad_url": "链接中的部分设置无法识别，已恢复为默认值：{keys}。",
+    "notice.bad_widget": "控件收到了不在其选项中的取值，已忽略：{keys}。",
     "notice.error": "计算此视图时出错：{error}",
     "pg.landscape": "损失曲面",
     "pg.optimizers": "优化器",

@@ -10,10 +10,12 @@ from ui import controls, lessons_view, routing
 def lessons_page() -> None:
     routing.ensure_router()
     lg = controls.lang()
+    notice = st.empty()  # above the title; filled once the lesson's choice has been read
     st.title(t("ls.title", lg))
     st.caption(t("ls.intro", lg))
     keys = [lesson.key for lesson in lessons.LESSONS]
     key = controls.choice(t("ls.pick", lg), keys, keys[0], "lesson", lambda k: t(f"lesson.{k}.title", lg), where=st)
+    controls.link_notice(notice)
     lesson = lessons.get(key)
     result = lessons_view.outcome(key)
     st.markdown(" ".join(f"`{c}`" for c in lesson.claims) + f" · {t('ls.claims', lg)}")

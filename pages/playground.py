@@ -10,6 +10,7 @@ def playground() -> None:
     routing.ensure_router()
     lg = state.lang()
     base = controls.scenario()  # the sidebar: surface, optimizers, steps, start, training
+    controls.link_notice()  # the link's keys that were reset, and controls that got a value they do not offer
     st.title(t("nav.playground", lg))
     if not base.optimizers:
         st.info(t("pg.no_optimizer", lg))

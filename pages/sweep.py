@@ -10,10 +10,11 @@ from ui import controls, routing, sweep_view
 def sweep_page() -> None:
     routing.ensure_router()
     lg = controls.lang()
+    notice = st.empty()  # above the title; filled once the controls have read the link
     st.title(t("sw.title", lg))
     st.caption(t("sw.intro", lg))
     c = sweep_view.controls(lg)
-    sweep_view.link_notice(lg)
+    controls.link_notice(notice)
     if c.x == c.y:
         st.warning(t("sw.same_axes", lg))
         return

@@ -23,6 +23,7 @@ from .state import (  # noqa: F401 - settle_* and the rest are the pages' entry 
     from_link,
     hyper_changed,
     hyper_links,
+    keep_offered,
     lang,
     note_link_refused,
     presenting,
@@ -34,6 +35,7 @@ from .state import (  # noqa: F401 - settle_* and the rest are the pages' entry 
     settled_paths_view,
     settled_view,
     start_was_clicked,
+    take_offered,
     to_link,
     use_example,
 )
@@ -43,8 +45,10 @@ BIND = "query-params"
 
 def choice(label: str, options: list[str], default: str, key: str, format_func, where=st.sidebar, **kwargs) -> str:
     from_link(key, lambda v: v in options)
+    keep_offered(key, options, default)
     initial = {} if key in st.session_state else {"index": options.index(default)}
     value = where.selectbox(label, options, format_func=format_func, key=key, **initial, **kwargs)
+    take_offered(key, value)
     to_link(key, value, default)
     return value
 
@@ -82,10 +86,12 @@ def language_picker() -> str:
     """The shared language switch (in the entry file, so it persists across pages)."""
     options = list(LANGUAGES)
     from_link("lang", lambda v: v in options)
+    keep_offered("lang", options, options[0])
     initial = {} if "lang" in st.session_state else {"index": 0}
     value = st.sidebar.radio(
         t("sidebar.language", lang()), options, format_func=LANGUAGES.get, key="lang", horizontal=True, **initial
     )
+    take_offered("lang", value)
     to_link("lang", value, "en")
     return value
 
@@ -118,7 +124,7 @@ def custom_controls(lg: str) -> tuple[str, tuple[tuple[str, float], ...]]:
     params = []
     for p in names:
         key = S.custom_key(p)
-        value = box.slider(p, -10.0, 10.0, step=0.1, key=key, bind=BIND, **_initial(key, 1.0))
+        value = box.slider(p, *S.CUSTOM_PARAMETER_RANGE, step=S.CUSTOM_PARAMETER_STEP, key=key, bind=BIND, **_initial(key, 1.0))
         params.append((p, float(value)))
     params_t = tuple(params)
     try:
@@ -143,11 +149,11 @@ def custom_controls_fallback(text: str) -> tuple[str, tuple[tuple[str, float], .
 
 def surface_controls() -> tuple[str, tuple[tuple[str, float], ...], str]:
     lg = lang()
-    catalog = landscapes.names() + [S.CUSTOM]
+    catalog = S.landscape_options()
     name = choice(
         t("pg.landscape", lg),
         catalog,
-        "bowl",
+        S.DEFAULT_LANDSCAPE,
         key="landscape",
         format_func=lambda n: t("pg.custom", lg) if n == S.CUSTOM else CATALOG[n].title.get(lg, n),
         on_change=reset_for_surface,
@@ -171,12 +177,11 @@ def data_controls(name: str) -> tuple[str, int | None]:
     """A data surface's input scaling and mini-batch size (URL keys ``scaling``, ``batch_size``).
 
     A link value the surface does not offer (``scaling=raw`` on tanh_unit, ``batch_size=128``
-    on iris's 80 training examples) falls back to the default, and the page says so.
+    on iris's 80 training examples) falls back to the default, and the page's notice names it.
     """
     lg = lang()
     scalings, batches = S.scaling_options(name), S.batch_options(name)
     box = st.sidebar.container(key="data_group")
-    refused = []
     seeded = st.session_state.setdefault(S.SEEDED_KEY, set())
     for key, offered in ((S.SCALING_KEY, scalings), (S.BATCH_KEY, [str(b) for b in batches])):
         if key in seeded:
@@ -187,16 +192,15 @@ def data_controls(name: str) -> tuple[str, int | None]:
             continue
         if text in offered:
             st.session_state[key] = text if key == S.SCALING_KEY else (text if text == S.FULL_BATCH else int(text))
-        elif note_link_refused(key):  # a value the link may hold, but not on this surface
-            refused.append(key)
-    if refused:
-        box.warning(t("notice.bad_url", lg, keys=", ".join(refused)), icon="⚠️")
-    if st.session_state.get(S.SCALING_KEY) not in scalings:
-        st.session_state[S.SCALING_KEY] = scalings[0]
+        else:  # a value the link may hold, but not on this surface
+            note_link_refused(key)
+    keep_offered(S.SCALING_KEY, scalings, scalings[0])
+    st.session_state.setdefault(S.SCALING_KEY, scalings[0])
     scaling = box.selectbox(
         t("pg.scaling", lg), scalings, key=S.SCALING_KEY, format_func=lambda v: t(f"pg.scaling.{v}", lg),
         help=t("pg.scaling_help", lg), on_change=reset_for_scaling, disabled=len(scalings) < 2,
     )  # fmt: skip
+    take_offered(S.SCALING_KEY, scaling)
     if st.session_state.get(S.BATCH_KEY) not in batches:
         st.session_state[S.BATCH_KEY] = S.FULL_BATCH
     n = len(landscapes.get(name).data.x_train)
@@ -214,6 +218,7 @@ def run_controls(surface: str, start: tuple[float, float], scaling: str | None =
     names = optimizers.names()
     default = ["sgd", "momentum"]
     from_link("optimizers", lambda v: v in names, multi=True)
+    keep_offered("optimizers", names, default)
     initial = {} if "optimizers" in st.session_state else {"default": default}
     chosen = st.sidebar.multiselect(
         t("pg.optimizers", lg),
@@ -223,6 +228,7 @@ def run_controls(surface: str, start: tuple[float, float], scaling: str | None =
         help=t("pg.optimizers_help", lg),
         **initial,
     )
+    take_offered("optimizers", chosen)
     to_link("optimizers", chosen, default)
     steps = st.sidebar.slider(
         t("pg.steps", lg), *S.STEPS_RANGE, step=5, key="steps", bind=BIND, **_initial("steps", S.default_steps(surface, scaling))
@@ -280,7 +286,7 @@ def training_controls(on_data: bool = False) -> tuple[tuple[str, int, int], floa
         schedule = choice(
             t("pg.schedule", lg), optimizers.schedules.names(), "constant", "schedule", lambda n: t(f"sched.{n}", lg), where=st
         )
-        warmup = st.slider(t("pg.warmup", lg), 0, 500, step=10, key="warmup", bind=BIND, **_initial("warmup", 0))
+        warmup = st.slider(t("pg.warmup", lg), *S.WARMUP_RANGE, step=S.WARMUP_STEP, key="warmup", bind=BIND, **_initial("warmup", 0))
         cycle = st.session_state.get(S.CYCLE_HELD_KEY, S.DEFAULT_CYCLE)
         if schedule == "cyclical":
             cycle = st.slider(
@@ -291,7 +297,7 @@ def training_controls(on_data: bool = False) -> tuple[tuple[str, int, int], floa
         if not on_data:
             noise = st.select_slider(t("pg.noise", lg), S.NOISE_OPTIONS, key="noise", bind=BIND, **_initial("noise", 0.0))
         seed_label = t("pg.seed_batches" if on_data else "pg.seed", lg)
-        seed = st.number_input(seed_label, 0, 10_000, step=1, key="seed", bind=BIND, **_initial("seed", 0))
+        seed = st.number_input(seed_label, *S.SEED_RANGE, step=1, key="seed", bind=BIND, **_initial("seed", 0))
         average = choice(t("pg.average", lg), S.AVERAGE_OPTIONS, "none", "average", lambda n: t(f"pg.average.{n}", lg), where=st)
     return (schedule, int(warmup), int(cycle)), float(noise), int(seed), average
 
@@ -329,10 +335,40 @@ def presentation() -> bool:
 
 
 def check_link() -> None:
-    """Once per session: say which settings of the opening link were not understood."""
-    if S.LINK_NOTICE_KEY not in st.session_state:
-        query = {k: st.query_params.get_all(k) for k in st.query_params}
-        st.session_state[S.LINK_NOTICE_KEY] = S.invalid_query_keys(query)
-    bad = st.session_state[S.LINK_NOTICE_KEY]
+    """Once per session, before any widget: drop every value of the opening link that its control
+    cannot take (``S.invalid_query_keys``), and keep the keys for the page's notice.
+
+    Dropping is not enough within the run that sees the link: a widget with
+    ``bind="query-params"`` seeds itself from the URL the session opened with, not from
+    ``st.query_params`` as it stands, and Streamlit's seeding can raise on a value it was
+    never meant to see (``?seed=inf``: ``int(inf)`` in number_input's deserializer). So the
+    run starts over once (``st.rerun``), from the URL as it now stands: no widget ever reads a
+    value the check refused. tests/test_links_hostile.py fails, with that traceback, if a
+    Streamlit release seeds from anything else.
+    """
+    if S.LINK_NOTICE_KEY in st.session_state:
+        return
+    query = {k: st.query_params.get_all(k) for k in st.query_params}
+    bad = S.invalid_query_keys(query)
+    st.session_state[S.LINK_NOTICE_KEY] = list(bad)
     if bad:
-        st.warning(t("notice.bad_url", lang(), keys=", ".join(bad)), icon="⚠️")
+        for key in bad:
+            del st.query_params[key]
+        st.rerun()
+
+
+def link_notice(where=None) -> None:
+    """The page's one notice (in ``where``, a placeholder the page made where it should sit): the
+    link's keys that were reset (this session's opening link: the router's check, and what the
+    page's own controls could not take), and the controls that received a value they do not offer
+    in this run. Call it after the page's controls are drawn."""
+    lg = lang()
+    texts = []
+    bad = st.session_state.get(S.LINK_NOTICE_KEY) or []
+    if bad:
+        texts.append(t("notice.bad_url", lg, keys=", ".join(bad)))
+    forged = st.session_state.pop(S.WIDGET_NOTICE_KEY, None)
+    if forged:
+        texts.append(t("notice.bad_widget", lg, keys=", ".join(forged)))
+    if texts:
+        (where or st).warning(" ".join(texts), icon="⚠️")

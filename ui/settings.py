@@ -11,7 +11,9 @@ from typing import Mapping
 
 import numpy as np
 
+import lessons
 import optimizers
+import sweep
 import landscapes.catalog as surfaces
 from landscapes.catalog import CATALOG, TYPED_HINTS
 
@@ -39,8 +41,14 @@ CYCLE_HELD_KEY = "_cycle_held"  # the cyclical period, kept while its slider is 
 START_CLICKED_KEY = "_start_clicked"  # a click on the contour set the start (the sidebar must redraw)
 PANEL_APPLIED_KEY = "_hyper_panel_applied"  # the number of the hyperparameter panel's last report taken
 LINK_NOTICE_KEY = "link_notice"  # the opening link's keys that were not understood
+WIDGET_NOTICE_KEY = "_widget_notice"  # controls that received a value they do not offer (this run's notice)
 GOOD_EXPRESSION_KEY = "fx_good"  # the last typed function that worked
 SWEEP_HISTORY_KEY = "sw_history"  # the Sweep page's refinements
+
+
+def held_key(key: str) -> str:
+    """Where a choice's last value taken is kept (what a value it does not offer falls back to)."""
+    return f"_held_{key}"
 
 
 def custom_key(parameter: str) -> str:
@@ -70,6 +78,10 @@ LR_OPTIONS: list[float] = list(optimizers.declaration("lr").options)
 NOISE_OPTIONS = [0.0, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0]
 AVERAGE_OPTIONS = ["none", "polyak", "ema"]
 STEPS_RANGE = (5, 3000)
+START_RANGE = (-1e3, 1e3)  # what the start's number inputs accept
+WARMUP_RANGE, WARMUP_STEP = (0, 500), 10
+SEED_RANGE = (0, 10_000)
+CUSTOM_PARAMETER_RANGE, CUSTOM_PARAMETER_STEP = (-10.0, 10.0), 0.1  # a typed function's parameter sliders
 # The data surfaces' run settings (URL keys ``scaling`` and ``batch_size``): the input scaling,
 # and the mini-batch size, "full" or one of the declared sizes below the training size.
 SCALING_KEY = "scaling"
@@ -101,6 +113,17 @@ def default_scaling(surface: str) -> str | None:
     return options[0] if options else None
 
 VIEWS = ("paths", "surface", "inside", "formulas")  # the Playground's views of the runs, as named in a link
+DEFAULT_LANDSCAPE = "bowl"  # the Playground's surface when a link names none
+
+
+def landscape_options() -> list[str]:
+    """The surfaces the Playground's list offers: the catalog's, then the typed function."""
+    return list(CATALOG) + [CUSTOM]
+
+# The Sweep page's controls (URL keys sw_*): its search modes, the grid's side and the steps of each run.
+SWEEP_MODES = ("grid", "random")
+SWEEP_N_RANGE, SWEEP_N_STEP, SWEEP_N_DEFAULT = (8, 64), 8, 64
+SWEEP_STEPS_RANGE, SWEEP_STEPS_STEP, SWEEP_STEPS_DEFAULT = (50, 2000), 50, 500
 # The cyclical schedule's period in steps: the slider's range and step, and its value when a link says none.
 CYCLE_RANGE = (10, 1000)
 CYCLE_STEP = 10
@@ -219,14 +242,18 @@ def default_steps(surface: str, scaling: str | None = None) -> int:
 
 
 # --------------------------------------------------------------------------
-# What a link may say. Streamlit drops a bound value it cannot use; these
-# checks let the page say so instead of resetting silently.
+# What a link may say, for every key of every page, against the range its
+# control declares. The router checks the opening link with these before any
+# widget reads it (controls.check_link): what fails is dropped from the link,
+# so no widget ever sees it, and the page names the key in its notice.
 # --------------------------------------------------------------------------
+
+MULTI_KEYS = ("optimizers", "hide")  # the keys a link may repeat (one value each); any other takes one value
 
 
 def _number(text: str, lo: float, hi: float, whole: bool = False) -> bool:
     try:
-        v = float(text)
+        v = float(text)  # never int(): a 400-digit text is a float too (inf), not a 400-digit integer
     except ValueError:
         return False
     return bool(np.isfinite(v)) and lo <= v <= hi and (not whole or v == int(v))
@@ -255,23 +282,47 @@ def _hyper_check(name: str):
     return lambda v: _one_of(v, hp.options)
 
 
-def _validator(key: str):
+def _surface_parameter(key: str, surface: str):
+    """What a link may say for ``p_<name>`` on ``surface``: a number within that parameter's
+    slider range; nothing when the surface has no such parameter (the key would be ignored)."""
+    ranges = parameter_ranges(surface)
+    name = key[len("p_"):]
+    if name not in ranges:
+        return lambda v: False
+    lo, hi = ranges[name]
+    return lambda v: _number(v, lo, hi)
+
+
+def parameter_ranges(surface: str) -> dict[str, tuple[float, float]]:
+    """The parameter sliders' ranges of catalog surface ``surface`` ({} for the typed function)."""
+    return surfaces.parameter_ranges(surface) if surface in CATALOG else {}
+
+
+def _sweep_axis(text: str) -> bool:
+    """An axis some sweep can have (whether this optimizer on this surface offers it is the Sweep page's check)."""
+    return text == sweep.BATCH or any(text in sweep.sweepable(o) for o in optimizers.names())
+
+
+def _validator(key: str, surface: str = DEFAULT_LANDSCAPE):
+    """The check of link key ``key`` (``surface``: the link's surface, for its parameters ``p_*``);
+    None for a key that is not ours (e.g. embed=true), which is left alone."""
+    batch = lambda v: v == FULL_BATCH or _one_of(v, optimizers.declaration("batch_size").options)  # noqa: E731
     fixed = {
-        "landscape": lambda v: v in CATALOG or v == CUSTOM,
-        "fx": lambda v: 0 < len(v) <= MAX_EXPRESSION,
+        "landscape": lambda v: v in landscape_options(),
+        "fx": lambda v: 0 < len(v) <= MAX_EXPRESSION,  # longer is refused whole, not cut: a cut function is another function
         "optimizers": lambda v: v in optimizers.names(),
         "steps": lambda v: _number(v, *STEPS_RANGE, whole=True),
         "lang": lambda v: v in ("en", "zh"),
-        "x0": lambda v: _number(v, -1e3, 1e3),
-        "y0": lambda v: _number(v, -1e3, 1e3),
+        "x0": lambda v: _number(v, *START_RANGE),
+        "y0": lambda v: _number(v, *START_RANGE),
         "schedule": lambda v: v in optimizers.schedules.names(),
-        "warmup": lambda v: _number(v, 0, 500, whole=True),
+        "warmup": lambda v: _number(v, *WARMUP_RANGE, whole=True),
         "cycle": lambda v: _number(v, *CYCLE_RANGE, whole=True),
         "noise": lambda v: _one_of(v, NOISE_OPTIONS),
         # Whether the surface offers this scaling / batch size is checked where the surface is known.
         SCALING_KEY: lambda v: v in SCALING_OPTIONS,
-        BATCH_KEY: lambda v: v == FULL_BATCH or _one_of(v, optimizers.declaration("batch_size").options),
-        "seed": lambda v: _number(v, 0, 10_000, whole=True),
+        BATCH_KEY: batch,
+        "seed": lambda v: _number(v, *SEED_RANGE, whole=True),
         "average": lambda v: v in AVERAGE_OPTIONS,
         "field": _flag,
         "eigen": _flag,
@@ -282,13 +333,27 @@ def _validator(key: str):
         "hide": lambda v: v in HIDE_GROUPS,
         "present": _flag,
         "view": lambda v: v in VIEWS,
+        # The Lessons page.
+        "lesson": lambda v: v in [lesson.key for lesson in lessons.LESSONS],
+        # The Sweep page: each value some control of it offers (which ones depend on one another;
+        # the page names a value its controls did not take).
+        "sw_landscape": lambda v: v in CATALOG,
+        "sw_scaling": lambda v: v in SCALING_OPTIONS,
+        "sw_optimizer": lambda v: v in optimizers.names(),
+        "sw_x": _sweep_axis,
+        "sw_y": _sweep_axis,
+        "sw_batch": batch,
+        "sw_mode": lambda v: v in SWEEP_MODES,
+        "sw_n": lambda v: _number(v, *SWEEP_N_RANGE, whole=True),
+        "sw_steps": lambda v: _number(v, *SWEEP_STEPS_RANGE, whole=True),
+        "sw_metric": lambda v: v in sweep.METRICS,
     }
     if key in fixed:
         return fixed[key]
     if key.startswith("p_"):
-        return lambda v: _number(v, -1e3, 1e3)
+        return _surface_parameter(key, surface)
     if key.startswith("c_"):
-        return lambda v: _number(v, -10, 10)
+        return lambda v: _number(v, *CUSTOM_PARAMETER_RANGE)
     keys = hyper_keys()
     if key in keys:
         return _hyper_check(keys[key][1])
@@ -315,11 +380,22 @@ def valid_link_value(key: str, text: str | None) -> bool:
     return text is not None and check is not None and bool(check(text))
 
 
-def invalid_query_keys(query: dict[str, list[str]]) -> list[str]:
-    """The keys of a link whose values the controls cannot take, in link order."""
+def link_surface(query: Mapping[str, list[str]]) -> str:
+    """The Playground surface a link opens: its ``landscape`` when the list offers it, else the default."""
+    values = query.get("landscape") or []
+    return values[-1] if len(set(values)) == 1 and values[-1] in landscape_options() else DEFAULT_LANDSCAPE
+
+
+def invalid_query_keys(query: Mapping[str, list[str]]) -> list[str]:
+    """The keys of a link whose values the controls cannot take, in link order: a value out of
+    its control's range (a surface parameter: out of the link's surface's slider), and a key
+    that takes one value given several different ones."""
+    surface = link_surface(query)
     bad = []
     for key, values in query.items():
-        check = _validator(key)
-        if check is not None and not all(check(v) for v in values):
+        check = _validator(key, surface)
+        if check is None:
+            continue
+        if not values or not all(check(v) for v in values) or (key not in MULTI_KEYS and len(set(values)) > 1):
             bad.append(key)
     return bad

@@ -20,7 +20,7 @@ import landscapes
 from . import hyper_panel
 from . import settings as S
 
-START_LIMITS = (-1e3, 1e3)  # what the start's number inputs accept
+START_LIMITS = S.START_RANGE  # what the start's number inputs accept
 OVERLAYS = ("field", "eigen", "taylor")  # the paths view's switches, in display order
 
 
@@ -42,6 +42,43 @@ def from_link(key: str, valid, multi: bool = False) -> None:
     values = st.query_params.get_all(key)
     if values and all(valid(v) for v in values):
         st.session_state[key] = list(dict.fromkeys(values)) if multi else values[-1]
+
+
+def keep_offered(key: str, options, default) -> None:
+    """Before a choice widget is drawn: a value its options do not hold goes back to the last one
+    it took (else ``default``), so the page never runs on it.
+
+    Options change on purpose (another surface offers other scalings, another optimizer other
+    axes): the value it held is then no longer offered, and falls back silently. A value that
+    changed since the last run and is not offered did not come from the list the browser shows
+    (a forged widget message, which Streamlit passes on as it came): it is ignored, and the page
+    says so."""
+    state = st.session_state
+    if key not in state:
+        return
+    value, held = state[key], state.get(S.held_key(key))
+    many = isinstance(value, list)
+    offered = all(v in options for v in value) if many else value in options
+    if offered:
+        return
+    if held is not None and value != held:
+        note_widget_refused(key)
+    if many:
+        state[key] = [v for v in (held or []) if v in options] or list(default)
+    else:
+        state[key] = held if held in options else default
+
+
+def take_offered(key: str, value) -> None:
+    """After a choice widget is drawn: remember the value it took (``keep_offered`` falls back to it)."""
+    st.session_state[S.held_key(key)] = value
+
+
+def note_widget_refused(key: str) -> None:
+    """Name ``key`` in this run's notice: its control received a value it does not offer."""
+    bad = st.session_state.setdefault(S.WIDGET_NOTICE_KEY, [])
+    if key not in bad:
+        bad.append(key)
 
 
 def to_link(key: str, value, default) -> None:
@@ -100,6 +137,8 @@ class Scenario:
 def reset_for_surface() -> None:
     """A new surface: its own start, steps, parameters and suggested learning rates."""
     name = st.session_state["landscape"]
+    if name not in S.landscape_options():
+        return  # not a surface (a forged message): the list puts the last one back and the page says so
     if name == S.CUSTOM:
         reset_start_for_custom()
         st.session_state["steps"] = 200
@@ -119,6 +158,8 @@ def reset_for_surface() -> None:
 def reset_for_scaling() -> None:
     """A new input scaling of a data surface: another parameterization, so its own start, steps and rates."""
     name, scaling = st.session_state["landscape"], st.session_state.get(S.SCALING_KEY)
+    if name not in S.landscape_options() or scaling not in S.scaling_options(name):
+        return  # a scaling this surface does not offer (a forged message): the control falls back before it is drawn
     x0, y0 = S.default_start(name, scaling)
     st.session_state["x0"], st.session_state["y0"] = float(x0), float(y0)
     st.session_state["steps"] = S.default_steps(name, scaling)

@@ -18,6 +18,7 @@ from . import cache
 from . import settings as S
 from .charts import show
 from .controls import choice
+from .state import note_link_refused
 from .lessons_view import open_in_playground
 
 CHART = "sweep_chart"
@@ -67,14 +68,8 @@ def label(name: str, lg: str) -> str:
     return t(optimizers.declaration(name).label, lg)
 
 
-def _keep_valid(key: str, options: list, default) -> None:
-    """A choice whose options changed (another surface or optimizer) goes back to its default."""
-    if key in st.session_state and st.session_state[key] not in options:
-        st.session_state[key] = default
-
-
 def _choice(label_text: str, options: list, default, key: str, format_func):
-    _keep_valid(key, options, default)
+    # A value whose options changed (another surface or optimizer) goes back to its default: ``choice`` sees to it.
     return choice(label_text, options, default, key, format_func)
 
 
@@ -127,9 +122,15 @@ def controls(lg: str) -> Controls:
         chosen = _choice(t("sw.batch", lg), options, S.FULL_BATCH, "sw_batch", full)
         batch = S.batch_size_value(chosen)
         drawn["sw_batch"] = chosen
-    mode = _choice(t("sw.mode", lg), ["grid", "random"], "grid", "sw_mode", lambda n: t(f"sw.mode.{n}", lg))
-    n = st.sidebar.slider(t("sw.n", lg), 8, 64, step=8, key="sw_n", bind="query-params", **({} if "sw_n" in st.session_state else {"value": 64}))
-    steps = st.sidebar.slider(t("sw.steps", lg), 50, 2000, step=50, key="sw_steps", bind="query-params", **({} if "sw_steps" in st.session_state else {"value": 500}))
+    mode = _choice(t("sw.mode", lg), list(S.SWEEP_MODES), S.SWEEP_MODES[0], "sw_mode", lambda n: t(f"sw.mode.{n}", lg))
+    n = st.sidebar.slider(
+        t("sw.n", lg), *S.SWEEP_N_RANGE, step=S.SWEEP_N_STEP, key="sw_n", bind="query-params",
+        **({} if "sw_n" in st.session_state else {"value": S.SWEEP_N_DEFAULT}),
+    )  # fmt: skip
+    steps = st.sidebar.slider(
+        t("sw.steps", lg), *S.SWEEP_STEPS_RANGE, step=S.SWEEP_STEPS_STEP, key="sw_steps", bind="query-params",
+        **({} if "sw_steps" in st.session_state else {"value": S.SWEEP_STEPS_DEFAULT}),
+    )  # fmt: skip
     metric = _choice(t("sw.metric", lg), list(sweep.METRICS), "final_loss", "sw_metric", lambda m: t(f"sw.metric.{m}", lg))
     drawn.update(sw_mode=mode, sw_n=n, sw_steps=steps, sw_metric=metric)
     _check_link(opening, drawn)
@@ -140,13 +141,13 @@ def controls(lg: str) -> Controls:
 
 
 # -- the opening link ---------------------------------------------------------------------
-# The sw_ keys' checks depend on one another (the axes on the optimizer and the surface, the
-# scaling and the batch size on the surface), so they are checked after the controls are drawn:
-# a key of the opening link whose value no control took (or whose control is not drawn, such
-# as sw_batch with the batch size on an axis) is named in a notice, as the Playground names its own.
+# The router has already dropped every sw_ value no Sweep control could ever take
+# (settings.invalid_query_keys). What remains depends on one another (the axes on the optimizer and
+# the surface, the scaling and the batch size on the surface), so it is checked after the controls
+# are drawn: a key of the opening link whose value no control took (or whose control is not drawn,
+# such as sw_batch with the batch size on an axis) joins the page's one notice.
 LINK_KEYS = ("sw_landscape", "sw_scaling", "sw_optimizer", "sw_x", "sw_y", "sw_batch", "sw_mode", "sw_n", "sw_steps", "sw_metric")
 _OPENING_KEY = "_sw_opening_link"  # the Sweep keys of the link that opened this session's first Sweep page
-_NOTICE_KEY = "_sw_link_notice"  # those of them that were not taken
 
 
 def _opening_link() -> dict[str, str] | None:
@@ -166,15 +167,9 @@ def _same(text: str, value) -> bool:
 
 
 def _check_link(opening: dict[str, str] | None, drawn: dict[str, object]) -> None:
-    if opening is not None:
-        st.session_state[_NOTICE_KEY] = [k for k, text in opening.items() if k not in drawn or not _same(text, drawn[k])]
-
-
-def link_notice(lg: str) -> None:
-    """Name the opening link's Sweep settings that were not taken (they fell back to their defaults)."""
-    bad = st.session_state.get(_NOTICE_KEY)
-    if bad:
-        st.warning(t("notice.bad_url", lg, keys=", ".join(bad)), icon="⚠️")
+    for key, text in (opening or {}).items():
+        if key not in drawn or not _same(text, drawn[key]):
+            note_link_refused(key)
 
 
 def current_box(setup: tuple) -> tuple:
