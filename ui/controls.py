@@ -82,11 +82,19 @@ def step_slider(key: str, last: int, **kwargs) -> int:
     return st.slider(t("pg.inspect", lang()), 0, last, key=key, bind=BIND, **kwargs)
 
 
-def language_picker() -> str:
-    """The shared language switch (in the entry file, so it persists across pages)."""
+def settled_language() -> str:
+    """The language before its switch is drawn: the opening link's, else the session's (a value the
+    switch does not offer goes back to the last one it took)."""
     options = list(LANGUAGES)
     from_link("lang", lambda v: v in options)
     keep_offered("lang", options, options[0])
+    return lang()
+
+
+def language_picker() -> str:
+    """The shared language switch (in the entry file, so it persists across pages)."""
+    options = list(LANGUAGES)
+    settled_language()
     initial = {} if "lang" in st.session_state else {"index": 0}
     value = st.sidebar.radio(
         t("sidebar.language", lang()), options, format_func=LANGUAGES.get, key="lang", horizontal=True, **initial
@@ -338,6 +346,7 @@ def check_link() -> None:
     """Once per session, before any widget: drop every value of the opening link that its control
     cannot take (``S.invalid_query_keys``), and keep the keys for the page's notice.
 
+    Call it after ``st.navigation`` (the page is settled then, so the rerun stays on it).
     Dropping is not enough within the run that sees the link: a widget with
     ``bind="query-params"`` seeds itself from the URL the session opened with, not from
     ``st.query_params`` as it stands, and Streamlit's seeding can raise on a value it was

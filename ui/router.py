@@ -37,14 +37,17 @@ PAGES = routing.PAGES
 def main() -> None:
     st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
     routing.mark_routed()
-    controls.check_link()
-    lang = controls.language_picker()
-    controls.presentation()
+    lang = controls.settled_language()  # before any widget: the page titles are in it
     pages = [
         st.Page(path, title=t(title, lang), icon=icon, url_path=url, default=(i == 0))
         for i, (path, title, icon, url) in enumerate(PAGES)
     ]
+    page = st.navigation(pages)
+    # After the navigation has settled the page (a rerun the check asks for stays on it), before any widget.
+    controls.check_link()
+    controls.language_picker()
+    controls.presentation()
     # Overflow, log(0) and the like are reported in words (a run's status, a
     # domain notice), so NumPy's own warnings never reach the log or the visitor.
     with np.errstate(all="ignore"):
-        st.navigation(pages).run()
+        page.run()
