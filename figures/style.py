@@ -60,6 +60,14 @@ def packed(values, dtype: str = "f4") -> dict:
 
     import numpy as np
 
+    values = np.asarray(values)
+    if dtype == "f4" and values.dtype.kind == "f" and values.dtype.itemsize > 4:
+        # float32 ends at 3.4e38, and a diverged run's loss or point can lie beyond it. Such a
+        # value goes as +-inf, as the cast would round it (Plotly leaves it out), without
+        # NumPy's overflow warning; NaN stays NaN (it never compares greater).
+        beyond = np.abs(values) > np.finfo(np.float32).max
+        if beyond.any():
+            values = np.where(beyond, np.copysign(np.inf, values), values)
     a = np.ascontiguousarray(values, dtype={"f4": np.float32, "f8": np.float64, "i4": np.int32}[dtype])
     out = {"dtype": dtype, "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
     if a.ndim > 1:

@@ -26,9 +26,14 @@ class Curvature(NamedTuple):
 def eigen(hessian) -> tuple[np.ndarray, np.ndarray]:
     """Ascending eigenvalues and unit eigenvectors of symmetric 2x2 matrices."""
     h = np.asarray(hessian, dtype=np.float64)
-    h = 0.5 * (h + np.swapaxes(h, -1, -2))  # symmetric by construction; guard rounding
+    # A Hessian with an inf or NaN entry (where f overflows or is undefined) has no eigenvalues:
+    # they are NaN, and it is never computed with (inf - inf would be a warning, not an answer).
     finite = np.all(np.isfinite(h), axis=(-2, -1))
-    vals, vecs = np.linalg.eigh(np.where(finite[..., None, None], h, 0.0))
+    h = np.where(finite[..., None, None], h, 0.0)
+    # Symmetric by construction; this guards rounding. Halved before adding: no overflow for
+    # entries near the largest float (halving is exact above the subnormals: 0.5 * (h + h^T) to the bit).
+    h = 0.5 * h + 0.5 * np.swapaxes(h, -1, -2)
+    vals, vecs = np.linalg.eigh(h)
     vals = np.where(finite[..., None], vals, np.nan)
     return vals, vecs
 
@@ -60,7 +65,10 @@ def analyze(hessian, tol: float = 1e-8) -> Curvature:
     """Eigenvalues, eigenvectors, determinant, condition number and kind of each Hessian."""
     h = np.asarray(hessian, dtype=np.float64)
     vals, vecs = eigen(h)
-    det = h[..., 0, 0] * h[..., 1, 1] - h[..., 0, 1] * h[..., 1, 0]
+    # Past the largest float a product is +-inf, and inf - inf is NaN: IEEE's answers, which
+    # the readout shows as they are, so NumPy need not warn about them.
+    with np.errstate(over="ignore", invalid="ignore"):
+        det = h[..., 0, 0] * h[..., 1, 1] - h[..., 0, 1] * h[..., 1, 0]
     big = np.max(np.abs(vals), axis=-1)
     small = np.min(np.abs(vals), axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):

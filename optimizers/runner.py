@@ -489,12 +489,13 @@ def run_batch(
             result = _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history)
     codes, stops, x, loss, g, hist, state_fields = result
 
-    if hist is not None and average is not None:
-        hist["averaged"] = _average(hist["points"], stops, average, ema_decay)
+    with np.errstate(all="ignore"):  # a diverged run's last point may be past what a square or a loss holds: its status says so
+        if hist is not None and average is not None:
+            hist["averaged"] = _average(hist["points"], stops, average, ema_decay)
+        if hist is not None and hasattr(landscape, "test_loss"):
+            hist["test_losses"] = landscape.test_loss(hist["points"])
     if hist is not None and minibatches is not None:
         hist["batches"] = minibatches.history()
-    if hist is not None and hasattr(landscape, "test_loss"):
-        hist["test_losses"] = landscape.test_loss(hist["points"])
     reshape = lambda a, lead: a.reshape(lead + a.shape[1:])  # noqa: E731
     history_out = None
     if hist is not None:
@@ -505,7 +506,8 @@ def run_batch(
         hyperparameters={k: np.broadcast_to(np.asarray(v), shape) for k, v in hyperparameters.items()},
         final_points=x.reshape(shape + (2,)),
         final_losses=loss.reshape(shape),
-        final_grad_norms=np.linalg.norm(g, axis=-1).reshape(shape),
+        # hypot scales before it squares: a finite gradient past 1e154 has a finite norm (norm's g.g overflows).
+        final_grad_norms=np.hypot(g[:, 0], g[:, 1]).reshape(shape),
         status_codes=codes.reshape(shape),
         stop_steps=stops.reshape(shape),
         tol=tol,

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from i18n import t
-from ui import compute, controls, routing, state, views
+from ui import compute, controls, numerics, routing, state, views
 
 
 def playground() -> None:
@@ -20,7 +20,8 @@ def playground() -> None:
     race(base)
 
 
-@st.fragment
+# Under the app's errstate on its own reruns too; the key lets a callback rerun it alone (tests do).
+@numerics.fragment(key="race")
 def race(base: state.Scenario) -> None:
     """Hyperparameters, runs and views: a hyperparameter move reruns only this part of the page.
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import gc
 
-import numpy as np
 import streamlit as st
 
 from i18n import t
 
-from . import controls, routing, views  # noqa: F401 - views: plotly and the figure code, imported before the freeze below
+from . import controls, numerics, routing, views  # noqa: F401 - views: plotly and the figure code, imported before the freeze below
 
 
 def tune_garbage_collector() -> None:
@@ -47,7 +46,6 @@ def main() -> None:
     controls.check_link()
     controls.language_picker()
     controls.presentation()
-    # Overflow, log(0) and the like are reported in words (a run's status, a
-    # domain notice), so NumPy's own warnings never reach the log or the visitor.
-    with np.errstate(all="ignore"):
+    # The page under the app's errstate (ui/numerics.py; a fragment carries its own, for its reruns).
+    with numerics.quiet():
         page.run()
