@@ -32,6 +32,7 @@ def sweep_page() -> None:
         st.caption(t("sw.batch_axis", lg, lo=int(values.min()), hi=int(values.max()), count=len(set(values.tolist())), calls=result.calls))
     if c.batch_axis or c.batch is not None:
         st.caption(t("sw.crn", lg, seed=result.seed))
+    sweep_view.event_notice(lg, setup, box)  # a box dragged past the edge was cut; a selection that cannot be used, ignored
     sweep_view.heatmap(result, c.metric, lg, setup)
     st.caption(t("sw.refine_selection", lg) + " " + t("sw.blank", lg))
     c1, c2, c3, c4 = st.columns(4)

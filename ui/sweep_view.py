@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +18,7 @@ from landscapes.catalog import CATALOG, is_data
 
 from . import cache
 from . import settings as S
-from .charts import show
+from .charts import UNREADABLE, show
 from .controls import choice
 from .state import note_link_refused
 from .lessons_view import open_in_playground
@@ -192,10 +194,21 @@ def refine_to(setup: tuple, box: tuple) -> None:
 
 
 def refine_to_selection(setup: tuple, result: sweep.Sweep) -> None:
-    """on_select callback: refine into the box the user dragged (runs before the rerun, so one run draws it)."""
-    box = selection_box(result)
-    if box is not None and box != result.box:
+    """on_select callback: refine into the box the user dragged (runs before the rerun, so one run draws it).
+
+    A box reaching past the searched ranges is cut to them; a selection that cannot be used
+    leaves the grid as it is. Either way the page says so (:func:`event_notice`)."""
+    try:
+        picked = selection_box(st.session_state.get(CHART), result)
+    except UnusableSelection as refused:
+        _note_event(setup, reason=refused.reason)
+        return
+    if picked is None:  # nothing selected (one cell clicked, a selection cleared)
+        return
+    box, cut = picked
+    if box != result.box:
         refine_to(setup, box)
+    _note_event(setup, cut=[(name, *searched_range(result, name)) for name in cut])  # nothing cut: no notice
 
 
 def back() -> None:
@@ -207,26 +220,122 @@ def reset() -> None:
     history().clear()
 
 
-def selection_box(result: sweep.Sweep) -> tuple | None:
-    """The box spanned by the cells the user selected on the heatmap, on the hyperparameters' own scale."""
-    event = st.session_state.get(CHART) or {}
-    selection = event.get("selection") or {}
-    boxes = selection.get("box") or []
-    if boxes and len(boxes[0].get("x", [])) == 2 and len(boxes[0].get("y", [])) == 2:
-        xs = np.array(boxes[0]["x"], dtype=float)  # the dragged box itself, in axis units
-        ys = np.array(boxes[0]["y"], dtype=float)
-    else:
-        points = selection.get("points") or []
-        if len(points) < 2:
-            return None
-        xs = np.array([p["x"] for p in points], dtype=float)
-        ys = np.array([p["y"] for p in points], dtype=float)
-    back = lambda log, v: 10**v if log else v  # noqa: E731
-    box = [back(result.x_log, xs.min()), back(result.x_log, xs.max()), back(result.y_log, ys.min()), back(result.y_log, ys.max())]
-    for i, name in ((0, result.x_name), (2, result.y_name)):
-        if sweep.is_whole(name):  # the batch size: whole-number ends, rounded outward
-            box[i], box[i + 1] = float(np.floor(box[i] + 1e-9)), float(np.ceil(box[i + 1] - 1e-9))
-    return tuple(box)
+# -- the heatmap's selection ----------------------------------------------------------------
+# A selection comes from the browser: the box dragged on the heatmap, in axis units (log10 of a
+# log-scale hyperparameter), or the lattice points inside it. Nothing in it is trusted. A drag
+# reaches past the heatmap's edge (the cells stand half a cell beyond the range), beyond what a
+# hyperparameter allows (beta1 = 1.004); a forged message holds anything (NaN, strings, 1e308,
+# an exponent of 400, wrong shapes; text that is not JSON arrives as charts.UNREADABLE). A box is
+# cut to the searched ranges in axis units, before 10^u is taken (10^400 is no float).
+_EVENT_KEY = "_sw_event_notice"  # what became of the last selection, and the grid it concerns
+
+
+class UnusableSelection(ValueError):
+    """A selection that cannot become a box; ``reason`` is why (a ``sw.event.reason.*`` key)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def searched_range(result: sweep.Sweep, name: str) -> tuple[float, float]:
+    """The widest range a sweep searches over ``name`` (``sweep.axis_range``, from the declarations)."""
+    held = result.x_range if name == result.x_name else result.y_range
+    return held if held is not None else sweep.axis_range(name, result.surface or None)
+
+
+def _numbers(values, count: int | None = None) -> list[float]:
+    """``values`` as finite floats: a list (of ``count`` entries) of JSON numbers, nothing else."""
+    if not isinstance(values, (list, tuple)) or (count is not None and len(values) != count):
+        raise UnusableSelection("unreadable")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        raise UnusableSelection("not_numbers")
+    try:
+        out = [float(v) for v in values]
+    except OverflowError:  # a JSON integer of hundreds of digits
+        raise UnusableSelection("not_numbers") from None
+    if not all(math.isfinite(v) for v in out):
+        raise UnusableSelection("not_numbers")
+    return out
+
+
+def selection_corners(event) -> tuple[list[float], list[float]] | None:
+    """The x and y values (axis units) a heatmap event spans: the dragged box's corners, else the
+    selected points; None when nothing is selected. Raises UnusableSelection for anything else."""
+    if event is None:
+        return None
+    if not isinstance(event, Mapping) or event.get(UNREADABLE):
+        raise UnusableSelection("unreadable")
+    selection = event.get("selection")
+    if selection is None:
+        return None
+    if not isinstance(selection, Mapping):
+        raise UnusableSelection("unreadable")
+    boxes, points = selection.get("box") or [], selection.get("points") or []
+    if not isinstance(boxes, list) or not isinstance(points, list):
+        raise UnusableSelection("unreadable")
+    if boxes:
+        box = boxes[0]
+        if not isinstance(box, Mapping):
+            raise UnusableSelection("unreadable")
+        return _numbers(box.get("x"), 2), _numbers(box.get("y"), 2)
+    if len(points) < 2:  # one cell clicked: nothing to refine into
+        return None
+    if not all(isinstance(p, Mapping) for p in points):
+        raise UnusableSelection("unreadable")
+    return _numbers([p.get("x") for p in points]), _numbers([p.get("y") for p in points])
+
+
+def _axis_span(values: list[float], name: str, log: bool, widest: tuple[float, float]) -> tuple[float, float, bool]:
+    """(lo, hi) on ``name``'s own scale of ``values`` (axis units), cut to ``widest``; and whether it was cut."""
+    a, b = widest
+    to = math.log10 if log else float
+    lo, hi = min(values), max(values)
+    cut = lo < to(a) or hi > to(b)
+    lo, hi = max(lo, to(a)), min(hi, to(b))  # in axis units: an exponent of 400 is cut to log10(b) first
+    if not lo < hi:
+        raise UnusableSelection("outside" if cut else "empty")
+    back = (lambda u: 10.0**u) if log else (lambda u: u)
+    lo, hi = min(max(back(lo), a), b), min(max(back(hi), a), b)  # 10^log10(a) can miss a by a rounding
+    if sweep.is_whole(name):  # the batch size: whole-number ends, rounded outward (still within [a, b]: whole ends)
+        lo, hi = float(math.floor(lo + 1e-9)), float(math.ceil(hi - 1e-9))
+    if not lo < hi:
+        raise UnusableSelection("empty")
+    return lo, hi, cut
+
+
+def selection_box(event, result: sweep.Sweep) -> tuple[tuple[float, float, float, float], list[str]] | None:
+    """The box spanned by a heatmap ``event`` on the hyperparameters' own scale, cut to the searched
+    ranges, and the names of the axes it was cut on; None when nothing is selected. Raises
+    UnusableSelection for a selection that cannot be used."""
+    corners = selection_corners(event)
+    if corners is None:
+        return None
+    spans = [
+        _axis_span(values, name, log, searched_range(result, name))
+        for values, name, log in zip(corners, (result.x_name, result.y_name), (result.x_log, result.y_log))
+    ]
+    (x_lo, x_hi, x_cut), (y_lo, y_hi, y_cut) = spans
+    cut = [name for name, was in ((result.x_name, x_cut), (result.y_name, y_cut)) if was]
+    return (x_lo, x_hi, y_lo, y_hi), cut
+
+
+def _note_event(setup: tuple, cut: list | None = None, reason: str | None = None) -> None:
+    """Keep what became of a selection, for the grid now current: the axes it was ``cut`` on
+    ([(name, lo, hi)]) or the ``reason`` it was refused (neither: nothing to say)."""
+    st.session_state[_EVENT_KEY] = {"setup": setup, "box": tuple(current_box(setup)), "cut": cut or [], "reason": reason}
+
+
+def event_notice(lg: str, setup: tuple, box: tuple) -> None:
+    """Say what became of the last selection on the heatmap, while the grid it concerns is shown."""
+    notice = st.session_state.get(_EVENT_KEY)
+    if not notice or notice["setup"] != setup or notice["box"] != tuple(box):
+        return  # another grid is shown (refined, back, reset, other settings): it no longer applies
+    if notice["reason"]:
+        st.warning(t("sw.event.ignored", lg, reason=t(f"sw.event.reason.{notice['reason']}", lg)), icon="⚠️")
+    elif notice["cut"]:
+        ranges = ", ".join(t("sw.event.range", lg, name=label(name, lg), lo=lo, hi=hi) for name, lo, hi in notice["cut"])
+        st.warning(t("sw.event.clamped", lg, ranges=ranges), icon="✂️")
 
 
 def heatmap(result: sweep.Sweep, metric: str, lg: str, setup: tuple) -> None:
