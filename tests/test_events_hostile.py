@@ -395,3 +395,17 @@ def test_singular_cases_warn_nowhere_on_full_runs_and_fragment_reruns(harness, c
         if sgd_diverges:
             sgd = re.search(r"SGD</b> — ([^<]*)", lines).group(1)
             assert "diverged" in sgd
+
+
+def test_every_fragment_goes_through_the_app_s_errstate():
+    """A bare ``st.fragment`` would rerun outside any errstate: each fragment is ``ui.numerics.fragment``."""
+    bare = [
+        f"{path.relative_to(ROOT)}:{i}"
+        for folder in ("pages", "ui")
+        for path in sorted((ROOT / folder).glob("*.py"))
+        if path.name != "numerics.py"
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\bst\.fragment\b|\bfrom streamlit import fragment\b", line)
+    ]
+    assert bare == []
+    assert (ROOT / "app.py").read_text(encoding="utf-8").count("fragment") == 0
