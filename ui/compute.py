@@ -8,7 +8,9 @@ session that shows the same view (a class moving the same slider computes it onc
 
 from __future__ import annotations
 
+import dataclasses
 from html import escape
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,8 +29,64 @@ from .live_chart import payloads
 PATH_CHART = "path_chart"
 
 
+class StepBudget(NamedTuple):
+    """How many steps a page's runs take: all that were asked for, or as many as fit in the budget."""
+
+    steps: int  # what every run is given
+    requested: int  # what the controls say (and the link keeps)
+    step_ms: float  # the cost model's CPU per step, the chosen optimizers together
+
+    @property
+    def capped(self) -> bool:
+        return self.steps < self.requested
+
+
+def steps_within(costs: list[cache.RunCost], requested: int, budget_s: float = cache.RUN_BUDGET_S) -> int:
+    """The most steps, up to ``requested``, that runs costing ``costs`` take within ``budget_s``
+    together: two significant digits (740, 1700), at least ``cache.MIN_STEPS``.
+
+    Every run is counted at its full length: whether one stops early is known only after it ran,
+    and the cap must be known before (and be the same for the same link)."""
+    setup = sum(c.setup_s for c in costs)
+    per_step = sum(c.step_s for c in costs)
+    if per_step <= 0 or setup + per_step * requested <= budget_s:
+        return requested
+    fit = max(int((budget_s - setup) / per_step), 0)
+    unit = 10 ** max(len(str(fit)) - 2, 0)  # keep two significant digits
+    return max(min(fit - fit % unit, requested), cache.MIN_STEPS)
+
+
+def _memory(sc: Scenario, opt: str):
+    """L-BFGS's memory (its per-step cost grows with it); None for the others."""
+    return dict(sc.hyper.get(opt, ())).get("memory") if opt == "lbfgs" else None
+
+
+def step_budget(sc: Scenario) -> StepBudget:
+    """The steps ``sc``'s runs take within the server's budget per page (``cache.RUN_BUDGET_S``),
+    from the surface's cost model (measured once per surface and optimizer)."""
+    costs = [cache.run_cost(sc.surface, opt, sc.batch_size, _memory(sc, opt)) for opt in sc.optimizers]
+    return StepBudget(steps_within(costs, sc.steps), sc.steps, 1e3 * sum(c.step_s for c in costs))
+
+
+def budgeted(sc: Scenario) -> Scenario:
+    """``sc`` with the steps its runs take. The schedule stays the one for the steps asked for,
+    so a capped run is the first steps of the run asked for, not a shorter run of its own."""
+    steps = step_budget(sc).steps
+    return sc if steps == sc.steps else dataclasses.replace(sc, steps=steps)
+
+
+def budget_notice(sc: Scenario, runs: dict) -> StepBudget | None:
+    """The budget, when it stopped a run shown (one that would have gone on); None otherwise.
+    A run that converged or diverged before the cap is the run asked for: no notice for it."""
+    budget = step_budget(sc)
+    if budget.capped and any(tr.status == "max_steps" and tr.steps == budget.steps for tr in runs.values()):
+        return budget
+    return None
+
+
 def compute(sc: Scenario) -> dict:
-    """One cached run per selected optimizer."""
+    """One cached run per selected optimizer, within the budget (:func:`budgeted`)."""
+    sc = budgeted(sc)
     return {
         opt: cache.trajectory(
             sc.surface, opt, sc.hyper[opt], sc.start, sc.steps, sc.schedule, sc.noise, sc.seed, sc.average, sc.batch_size
@@ -87,10 +145,11 @@ def _path_key(sc: Scenario, lg: str, overlays: dict[str, bool], inspect_step: in
     """Everything the path figure depends on: a class moving the same slider together shares one figure."""
     flags = tuple(sorted(k for k, on in overlays.items() if on))
     at_point = {"taylor", "eigen"} & set(flags)  # the overlays drawn at the inspected step
-    return (sc.key, lg, flags, inspect_step if at_point else None, presenting())
+    # The steps the runs took: a cap measured anew (another cost) is another figure.
+    return (budgeted(sc).key, lg, flags, inspect_step if at_point else None, presenting())
 
 
-@cache.shared(max_entries=256, key=lambda key, *rest: key)
+@cache.shared(max_bytes=cache.memo_bytes("path_spec"), key=lambda key, *rest: key)
 def _path_spec(key, sc: Scenario, runs: dict, lg: str, flags: tuple[str, ...], inspect_step: int | None) -> dict:
     """The path figure for everything ``key`` names (shared; nobody mutates it)."""
     surface = cache.surface(*sc.surface)
@@ -110,8 +169,8 @@ def _path_spec(key, sc: Scenario, runs: dict, lg: str, flags: tuple[str, ...], i
     return figures.path_figure(surface, grid, as_runs(runs, lg, sc.average != "none"), labels, start=sc.start, overlays=extra, **size())
 
 
-# Fewer entries than the figures: ~0.4 MB each, and only the views being shown right now matter.
-@cache.shared(max_entries=64, key=lambda key, *rest: key)
+# ~0.4 MB each, and only the views being shown right now matter.
+@cache.shared(max_bytes=cache.memo_bytes("path_payloads"), key=lambda key, *rest: key)
 def _path_payloads(key, spec: dict, lg: str) -> tuple[bytes, bytes]:
     """The path chart's two layers as sent, encoded once for every session showing ``key``'s figure."""
     texts = {"label": t("pg.chart_label", lg), "png_title": t("pg.chart_png", lg), "error_text": t("pg.chart_error", lg)}
@@ -127,7 +186,7 @@ def _inspected_point(sc: Scenario, runs: dict, step: int | None) -> np.ndarray:
 
 def readouts_html(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> str:
     """The readouts table for ``sc``'s runs (memoized for every session showing the same view)."""
-    return _readouts_table((sc.key, lg, inspect_step), sc, runs, lg, inspect_step)
+    return _readouts_table((budgeted(sc).key, lg, inspect_step), sc, runs, lg, inspect_step)
 
 
 _TABLE_CSS = (
@@ -137,7 +196,7 @@ _TABLE_CSS = (
 )
 
 
-@cache.shared(max_entries=256, key=lambda key, *rest: key)
+@cache.shared(max_bytes=cache.memo_bytes("readouts"), key=lambda key, *rest: key)
 def _readouts_table(key, sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> str:
     """The curvature at the start, each end and the inspected step, as an HTML table (shared, like the figure).
 

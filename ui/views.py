@@ -51,10 +51,19 @@ def status_lines(runs: dict, lg: str) -> None:
 _BADGE_COLORS = {"converged": "#1b7a3a", "max_steps": "#1f4e99", "diverged": "#b3261e", "singular_hessian": "#a35a00"}
 
 
+def budget_notice(sc: Scenario, runs: dict, lg: str) -> None:
+    """Say so when the server's budget per page stopped the runs short of the steps asked for."""
+    budget = compute.budget_notice(sc, runs)
+    if budget is not None:
+        text = t("pg.budget_notice", lg, steps=budget.steps, requested=budget.requested, ms=f"{budget.step_ms:.2g}", budget=f"{cache.RUN_BUDGET_S:g}")
+        st.info(text, icon=":material/timer:")
+
+
 def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> dict:
     spec, layers = compute.path_chart(sc, runs, lg, overlays, inspect_step)
     # A chart that stays mounted: a move redraws the paths, not the surface behind them.
     live_chart(*layers, PATH_CHART, lambda: set_start_from_click(PATH_CHART))
+    budget_notice(sc, runs, lg)
     if cache.contour(*sc.surface).masked:
         st.info(t("pg.domain_notice", lg))
     if sc.scaling:  # a model on data: what the panel beside the contour shows
@@ -90,11 +99,13 @@ def readouts(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> Non
 
 def surface_panel(sc: Scenario, runs: dict, lg: str) -> None:
     show(compute.surface_spec(sc, runs, lg), "surface_chart")
+    budget_notice(sc, runs, lg)
 
 
 def inside_panel(sc: Scenario, runs: dict, lg: str, step: int) -> None:
     chart, internals = compute.inside_specs(sc, runs, lg, step)
     show(chart, "inside_chart")
+    budget_notice(sc, runs, lg)
     st.caption(t("pg.inside_caption", lg))
     show(internals, "internals_chart")
 

@@ -1,0 +1,294 @@
+"""The server's two bounds (ui/cache.py): memos bounded by bytes, and a work budget per page.
+
+Memos hold values up to a byte bound, least recently used out first, and count a value's
+bytes as they are (checked against tracemalloc, which sees NumPy's buffers). A page's runs
+get as many steps as the surface's cost model says fit in ``RUN_BUDGET_S``; a capped page
+says so. Every cost here is injected: nothing asserts how fast this machine is.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import figures
+import landscapes
+import optimizers
+from i18n import t
+from ui import cache, compute
+from ui.cache import RunCost, nbytes, shared
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+# -- memos bounded by bytes ----------------------------------------------------------------------
+
+
+def test_a_memo_over_its_byte_bound_drops_the_least_recently_used():
+    calls = []
+
+    @shared(max_bytes=3000, size=len)
+    def blob(name: str) -> bytes:
+        calls.append(name)
+        return name.encode() * 1000  # 1000 bytes for a one-letter name
+
+    blob("a"), blob("b"), blob("c")
+    assert blob.stats() == (3, 3000)
+    blob("a")  # "b" is now the least recently used
+    blob("d")
+    assert blob.stats() == (3, 3000)
+    blob("a"), blob("c"), blob("d")  # still held: no new computation
+    assert calls == ["a", "b", "c", "d"]
+    blob("b")  # was dropped: computed again, and "a" (least recent now) leaves for it
+    assert calls[-1] == "b" and blob.stats() == (3, 3000)
+    blob("c"), blob("d"), blob("b")
+    assert calls == ["a", "b", "c", "d", "b"]
+
+
+def test_a_value_larger_than_the_whole_bound_is_returned_but_not_kept():
+    calls = []
+
+    @shared(max_bytes=500, size=len)
+    def blob(n: int) -> bytes:
+        calls.append(n)
+        return b"x" * n
+
+    assert blob(100) == b"x" * 100
+    assert len(blob(1000)) == 1000
+    assert blob.stats() == (1, 100)
+    blob(1000)
+    assert calls == [100, 1000, 1000]
+
+
+def test_a_memo_may_also_bound_its_entries():
+    @shared(max_entries=2, max_bytes=10**9)
+    def ident(x):
+        return x
+
+    ident(1), ident(2), ident(3)
+    assert ident.stats()[0] == 2
+
+
+def test_every_app_memo_has_a_byte_bound_from_the_one_configuration():
+    from ui import lessons_view, sweep_view
+
+    total = cache.MEMO_BUDGET_MB * 2**20
+    memos = [
+        (cache.surface, "surface"), (cache.contour, "contour"), (cache.trajectory, "trajectory"),
+        (cache.schedule_factors, "schedule"), (cache.run_cost, "run_cost"),
+        (compute._path_spec, "path_spec"), (compute._path_payloads, "path_payloads"), (compute._readouts_table, "readouts"),
+        (sweep_view.cached_grid, "other"), (lessons_view.outcome, "other"),
+    ]  # fmt: skip
+    for memo, share in memos:
+        assert memo.max_bytes == int(cache.MEMO_SHARES[share] * total)
+    assert abs(sum(cache.MEMO_SHARES[share] for _, share in memos) - 1.0) < 1e-9  # together: the budget
+
+
+def test_sizes_count_arrays_strings_and_containers():
+    a = np.zeros(1000)
+    assert nbytes(a) == 8000 + 112
+    view = a[:10]
+    assert nbytes(view) == 8000 + 112  # a view keeps the whole buffer alive
+    assert nbytes((a, view, a[5:])) == sys.getsizeof((1, 2, 3)) + 8000 + 112  # one buffer, counted once
+    d = {"k": "v" * 100, "b": b"z" * 50}
+    assert nbytes(d) == sys.getsizeof(d) + sum(sys.getsizeof(x) for x in ("k", "v" * 100, "b", b"z" * 50))
+
+
+def _retained(make):
+    """Bytes still allocated (Python objects and NumPy buffers) after ``make()``, with the result alive."""
+    make()  # once first: whatever it caches on the way is not the value's
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        value = make()
+        gc.collect()
+        return value, tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_runs_size_matches_what_it_holds():
+    surface = landscapes.get("rosenbrock")
+    tr, held = _retained(lambda: optimizers.run(surface, "adam", start=(-1.5, 2.0), steps=2000, noise=1.0, average="polyak"))
+    assert held > 100_000
+    assert 0.8 * held <= nbytes(tr) <= 1.25 * held
+
+
+def test_a_path_figures_size_matches_what_it_holds():
+    surface = landscapes.get("himmelblau")
+    grid = figures.grid(surface, 150)
+    trs = [optimizers.run(surface, o, start=(-0.5, 0.0), steps=1500, noise=1.0) for o in ("sgd", "adam")]
+    runs = [figures.Run(tr.optimizer, tr.optimizer, tr.points, tr.losses) for tr in trs]
+    spec = figures.path_figure(surface, grid, runs, compute.fig_labels("en"), start=(-0.5, 0.0))
+    # The figure shares parts made before it (the surface layer's packed grid, cached frames), so
+    # what it holds is measured on a copy of its own, every string and number a new object.
+    copy, held = _retained(lambda: _fresh(spec))
+    assert held > 100_000
+    assert 0.8 * held <= nbytes(copy) <= 1.25 * held
+    assert nbytes(spec) <= nbytes(copy)  # an object the figure uses in several places counts once
+
+
+def _fresh(v):
+    if isinstance(v, dict):
+        return {_fresh(k): _fresh(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return type(v)(_fresh(x) for x in v)
+    if isinstance(v, str):
+        return (v + " ")[:-1]  # a new str object, not the same one
+    if isinstance(v, float):
+        return float(repr(v))
+    if isinstance(v, np.ndarray):
+        return v.copy()
+    return v
+
+
+def test_a_surfaces_estimate_grows_with_its_expression():
+    small, large = landscapes.get("saddle"), landscapes.get("beale")
+    assert cache.surface_bytes(small) < cache.surface_bytes(large) < 2**20
+
+
+# -- the work budget per page ----------------------------------------------------------------------
+
+
+def test_steps_within_the_budget():
+    light = [RunCost(1e-4, 5e-6)] * 6  # 6 runs x 3000 steps: 0.09 s
+    assert compute.steps_within(light, 3000, 0.8) == 3000
+    heavy = [RunCost(0.0, 2**-10)]  # 0.8 s / 0.98 ms = 819 steps: two significant digits
+    assert compute.steps_within(heavy, 3000, 0.8) == 810
+    assert compute.steps_within([RunCost(0.01, 1.3e-3)], 3000, 0.8) == 600  # (0.8 - 0.01) / 1.3e-3 = 607
+    assert compute.steps_within([RunCost(0.0, 2**-11)] * 2, 3000, 0.8) == 810  # the runs together
+    assert compute.steps_within([RunCost(0.0, 1e-4)], 3000, 0.8) == 3000  # 0.3 s: fits
+    assert compute.steps_within([RunCost(0.0, 0.35e-3)], 3000, 0.8) == 2200  # 2285: two digits
+    assert compute.steps_within([RunCost(0.0, 1.0)], 3000, 0.8) == cache.MIN_STEPS
+
+
+def test_quantized_costs_give_the_same_cap_for_nearby_measurements():
+    assert cache.quantized(0.0) == 0.0
+    for v in (1e-6, 3.3e-5, 1e-3, 0.2):
+        q = cache.quantized(v)
+        assert v <= q < v * 2 ** (1 / cache.COST_BINS_PER_OCTAVE) * (1 + 1e-12)
+        assert cache.quantized(q) == q
+    # Two measurements of one surface 3% apart, inside one bin: the same cap.
+    a, b = cache.quantized(1.0e-3), cache.quantized(1.03e-3)
+    assert a == b
+    assert compute.steps_within([RunCost(0.0, a)], 3000) == compute.steps_within([RunCost(0.0, b)], 3000)
+
+
+@pytest.fixture
+def injected_cost(monkeypatch):
+    """Replace the probe by a cost model chosen per surface name; the memo starts empty and is left empty."""
+    costs: dict[str, RunCost] = {}
+    measured: list[tuple] = []
+
+    def measure(s, optimizer, batch_size=None, memory=None):
+        measured.append((s.name, optimizer, batch_size, memory))
+        return costs[s.name]
+
+    monkeypatch.setattr(cache, "measure_run_cost", measure)
+    cache.run_cost.clear()
+    yield costs, measured
+    cache.run_cost.clear()
+
+
+def test_the_cap_is_measured_once_per_surface_and_optimizer(injected_cost):
+    costs, measured = injected_cost
+    costs["rosenbrock"] = RunCost(0.0, 0.9e-3)
+    key = ("rosenbrock", (), "", "")
+    first = [cache.run_cost(key, "adam") for _ in range(3)]
+    assert first[0] == first[1] == first[2] == RunCost(0.0, cache.quantized(0.9e-3))
+    assert measured == [("rosenbrock", "adam", None, None)]
+    cache.run_cost(key, "lbfgs", None, 10), cache.run_cost(key, "lbfgs", None, 20)  # L-BFGS: per memory
+    assert len(measured) == 3
+
+
+def _page(query: dict, lang: str = "en") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in {**query, "lang": lang}.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def _budget_notices(at: AppTest) -> list[str]:
+    return [i.value for i in at.info if "3000" in i.value]
+
+
+SLOW_LINK = {"landscape": "rosenbrock", "optimizers": ["adam", "lbfgs"], "steps": "3000", "noise": "1.0", "seed": "7"}
+
+
+def _notice(lang: str, steps: int, ms: str) -> str:
+    return t("pg.budget_notice", lang, steps=steps, requested=3000, ms=ms, budget=f"{cache.RUN_BUDGET_S:g}")
+
+
+def test_a_slow_surface_gets_capped_steps_and_says_so(injected_cost):
+    costs, _ = injected_cost
+    costs["rosenbrock"] = RunCost(0.0, 2**-11)  # two optimizers: 0.98 ms a step -> 0.8 s holds 819: 810
+    at = _page(SLOW_LINK)
+    assert not at.exception
+    assert at.slider(key="inspect").max == 810  # the longest run: 810 steps
+    assert _budget_notices(at) == [_notice("en", 810, "0.98")]
+    assert at.slider(key="steps").value == 3000  # the control (and so the link) keeps what was asked for
+    # Another rerun (the notice is not a one-off) and the same page in Chinese.
+    at.run()
+    assert len(_budget_notices(at)) == 1 and at.slider(key="inspect").max == 810
+    zh = _page(SLOW_LINK, "zh")
+    assert _budget_notices(zh) == [_notice("zh", 810, "0.98")]
+
+
+def test_a_light_surface_is_not_capped(injected_cost):
+    costs, _ = injected_cost
+    costs["rosenbrock"] = RunCost(1e-4, 5e-6)
+    at = _page(SLOW_LINK)
+    assert not at.exception
+    assert at.slider(key="inspect").max == 3000
+    assert _budget_notices(at) == []
+
+
+def test_no_notice_when_every_run_stopped_before_the_cap(injected_cost):
+    costs, _ = injected_cost
+    costs["bowl"] = RunCost(0.0, 2**-9)  # cap: 0.8 s / 1.95 ms = 409: 400 steps; SGD on the bowl converges long before
+    at = _page({"landscape": "bowl", "optimizers": ["sgd"], "steps": "3000"})
+    assert not at.exception
+    assert compute.steps_within([RunCost(0.0, 2**-9)], 3000) == 400
+    assert at.slider(key="inspect").max < 400
+    assert _budget_notices(at) == []
+
+
+def test_the_cap_is_the_same_for_the_same_link(injected_cost):
+    costs, measured = injected_cost
+    costs["rosenbrock"] = RunCost(0.0, 2**-11)
+    caps = [_page(SLOW_LINK).slider(key="inspect").max for _ in range(2)]
+    assert caps == [810, 810]
+    assert len(measured) == 2  # adam and lbfgs, once each for both pages
+
+
+def test_a_capped_run_is_the_start_of_the_run_asked_for():
+    # The schedule stays the one for the steps asked for (cosine over 3000), so the first
+    # 800 steps are those of the full run, bit for bit.
+    key = ("rosenbrock", (("a", 1.0), ("b", 100.0)), "", "")
+    schedule = ("cosine", 0, (("period", 3000),))
+    full = cache.trajectory(key, "adam", (("lr", 0.03),), (-1.5, 2.0), 3000, schedule, 1.0, 3, "none")
+    capped = cache.trajectory(key, "adam", (("lr", 0.03),), (-1.5, 2.0), 800, schedule, 1.0, 3, "none")
+    assert capped.steps == 800
+    np.testing.assert_array_equal(capped.points, full.points[:801])
+
+
+@pytest.mark.parametrize("name", optimizers.names())
+def test_the_probe_takes_every_step_where_a_real_run_would_stop(name):
+    # Rosenbrock from its minimum: a real run converges at once; the probe's stand-in never does.
+    surface = landscapes.get("rosenbrock")
+    probe = optimizers.run(cache._StandIn(surface, (1.0, 1.0)), name, start=(1.0, 1.0), steps=20, tol=0.0)
+    assert optimizers.run(surface, name, start=(1.0, 1.0), steps=20).steps == 0
+    assert probe.steps == 20 and probe.status == "max_steps"
+
+
+def test_the_probe_runs_mini_batches_on_a_data_surface():
+    surface = landscapes.get("iris")
+    cost = cache.measure_run_cost(surface, "newton", batch_size=2)
+    assert cost.step_s > 0 and cost.setup_s >= 0
