@@ -6,6 +6,7 @@ TEXT = {
     'pg.custom_help': 'Use x, y, numbers, pi, e, + - * / ^, parentheses and sin cos tan exp log sqrt abs sinh cosh tanh atan. Any other letter, such as a or k, becomes a parameter with its own slider.',
     'pg.custom_examples': 'Examples',
     'pg.custom_error': 'Cannot use this function: {message}',
+    'pg.custom_busy': 'The server is busy checking other functions; please try again in a moment.',
     'pg.custom_fallback': 'The charts still show the last function that worked: {text}',
     'sidebar.present': 'Presenter mode',
     'sidebar.present_help': 'Larger text and lines for a projector. Add &hide=hyper (or landscape, optimizers, steps, start, training, overlays, readouts, language, sidebar) to a link to hide those controls.',
@@ -213,6 +214,7 @@ TEXT = {
     "status.max_steps": "ran all {step} steps (gradient norm still {grad_norm:.3g})",
     "status.diverged": "diverged at step {step}: lower the learning rate",
     "status.singular_hessian": "stopped at step {step}: the Hessian is singular, so Newton's step is undefined",
+    "status.undefined_start": "did not start: the loss is undefined at the start (outside the function's domain); pick another start",
     # Optimizers
     "opt.sgd": "SGD",
     "opt.momentum": "Momentum",

@@ -45,12 +45,17 @@ def _without_distributions(expr: sp.Expr) -> sp.Expr:
 
 @dataclass(frozen=True)
 class Compiled:
-    """Derivatives and NumPy functions of one expression, shared by all its parameter values."""
+    """Derivatives and NumPy functions of one expression, shared by all its parameter values.
+
+    ``gradient`` and ``hessian`` (the symbolic derivatives) are None when the
+    functions were made from code generated elsewhere: a typed function's
+    sandbox worker (see :mod:`landscapes.expression.generated`).
+    """
 
     expr: sp.Expr
     params: tuple[str, ...]
-    gradient: tuple[sp.Expr, sp.Expr]
-    hessian: tuple[tuple[sp.Expr, sp.Expr], tuple[sp.Expr, sp.Expr]]
+    gradient: tuple[sp.Expr, sp.Expr] | None
+    hessian: tuple[tuple[sp.Expr, sp.Expr], tuple[sp.Expr, sp.Expr]] | None
     f: Callable
     grad: Callable  # -> [df/dx, df/dy]
     hess: Callable  # -> [fxx, fxy, fyy]
@@ -139,6 +144,9 @@ class Landscape:
     log_colors: bool = False  # the range of f calls for log-scaled contour colors
     hints: Mapping[str, object] = field(default_factory=dict)  # suggested start and steps
     axes: tuple[str, str] = ("x", "y")  # what the plane's coordinates are called on screen
+    # The compiled functions when they were built elsewhere (a typed function: from its sandbox
+    # worker's code), so that this process never compiles the expression; None: compile here.
+    prebuilt: Compiled | None = field(default=None, repr=False)
     symbolic: ClassVar[bool] = True  # f is a sympy expression (exact critical points can be verified)
     critical_grid: ClassVar[int] = 31  # starts per side of the critical-point search
 
@@ -147,12 +155,16 @@ class Landscape:
         if missing:
             names = ", ".join(sorted(str(s) for s in missing))
             raise ValueError(f"No value given for parameter(s): {names}")
+        if self.prebuilt is not None and self.prebuilt.params != tuple(sorted(self.params)):
+            raise ValueError("The prebuilt functions take other parameters than the landscape has")
 
     # -- compiled functions -------------------------------------------------
     @functools.cached_property
     def compiled(self) -> Compiled:
         # Held on the instance: an optimizer calls f and grad thousands of
         # times, and the shared cache's key (a sympy expression) is slow to compare.
+        if self.prebuilt is not None:
+            return self.prebuilt
         return compile_expression(self.expr, tuple(sorted(self.params)))
 
     @functools.cached_property
@@ -263,6 +275,7 @@ class Landscape:
             title=self.title,
             log_colors=self.log_colors,
             hints=self.hints,
+            prebuilt=self.prebuilt,  # the same functions: parameter values are passed at call time
         )
 
     @functools.cached_property

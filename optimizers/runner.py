@@ -51,10 +51,15 @@ STATUS_TABLE: tuple[Status, ...] = (
         "Diverged at step {step}: the iterates blew up (the loss or the point became infinite, NaN or beyond 1e12). Try a smaller learning rate.",
     ),  # fmt: skip
     Status("singular_hessian", 3, False, "Stopped at step {step}: the Hessian is singular there, so the Newton step is undefined."),
+    # Before any step: the start is outside the function's domain (log(x) from x < 0), or beyond 1e12.
+    Status(
+        "undefined_start", 4, False,
+        "Did not start: the loss or its gradient is undefined (not a finite number) at the start point. Start where the function is defined.",
+    ),  # fmt: skip
 )
 STATUSES = tuple(s.name for s in STATUS_TABLE)
 STATUS_MESSAGES: dict[str, str] = {s.name: s.message for s in STATUS_TABLE}
-_CONVERGED, _MAX_STEPS, _DIVERGED, _SINGULAR = (s.code for s in STATUS_TABLE)
+_CONVERGED, _MAX_STEPS, _DIVERGED, _SINGULAR, _UNDEFINED_START = (s.code for s in STATUS_TABLE)
 _RUNNING = -1
 
 
@@ -524,7 +529,7 @@ def _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history):
     codes = np.full(b, _RUNNING)
     stops = np.full(b, steps)
     bad0 = _diverged(x, loss, g)
-    codes[bad0], stops[bad0] = _DIVERGED, 0
+    codes[bad0], stops[bad0] = _UNDEFINED_START, 0
     active = ~bad0
     fields = _recorded_fields(state)
     # Only what cannot be derived afterwards is written inside the loop: for a
@@ -626,7 +631,7 @@ def _single_loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, histor
         rows = [(x0, x1, loss, g0, g1, states)]
         code, stop = _RUNNING, steps
         if not (x0 * x0 + x1 * x1 < bound_sq and math.isfinite(loss + g0 + g1)):
-            code, stop = _DIVERGED, 0
+            code, stop = _UNDEFINED_START, 0
         t = 0
         for t in range(steps if code == _RUNNING else 0):
             if g0 * g0 + g1 * g1 < tol_sq:

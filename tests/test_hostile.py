@@ -23,6 +23,7 @@ import pytest
 
 from landscapes.expression import ExpressionError, from_expression, limits, parameters, surface
 from landscapes.expression import pool as worker_pool
+from landscapes.expression.reply import Request
 
 SENTINEL = f"/tmp/descent_lab_pwned_{os.getpid()}"
 TOUCH = f"touch {SENTINEL}"
@@ -154,6 +155,9 @@ def test_corpus_is_large_and_mixed():
 
 @pytest.mark.parametrize("text", CORPUS, ids=[f"{i:02d}" for i in range(len(CORPUS))])
 def test_hostile_input_is_refused_without_side_effects(text, monkeypatch):
+    # The CPU budget alone decides, however loaded the test machine: a wall-clock overrun
+    # would be "busy, try again" (transient), which is not what this test is about.
+    monkeypatch.setattr(limits, "WALL_LIMIT", 60.0)
     asked: list[str] = []
     real = surface._run_worker
     monkeypatch.setattr(surface, "_run_worker", lambda text, window: asked.append(text) or real(text, window))
@@ -173,23 +177,25 @@ def test_hostile_input_is_refused_without_side_effects(text, monkeypatch):
 
 
 def test_heavy_input_is_stopped_at_the_time_limit(monkeypatch):
-    assert limits.TIME_LIMIT == 2.0
-    # The heavy inputs need 2 to 5 s of sympy (it varies with the hash seed):
-    # a 0.5 s limit makes the time-out certain.
+    assert limits.TIME_LIMIT == 2.0 and limits.WALL_LIMIT > limits.TIME_LIMIT
+    # The heavy inputs need 1.5 to 5 s of sympy's CPU time (it varies with the hash seed):
+    # a budget of 0.5 s makes the time-out certain; the wall-clock cap is out of the way.
     monkeypatch.setattr(limits, "TIME_LIMIT", 0.5)
+    monkeypatch.setattr(limits, "WALL_LIMIT", 60.0)
     heavy = _heavy("sqrt", 3)  # not cached by the corpus test
     _ready_idle_workers(1)
     pool = worker_pool.pool()
     pids = {w.process.pid for w in pool._idle}
     before = pool.stats()
-    with pytest.raises(ExpressionError, match="took longer than 0.5 s"):
+    with pytest.raises(ExpressionError, match="more than 0.5 s of computing time"):
         from_expression(heavy)
     after = pool.stats()
     # The worker's alarm stopped the job: no kill, the worker serves on.
     assert after["timeouts"] == before["timeouts"] + 1 and after["killed"] == before["killed"]
+    assert after["over_budget"] == before["over_budget"] + 1
     assert pids <= {p.pid for p in multiprocessing.active_children()}
-    # The timeout is cached: asking again asks no worker and gives the same answer.
-    with pytest.raises(ExpressionError, match="took longer"):
+    # The verdict is cached: asking again asks no worker and gives the same answer.
+    with pytest.raises(ExpressionError, match="computing time"):
         from_expression(heavy)
     assert pool.stats()["timeouts"] == after["timeouts"]
     assert float(from_expression("x^2 + 2*y^2 + 0.25").f(np.array([1.0, 1.0]))) == 3.25
@@ -200,9 +206,10 @@ def test_a_worker_that_does_not_stop_is_killed_and_replaced():
     _ready_idle_workers(1)
     pids = {w.process.pid for w in pool._idle}
     before = pool.stats()
-    # A request whose own (soft) limit is far away: only the server's hard limit stops it.
-    with pytest.raises(ExpressionError, match="took longer"):
-        pool._run((_heavy("atan", 4), limits.DEFAULT_WINDOW, 60.0), 0.5, 0.5)
+    # A request whose own (soft) limits are far away: only the server's hard cap stops it. In
+    # 0.5 s of wall time it cannot spend a 5 s budget of CPU: the answer is busy, not a verdict.
+    with pytest.raises(ExpressionError, match="server is busy"):
+        pool._run(Request(_heavy("atan", 4), limits.DEFAULT_WINDOW, 60.0, 60.0), 0.5, 5.0)
     assert pool.stats()["killed"] == before["killed"] + 1
     gone = pids - {p.pid for p in multiprocessing.active_children()}
     assert len(gone) == 1  # the worker that ran it was killed and reaped

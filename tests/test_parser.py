@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -373,6 +374,159 @@ def test_latex_and_critical_points_work_on_custom_surfaces():
     assert L.saddles.tolist() == [[0.0, 0.0]]
 
 
+# -- messages a student can act on (issue 16, points 6 and 7) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, column, fragment",
+    [
+        # a number in scientific notation times a name needs its '*' after the whole number
+        ("1e-3x", 5, "write 1e-3*x instead of 1e-3x"),
+        ("2*x + 1e-3y", 11, "write 1e-3*y instead of 1e-3y"),
+        ("1e5x + y", 4, "write 1e5*x instead of 1e5x"),
+        ("x + 2.5E+2y", 11, "write 2.5E+2*y instead of 2.5E+2y"),
+        ("3x", 2, "write 3*x instead of 3x"),  # as before
+        # Python's reserved words are not parameter names
+        ("lambda*x", 1, "'lambda' at column 1 is a reserved word"),
+        ("x^2 + lambda*y^2", 7, "'lambda' at column 7 is a reserved word"),
+        ("if*x", 1, "'if' at column 1 is a reserved word"),
+        ("x*for", 3, "'for' at column 3 is a reserved word"),
+        # superscripts are powers
+        ("x\u2074", 2, "did you mean '^4'?"),
+        ("x\u00b2 + y\u2074", 2, "did you mean '^2'?"),
+        ("y\u207b\u00b9", 2, "did you mean '^-1'?"),
+        ("x\u00b9\u2070 + 1", 2, "did you mean '^10'?"),
+        # not-a-number and infinity are not names a student can use
+        ("nan*x", 1, "Unknown name 'nan' at column 1"),
+        ("inf*x + y", 1, "Unknown name 'inf' at column 1"),
+        ("x + oo", 5, "Unknown name 'oo' at column 5"),
+        ("zoo*y", 1, "Unknown name 'zoo' at column 1"),
+        ("NaN + x", 1, "Unknown name 'NaN' at column 1"),
+        ("Infinity*y", 1, "Unknown name 'Infinity' at column 1"),
+    ],
+)
+def test_messages_a_student_can_act_on(text, column, fragment):
+    with pytest.raises(ExpressionError) as info:
+        parameters(text)
+    assert info.value.column == column, str(info.value)
+    assert fragment in info.value.message, info.value.message
+
+
+def test_reserved_words_and_infinities_are_explained():
+    with pytest.raises(ExpressionError) as info:
+        parameters("lambda*x")
+    assert "cannot be a parameter name" in info.value.message and "lam" in info.value.message
+    assert "incomplete" not in info.value.message
+    for name in ("nan", "inf", "oo", "zoo"):
+        with pytest.raises(ExpressionError) as info:
+            parameters(f"{name}*x + y")
+        assert "infinity" in info.value.message and "not a number" in info.value.message
+    with pytest.raises(ExpressionError) as info:
+        parameters("x\u2074")
+    assert "'4'" not in info.value.message  # the digit alone would read as x4, not a power
+
+
+def test_a_number_too_large_for_a_float_is_named():
+    # ((1e6*x)^10)^10 = 1e600*x^100: the coefficient is beyond float64 (about 1.8e308).
+    with pytest.raises(ExpressionError) as info:
+        from_expression("((1e6*x)^10)^10")
+    message = info.value.message
+    assert "too large" in message and "1e600" in message and "1e308" in message
+    assert "OverflowError" not in message and "could not be compiled" not in message
+    assert not info.value.transient
+
+
+@pytest.mark.parametrize(
+    "char, shown",
+    [
+        ("\u202e", "U+202E"),  # right-to-left override: would flip the whole alert
+        ("\u2066", "U+2066"),  # left-to-right isolate
+        ("\u200f", "U+200F"),  # right-to-left mark
+        ("\u200b", "U+200B"),  # zero-width space
+        ("\ufeff", "U+FEFF"),  # zero-width no-break space
+        ("\u0301", "U+0301"),  # a combining accent would sit on the quote mark
+        ("\x1b", "U+001B"),  # escape
+        ("\x00", "U+0000"),
+        ("\x7f", "U+007F"),
+        ("\u00a0", "U+00A0"),  # no-break space: invisible
+    ],
+)
+def test_characters_that_cannot_be_seen_are_shown_by_code_point(char, shown):
+    with pytest.raises(ExpressionError) as info:
+        validate("x" + char + "+y")
+    assert shown in info.value.message and char not in info.value.message
+    assert info.value.column == 2
+
+
+def test_a_visible_character_is_still_quoted_as_typed():
+    with pytest.raises(ExpressionError) as info:
+        validate("x\u00e9 + y")
+    assert "'\u00e9'" in info.value.message and "U+00E9" not in info.value.message
+
+
+def test_a_start_where_the_loss_is_undefined_says_so():
+    import optimizers
+    from ui.views import status_message
+
+    surface = from_expression("log(x) + y^2")
+    for name in optimizers.names():
+        t = optimizers.run(surface, name, start=(-2.0, -2.0), steps=50)
+        assert t.status == "undefined_start" and not t.success and t.steps == 0, name
+        assert "undefined" in t.message and "learning rate" not in t.message
+        en, zh = status_message(t, "en"), status_message(t, "zh")
+        assert "undefined at the start" in en and "learning rate" not in en
+        assert "起点" in zh and "学习率" not in zh
+    # A start inside the domain runs as before.
+    assert optimizers.run(surface, "sgd", start=(1.0, 1.0), steps=5, lr=0.1).status == "max_steps"
+    # In a batch, only the runs that start outside the domain are marked so.
+    batch = optimizers.run_batch(surface, "sgd", np.array([[-2.0, -2.0], [1.0, 1.0]]), 5, lr=0.1)
+    assert list(batch.status) == ["undefined_start", "max_steps"]
+
+
+def _page(query: dict):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def test_the_examples_show_their_stars():
+    # The pills render their labels as Markdown: '-20*exp(...)*...' would lose its '*'s to emphasis.
+    at = _page({"landscape": "custom", "fx": "x^2 + y^2"})
+    from ui.settings import EXAMPLES as examples
+
+    labels = [o.content for o in at.button_group(key="fx_example").proto.options]
+    assert len(labels) == len(examples) >= 3 and any("*" in e for e in examples)
+    for label, example in zip(labels, examples):
+        assert _markdown_text(label) == example, label
+
+
+def _markdown_text(label: str) -> str:
+    """What Markdown shows for ``label``: a backslash-escaped character is itself; an unescaped '*' is emphasis."""
+    import re
+
+    assert not re.search(r"(?<!\\)[*_]", label), f"unescaped emphasis marker in {label!r}"
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", label)
+
+
+@pytest.mark.parametrize("lang, words", [("en", "The server is busy"), ("zh", "服务器正忙")])
+def test_a_busy_server_is_reported_in_the_pages_language(monkeypatch, lang, words):
+    typed = f"x^2 + y^2 + {0.03125 if lang == 'en' else 0.015625}"
+    real = surface._run_worker
+
+    def busy_for_the_typed_text(text, window):
+        if text == typed:
+            raise ExpressionError("The server is busy; please try again in a moment.", transient=True)
+        return real(text, window)
+
+    monkeypatch.setattr(surface, "_run_worker", busy_for_the_typed_text)
+    at = _page({"landscape": "custom", "fx": typed, "lang": lang})
+    assert not at.exception
+    assert any(words in e.value for e in at.error), [e.value for e in at.error]
+
+
 # -- fuzzing ---------------------------------------------------------------------------------------
 
 _ALPHABET = "xyabe pisnqrtlog0123456789.+-*/^()," + "_[]'\"=<>:;{}%&|~@!#\\"
@@ -386,6 +540,8 @@ def test_fuzz_random_text_is_parsed_or_refused(text):
     except ExpressionError as err:
         assert str(err)
         assert err.column is None or 1 <= err.column <= len(text) + 1
+        # Nothing invisible or direction-changing is repeated raw (shown as U+XXXX instead).
+        assert all(ch.isprintable() and not unicodedata.category(ch).startswith("M") for ch in err.message), err.message
     else:
         assert parsed.nodes <= limits.MAX_NODES and parsed.depth <= limits.MAX_DEPTH
 

@@ -110,6 +110,14 @@ def _initial(key: str, default) -> dict:
     return {} if key in st.session_state else {"value": default}
 
 
+def literal(text: str) -> str:
+    """``text`` for a Markdown label or alert, shown as typed: every ASCII punctuation mark escaped.
+
+    Pills and alerts render Markdown: ``-20*exp(...)*...`` would lose its ``*`` to emphasis.
+    """
+    return "".join("\\" + c if c.isascii() and not c.isalnum() and c.isprintable() and c != " " else c for c in text)
+
+
 def custom_controls(lg: str) -> tuple[str, tuple[tuple[str, float], ...]]:
     """The typed function: text box, examples, parameter sliders, preview, and any error beside the box.
 
@@ -121,13 +129,13 @@ def custom_controls(lg: str) -> tuple[str, tuple[tuple[str, float], ...]]:
         t("pg.custom_fx", lg), max_chars=S.MAX_EXPRESSION, key="fx", bind=BIND, help=t("pg.custom_help", lg),
         on_change=reset_start_for_custom, **_initial("fx", S.DEFAULT_EXPRESSION),
     )
-    box.pills(t("pg.custom_examples", lg), S.EXAMPLES, key="fx_example", on_change=use_example)
+    box.pills(t("pg.custom_examples", lg), S.EXAMPLES, key="fx_example", on_change=use_example, format_func=literal)
     good = st.session_state.get(S.GOOD_EXPRESSION_KEY, S.DEFAULT_EXPRESSION)
     try:
         names = landscapes.parameters(text)
     except landscapes.ExpressionError as err:
-        box.error(t("pg.custom_error", lg, message=err.message), icon="⚠️")
-        box.caption(t("pg.custom_fallback", lg, text=good))
+        box.error(t("pg.custom_error", lg, message=literal(err.message)), icon="⚠️")
+        box.caption(t("pg.custom_fallback", lg, text=literal(good)))
         text, names = good, landscapes.parameters(good)
     params = []
     for p in names:
@@ -140,10 +148,11 @@ def custom_controls(lg: str) -> tuple[str, tuple[tuple[str, float], ...]]:
 
         surface = cache.surface(S.CUSTOM, params_t, text)
     except landscapes.ExpressionError as err:
-        box.error(t("pg.custom_error", lg, message=err.message), icon="⚠️")
+        # Busy (the server's load, not the function): said in the page's language; try again later.
+        box.error(t("pg.custom_busy", lg) if err.transient else t("pg.custom_error", lg, message=literal(err.message)), icon="⚠️")
         if text == good:
             st.stop()  # nothing that works to fall back on (e.g. the checker is busy): the message says why
-        box.caption(t("pg.custom_fallback", lg, text=good))
+        box.caption(t("pg.custom_fallback", lg, text=literal(good)))
         return custom_controls_fallback(good)
     st.session_state[S.GOOD_EXPRESSION_KEY] = text
     box.latex("f(x, y) = " + surface.latex)

@@ -48,7 +48,10 @@ def status_lines(runs: dict, lg: str) -> None:
 
 
 # Status word colors: dark enough to read on white, and each status its own hue.
-_BADGE_COLORS = {"converged": "#1b7a3a", "max_steps": "#1f4e99", "diverged": "#b3261e", "singular_hessian": "#a35a00"}
+_BADGE_COLORS = {
+    "converged": "#1b7a3a", "max_steps": "#1f4e99", "diverged": "#b3261e", "singular_hessian": "#a35a00",
+    "undefined_start": "#6a3d9a",
+}  # fmt: skip
 
 
 def budget_notice(sc: Scenario, runs: dict, lg: str) -> None:

@@ -17,7 +17,11 @@ MAX_DEGREE = 100  # total exponent of nested powers: (x^10)^10 is fine, ((x^10)^
 MAX_PARAMETERS = 6
 MAX_NAME_LENGTH = 8
 
-TIME_LIMIT = 2.0  # seconds the sandbox worker may spend on one expression
+TIME_LIMIT = 2.0  # seconds of the worker's CPU time one expression may take: its budget (a verdict, cached)
+# Seconds of wall time a request may take however loaded the machine (the longest a student
+# waits, plus the pool's grace): past it with the budget unspent, the answer is "busy, try
+# again" (not cached). Above TIME_LIMIT, so that on an idle machine the budget decides.
+WALL_LIMIT = 3.0
 DEFAULT_WINDOW = ((-3.0, 3.0), (-3.0, 3.0))
 TRIAL_GRID = 41  # points per axis of the grid on which the worker and the hints evaluate f
 MIN_FINITE_FRACTION = 0.01  # f must be a finite number on at least this share of the grid

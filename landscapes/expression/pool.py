@@ -1,17 +1,26 @@
 """The pool of worker processes (server side): start, hand out, time and replace workers.
 
 Each typed function is worked out in a separate process
-(:mod:`landscapes.expression.worker`) under a time limit:
+(:mod:`landscapes.expression.worker`) under a budget of CPU time and a
+wall-clock cap:
 
 * Processes are started with the ``spawn`` method (``fork`` is unsafe in a
   threaded server) and kept in a small pool: ``SPARES`` started workers wait
   for work, so a request does not pay the start-up (1.5 s on an idle
   machine, several seconds under load: a fresh interpreter importing numpy
   and sympy and compiling a warm-up function).
-* The time limit is enforced twice. The worker stops itself at the limit
-  (``SIGALRM``), answers "timeout" and stays in the pool. If it has not
-  answered ``GRACE`` seconds after the limit (stuck inside one C call), the
-  server kills it (SIGKILL) and the pool starts a replacement.
+* The limits are enforced twice. The worker stops itself at its CPU budget
+  (``SIGPROF``) or at the wall-clock cap (``SIGALRM``), answers "timeout" and
+  stays in the pool. If it has not answered ``GRACE`` seconds after the cap
+  (stuck inside one C call, or starved), the server kills it (SIGKILL) and the
+  pool starts a replacement.
+* What an answer means (the table ``errors.OUTCOMES``): only the function's
+  own cost is a verdict, "too complex", cached by the caller: the budget spent
+  in the worker's CPU time (its own report, or for a worker killed at the cap
+  its CPU time read from ``/proc``). A wall-clock overrun with the budget
+  unspent (a loaded machine), a worker that died (killed from outside), no
+  free worker, a worker that did not start: "the server is busy", transient,
+  never cached.
 * The worker caps its own memory and CPU time (``worker.MEMORY_LIMIT``,
   ``worker.CPU_BACKSTOP``).
 * The requesting thread waits on ``Connection.poll(timeout)``, which blocks
@@ -24,21 +33,23 @@ Requests and replies are the named types of :mod:`landscapes.expression.reply`.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import threading
 import time
 import types
 
 from ..core import Window
+from . import limits
 from .worker import main as _worker_main
-from .errors import ExpressionError
+from .errors import refusal
 from .reply import Ready, Reply, Request
 
 SPARES = 1  # started, idle workers kept ready beyond those at work
 MAX_IDLE = 2  # idle workers kept after finishing a job
 MAX_WORKERS = 4  # workers alive at once; further requests wait for one
 MAX_JOBS = 100  # requests a worker serves before it is replaced
-GRACE = 0.5  # seconds past the time limit before a worker that has not stopped itself is killed
+GRACE = 0.5  # seconds past the wall-clock cap before a worker that has not stopped itself is killed
 STARTUP_TIMEOUT = 30.0  # seconds to wait for a starting worker to be ready
 QUEUE_TIMEOUT = 10.0  # seconds to wait for a free worker when MAX_WORKERS are busy
 
@@ -128,6 +139,8 @@ class WorkerPool:
         self._closed = False
         self.timeouts = 0  # requests stopped by the worker's own alarm (for tests and monitoring)
         self.killed = 0  # workers killed for not stopping in time
+        self.over_budget = 0  # verdicts "too complex": the CPU budget spent
+        self.starved = 0  # "busy" answers: wall-clock cap reached with the budget unspent, or the worker died
 
     def _top_up(self) -> None:  # with the lock held
         while (
@@ -148,7 +161,7 @@ class WorkerPool:
         with self._cond:
             while True:
                 if self._closed:
-                    raise ExpressionError("The function checker is shut down.", transient=True)
+                    raise refusal("shut_down")
                 for dead in [w for w in self._idle if not w.process.is_alive()]:
                     self._idle.remove(dead)  # died while idle (killed from outside)
                     dead.kill()
@@ -163,15 +176,13 @@ class WorkerPool:
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise ExpressionError(
-                        "The server is busy checking other functions; please try again in a moment.", transient=True
-                    )
+                    raise refusal("busy")  # every worker is at work
                 self._cond.wait(remaining)
             self._busy += 1
             self._top_up()
         if not worker.wait_ready(STARTUP_TIMEOUT):
             self._drop(worker)
-            raise ExpressionError("The function checker did not start; please try again.", transient=True)
+            raise refusal("busy")  # the worker did not start in time: a loaded machine
         return worker
 
     def release(self, worker: _Worker) -> None:
@@ -192,44 +203,48 @@ class WorkerPool:
             self._top_up()
             self._cond.notify()
 
-    def run(self, text: str, window: Window, time_limit: float, grace: float = GRACE) -> Reply:
-        """The worker's reply to ``(text, window)``; ExpressionError after ``time_limit`` seconds.
+    def run(self, text: str, window: Window, cpu_limit: float, wall_limit: float, grace: float = GRACE) -> Reply:
+        """The worker's reply to ``(text, window)``, or ExpressionError (a row of ``errors.OUTCOMES``).
 
-        The worker stops itself at ``time_limit``; if it has not answered
-        ``grace`` seconds later it is killed (and replaced in the background).
+        The worker stops itself after ``cpu_limit`` seconds of its CPU time (a
+        verdict: too complex) or ``wall_limit`` seconds of wall time (busy); if
+        it has not answered ``grace`` seconds after the wall limit, it is killed
+        (and replaced in the background) and judged by the CPU time it had used.
+        With ``wall_limit`` at or below ``cpu_limit`` no function could be judged
+        too complex (CPU time does not outrun wall time in one thread): every
+        overrun would be "busy".
         """
-        return self._run(Request(text, window, time_limit), time_limit + grace, time_limit)
+        return self._run(Request(text, window, cpu_limit, wall_limit), wall_limit + grace, cpu_limit)
 
-    def _run(self, request: Request, hard_limit: float, time_limit: float) -> Reply:
-        too_long = ExpressionError(
-            f"This function is too complex: working it out took longer than {time_limit:g} s. "
-            "Try a shorter or simpler formula."
-        )
+    def _run(self, request: Request, hard_limit: float, cpu_limit: float) -> Reply:
         for attempt in range(3):
             worker = self.acquire()
+            cpu_before = _cpu_seconds(worker.process.pid)
             try:
                 worker.conn.send(request)
                 break
             except OSError:  # the worker was gone before it got the request: try another
                 self._drop(worker)
         else:
-            raise ExpressionError("The function checker is not working; please try again.", transient=True)
+            raise refusal("busy")
         try:
             worker.jobs += 1
             reply = worker.conn.recv() if worker.conn.poll(hard_limit) else None
-        except (EOFError, OSError):  # the worker died: out of memory, or killed by the CPU backstop
+        except (EOFError, OSError):  # the worker died: killed from outside (the OOM killer, an operator)
             reply = _DIED
         except BaseException:
             self._drop(worker)
             raise
-        if reply is None:
+        if reply is None:  # no answer by the hard cap: stuck in one C call, or starved of CPU
+            cpu_after = _cpu_seconds(worker.process.pid)  # before the kill: it is gone after
             with self._cond:
                 self.killed += 1
             self._drop(worker)
-            raise too_long
-        if not isinstance(reply, Reply):
+            spent = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+            raise self._judged(spent is not None and spent >= cpu_limit, cpu_limit)
+        if not isinstance(reply, Reply):  # died mid-job: says nothing about the function
             self._drop(worker)
-            raise ExpressionError("This function is too complex: working it out needed too much memory.")
+            raise self._judged(False, cpu_limit)
         if reply.fatal or not worker.process.is_alive():
             self._drop(worker)  # the worker exits after a fatal error
         else:
@@ -237,8 +252,19 @@ class WorkerPool:
         if reply.status == "timeout":
             with self._cond:
                 self.timeouts += 1
-            raise too_long
+            # SIGPROF: the CPU budget spent. SIGALRM with the budget unspent: the machine was busy.
+            over = reply.limit == "cpu" or (reply.cpu_seconds or 0.0) >= cpu_limit
+            raise self._judged(over, cpu_limit)
         return reply
+
+    def _judged(self, over_budget: bool, cpu_limit: float):
+        """The refusal of a job that overran: too complex if it spent its CPU budget (a verdict), else busy."""
+        with self._cond:
+            if over_budget:
+                self.over_budget += 1
+            else:
+                self.starved += 1
+        return refusal("too_complex", limit=cpu_limit) if over_budget else refusal("busy")
 
     def shutdown(self) -> None:
         with self._cond:
@@ -249,7 +275,14 @@ class WorkerPool:
 
     def stats(self) -> dict:
         with self._cond:
-            return {"idle": len(self._idle), "busy": self._busy, "timeouts": self.timeouts, "killed": self.killed}
+            return {
+                "idle": len(self._idle),
+                "busy": self._busy,
+                "timeouts": self.timeouts,
+                "killed": self.killed,
+                "over_budget": self.over_budget,
+                "starved": self.starved,
+            }
 
 
 _pool: WorkerPool | None = None
@@ -270,10 +303,27 @@ def warm_up() -> None:
     pool().warm_up()
 
 
-def run_job(text: str, window: Window, time_limit: float) -> Reply:
+def run_job(text: str, window: Window, cpu_limit: float | None = None, wall_limit: float | None = None) -> Reply:
     """Analyse ``text`` in a worker (:func:`~landscapes.expression.worker.analyse`).
 
     The worker's "ok" or "error" :class:`~landscapes.expression.reply.Reply`;
-    ExpressionError on overrun, or when no worker can take the job.
+    ExpressionError when the job overran (too complex: its CPU budget; busy:
+    the wall-clock cap) or when no worker can take it. The limits default to
+    ``limits.TIME_LIMIT`` (CPU seconds) and ``limits.WALL_LIMIT``, read now.
     """
-    return pool().run(text, window, time_limit)
+    cpu = limits.TIME_LIMIT if cpu_limit is None else cpu_limit
+    wall = limits.WALL_LIMIT if wall_limit is None else wall_limit
+    return pool().run(text, window, cpu, wall)
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """The user + system CPU time of process ``pid`` so far, from ``/proc`` (None where there is none)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rpartition(b")")[2].split()  # after the command name, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime: fields 14 and 15 of stat
+    except (OSError, IndexError, ValueError):
+        return None

@@ -3,9 +3,13 @@
 Validates the text (:mod:`~landscapes.expression.validate`), has a worker
 process build and test it (:mod:`~landscapes.expression.pool`), caches the
 worker's :class:`~landscapes.expression.reply.Analysis` per (text, window)
-(errors too, except transient ones), and builds the
-:class:`~landscapes.core.Landscape` from the worker's sympy expression (a
-pickled sympy object, never text), with numeric hints from a trial grid.
+with the functions made from its generated code (verdicts about the function
+too; never an answer caused by load, ``ExpressionError.transient``), and
+builds the :class:`~landscapes.core.Landscape` from the worker's sympy
+expression (a pickled sympy object, never text) and those functions, with
+numeric hints from a trial grid. Nothing here compiles the expression: the
+NumPy functions come from the code the worker generated
+(:mod:`~landscapes.expression.generated`), in milliseconds.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..core import Landscape, Window
-from . import limits
-from .errors import ExpressionError
+from typing import NamedTuple
+
+from ..core import Compiled, Landscape, Window
+from . import generated, limits
+from .errors import ExpressionError, refusal
 from .pool import run_job
 from .reply import Analysis
 from .validate import validate
@@ -31,8 +37,19 @@ _cache_lock = threading.Lock()
 _CACHE_SIZE = 512
 
 
-def _compile_in_sandbox(text: str, window: Window) -> Analysis:
-    """Build and test the expression in the sandbox worker; cached per (text, window), errors too."""
+class _Built(NamedTuple):
+    """The worker's analysis and the functions made from its code, shared by every parameter value."""
+
+    analysis: Analysis
+    compiled: Compiled
+
+
+def _compile_in_sandbox(text: str, window: Window) -> _Built:
+    """Build and test the expression in the sandbox worker; cached per (text, window), verdicts too.
+
+    An error that is ``transient`` (busy, a worker starved of CPU or killed:
+    the server's state) is raised to every caller waiting for it, then forgotten.
+    """
     key = (text, window)
     with _cache_lock:
         future = _cache.get(key)
@@ -60,17 +77,20 @@ def _compile_in_sandbox(text: str, window: Window) -> Analysis:
         with _cache_lock:
             if _cache.get(key) is future:
                 del _cache[key]
-        future.set_exception(ExpressionError("The function could not be checked; please try again.", transient=True))
+        future.set_exception(refusal("busy"))
         raise
     future.set_result(built)
     return built
 
 
-def _run_worker(text: str, window: Window) -> Analysis:
-    reply = run_job(text, window, limits.TIME_LIMIT)
+def _run_worker(text: str, window: Window) -> _Built:
+    reply = run_job(text, window, limits.TIME_LIMIT, limits.WALL_LIMIT)
     if reply.status == "error":
         raise reply.expression_error()
-    return reply.analysis
+    analysis = reply.analysis
+    # The worker made these functions from the same code and tested them; here they are only
+    # checked against the printer's grammar and defined (generated.py says why that is safe).
+    return _Built(analysis, generated.compiled(analysis.code, tuple(sorted(analysis.params)), analysis.expr))
 
 
 def from_expression(text: str, /, *, window=None, **params: float) -> Landscape:
@@ -106,7 +126,11 @@ def from_expression(text: str, /, *, window=None, **params: float) -> Landscape:
     passed parameter, a function that is complex-valued, undefined on almost
     all of the window, or that overflows the float range there (e.g.
     exp(exp(exp(exp(exp(x)))))), and anything the sandbox worker cannot finish
-    within ``limits.TIME_LIMIT`` seconds and its memory limit.
+    within ``limits.TIME_LIMIT`` seconds of its CPU time and its memory limit
+    (verdicts, cached). When the server is too loaded to tell (no free worker,
+    the wall-clock cap ``limits.WALL_LIMIT`` reached with the CPU budget
+    unspent, a worker killed from outside), ExpressionError is ``transient``:
+    "the server is busy", not cached, and the same text may pass a moment later.
     """
     parsed = validate(text)
     window = check_window(window)
@@ -128,7 +152,7 @@ def from_expression(text: str, /, *, window=None, **params: float) -> Landscape:
     built = _compile_in_sandbox(parsed.text, window)
     landscape = Landscape(
         name="custom",
-        expr=built.expr,
+        expr=built.analysis.expr,
         params=values,
         window=window,
         description={
@@ -136,13 +160,13 @@ def from_expression(text: str, /, *, window=None, **params: float) -> Landscape:
             "zh": f"你输入的函数：f(x, y) = {parsed.text}",
         },
         title={"en": "Custom", "zh": "自定义"},
+        prebuilt=built.compiled,  # the worker's code: nothing is compiled in this process
     )
     try:
-        landscape.compiled  # noqa: B018 - compile here (cached; the worker did the same in time)
         hints, log_colors = _numeric_hints(landscape)
-    except Exception as err:  # the worker succeeded on the same work: not expected
-        raise ExpressionError(f"This function could not be compiled ({type(err).__name__}).") from None
-    hints.update(built.latex)
+    except Exception as err:  # the worker evaluated the same functions: not expected
+        raise refusal("not_compiled", why=type(err).__name__) from None
+    hints.update(built.analysis.latex)
     return replace(landscape, hints=hints, log_colors=log_colors)
 
 

@@ -11,6 +11,8 @@ cannot hang), and collects the parameter names. Nothing here evaluates the text.
 from __future__ import annotations
 
 import ast
+import itertools
+import keyword
 import math
 import re
 import unicodedata
@@ -46,6 +48,8 @@ _RESERVED = {
     "window": "it is reserved",
     "I": "it is reserved (complex numbers are not supported)",
 }
+# Names a student may try for special values: parameters would quietly take the value 1.
+_NOT_NUMBERS = {"nan", "inf", "infinity", "oo", "zoo"}  # compared in lower case (NaN, Inf, ...)
 _ALIASES = {
     "X": "the variables are lowercase x and y",
     "Y": "the variables are lowercase x and y",
@@ -69,8 +73,6 @@ _LOOKALIKES = {
     "\u00b7": "*",
     "\u22c5": "*",
     "\u00f7": "/",
-    "\u00b2": "^2",
-    "\u00b3": "^3",
     "\u03c0": "pi",
     "\u0430": "a",  # Cyrillic
     "\u0435": "e",
@@ -83,6 +85,14 @@ _LOOKALIKES = {
     "\u03bf": "o",  # Greek omicron
     "\u03bd": "v",
 }
+# Superscripts are powers: x⁴ is x^4, y⁻¹ is y^-1 (a run of them is read together).
+_SUPERSCRIPTS = {
+    "\u2070": "0", "\u00b9": "1", "\u00b2": "2", "\u00b3": "3", "\u2074": "4", "\u2075": "5", "\u2076": "6",
+    "\u2077": "7", "\u2078": "8", "\u2079": "9", "\u207a": "+", "\u207b": "-", "\u207d": "(", "\u207e": ")",
+    "\u207f": "n", "\u2071": "i",
+}  # fmt: skip
+# Printable by Python's rules, yet blank on screen (fillers): shown by code point like the invisible ones.
+_BLANK = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
 _ALLOWED_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 +-*/^().,")
 _DECIMAL = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE]([+-]?\d+))?\Z")
 _NAME = re.compile(r"[A-Za-z]+\Z")
@@ -240,6 +250,12 @@ class _Validator(SourceMap):
     def check_parameter_name(self, node: ast.Name) -> None:
         name, col = node.id, self.column(node)
         usual = "use x, y, pi, e, or a parameter such as a"
+        if name.lower() in _NOT_NUMBERS:
+            raise self.fail(
+                node,
+                f"Unknown name '{name}' at column {col}: infinity and not a number (nan) cannot be used "
+                f"in a formula; {usual}.",
+            )
         if name in _ALIASES:
             raise self.fail(node, f"Unknown name '{name}' at column {col}: {_ALIASES[name]}; {usual}.")
         if name in _RESERVED:
@@ -433,12 +449,16 @@ def _prepare(text: str) -> tuple[str, str, str, list[int]]:
         if ch in "\n\r\t\v\f":
             raise ExpressionError(f"Line breaks and tabs (column {col}) are not allowed: type one line.", col, None)
         if not ch.isascii():
-            looks = _LOOKALIKES.get(ch) or unicodedata.normalize("NFKC", ch)
+            if ch in _SUPERSCRIPTS:
+                run = "".join(_SUPERSCRIPTS[c] for c in itertools.takewhile(_SUPERSCRIPTS.__contains__, typed[i:]))
+                looks = "^" + run
+            else:
+                looks = _LOOKALIKES.get(ch) or unicodedata.normalize("NFKC", ch)
             hint = f" (did you mean '{looks}'?)" if looks and looks.isascii() and looks.isprintable() else ""
             name = unicodedata.name(ch, "")
             named = f" ({name.lower()})" if name else ""
             raise ExpressionError(
-                f"Character '{ch}'{named} at column {col} is not a plain keyboard character{hint}: "
+                f"Character {shown_character(ch)}{named} at column {col} is not a plain keyboard character{hint}: "
                 "type the formula with plain ASCII letters, digits and + - * / ^ ( ).",
                 col,
                 ch,
@@ -449,7 +469,7 @@ def _prepare(text: str) -> tuple[str, str, str, list[int]]:
             hint = ": use round parentheses ( ) for grouping"
         else:
             hint = f": {_HELP}"
-        raise ExpressionError(f"Character '{ch}' at column {col} is not allowed{hint}.", col, ch)
+        raise ExpressionError(f"Character {shown_character(ch)} at column {col} is not allowed{hint}.", col, ch)
     depth = 0
     for i, ch in enumerate(typed):
         if ch == "(":
@@ -473,12 +493,38 @@ def _prepare(text: str) -> tuple[str, str, str, list[int]]:
     return stripped, typed, "".join(source_chars), column_map
 
 
-_NUMBER_THEN_LETTERS = re.compile(r"(?<![A-Za-z0-9.])(\d+\.?\d*|\.\d+)([A-Za-z]+)")
+def shown_character(ch: str) -> str:
+    """``ch`` as a message shows it: quoted as typed when it can be seen, else by code point (U+202E).
+
+    A message repeats what was typed. A character that cannot be seen (a
+    control character, a zero-width or no-break space, a combining mark that
+    would sit on the quote) or that changes the direction of the text around
+    it (U+202E, right-to-left override, would flip the whole alert) is never
+    repeated raw.
+    """
+    if ch.isprintable() and not unicodedata.category(ch).startswith("M") and ch not in _BLANK:
+        return f"'{ch}'"
+    return f"U+{ord(ch):04X}"
+
+
+# A number (with its exponent, as in 1e-3) followed at once by letters: 2x, 1e-3x.
+_NUMBER_THEN_LETTERS = re.compile(r"(?<![A-Za-z0-9.])((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)([A-Za-z]+)")
+_WORD = re.compile(r"(?<![A-Za-z0-9.])[A-Za-z]+")
 
 
 def _syntax_error(err: SyntaxError, text: str, column_map: list[int]) -> ExpressionError:
     """A student's version of Python's syntax error ``err`` on the translated ``text``."""
     msg = err.msg or ""
+    for word in _WORD.finditer(text):  # Python's reserved words read as syntax, not as names
+        if keyword.iskeyword(word.group(0)):
+            name, at = word.group(0), word.start() + 1
+            such = "lam" if name == "lambda" else "a"
+            return ExpressionError(
+                f"'{name}' at column {at} is a reserved word: it cannot be a parameter name; "
+                f"use another name, such as {such}.",
+                at,
+                name,
+            )
     if not err.offset:  # Python's offset 0: the text ended too early
         return ExpressionError(
             "The expression is incomplete: something is missing at the end (after an operator or a '(').",
@@ -491,7 +537,9 @@ def _syntax_error(err: SyntaxError, text: str, column_map: list[int]) -> Express
         end = column_map[max(0, min(err.end_offset - 1, len(column_map) - 1))] + 1
     shown = text[col - 1 : max(end, col + 1) - 1] or None
     if "decimal literal" in msg or "imaginary literal" in msg:
-        match = _NUMBER_THEN_LETTERS.search(text)
+        # The number and letters where Python stopped (not the first in the text: 2x + 1e-3y).
+        found = list(_NUMBER_THEN_LETTERS.finditer(text))
+        match = next((m for m in found if m.start() < col <= m.end() + 1), found[0] if found else None)
         if match:
             number, letters = match.groups()
             return ExpressionError(

@@ -8,10 +8,13 @@ process's target): each request is validated again, built
 (:mod:`~landscapes.expression.build`), differentiated, lambdified and
 evaluated on a trial grid (:func:`analyse`).
 
-* The worker runs each request in its main thread under ``SIGALRM``
-  (``setitimer``), which interrupts sympy's Python code at the request's time
-  limit; it answers ``Reply.timeout()`` and serves on. (The pool kills a worker
-  that has not answered a grace period later.)
+* The worker runs each request in its main thread under two interval timers
+  (``setitimer``) that interrupt sympy's Python code: ``ITIMER_PROF`` at the
+  request's budget of CPU time (the process's own user + system time: a
+  verdict about the function, however loaded the machine) and ``ITIMER_REAL``
+  at its wall-clock cap (the machine was too busy to give it the CPU: not a
+  verdict). It answers ``Reply.timeout(limit, cpu_seconds)`` and serves on.
+  (The pool kills a worker that has not answered a grace period after the cap.)
 * It caps its address space (``RLIMIT_AS``: ``MEMORY_LIMIT`` bytes above what
   it uses after start-up) and, as a backstop should the server itself die,
   its CPU time per request (``RLIMIT_CPU``: ``CPU_BACKSTOP`` seconds).
@@ -19,11 +22,14 @@ evaluated on a trial grid (:func:`analyse`).
   or RecursionError (a fatal reply).
 
 The server only ever receives a :class:`~landscapes.expression.reply.Reply`
-back: a pickled sympy expression or an error message, never text to evaluate.
+back: a pickled sympy expression with the NumPy code our printer generated for
+it (which the server checks against the printer's grammar before it runs it,
+:mod:`~landscapes.expression.generated`), or an error message.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import time
@@ -32,8 +38,9 @@ import numpy as np
 import sympy as sp
 
 from ..core import X, Y, Landscape, Window, compile_expression, symbol
+from . import generated
 from .build import build_expression
-from .errors import ExpressionError
+from .errors import ExpressionError, refusal
 from .limits import MIN_FINITE_FRACTION
 from .reply import Analysis, Ready, Reply, Request
 from .validate import validate
@@ -80,9 +87,11 @@ def analyse(text: str, window: Window) -> Analysis:
     """Everything symbolic about ``text``: run only in a worker process.
 
     Validates and builds the expression, rejects complex or undefined results,
-    differentiates and lambdifies it (``compile_expression``, timed), and
-    evaluates f, gradient and Hessian on a trial grid with every parameter at
-    1.0, refusing a function that overflows or is almost nowhere defined.
+    differentiates and lambdifies it (``compile_expression``, timed), makes
+    the functions again from the generated source exactly as the server will
+    (:func:`generated.compiled`), and evaluates those on a trial grid with
+    every parameter at 1.0, refusing a function that overflows or is almost
+    nowhere defined.
     """
     parsed = validate(text)
     expr = build_expression(parsed)
@@ -92,16 +101,24 @@ def analyse(text: str, window: Window) -> Analysis:
     allowed = {X, Y, *(symbol(p) for p in parsed.parameters)}
     if not expr.free_symbols <= allowed:
         raise ExpressionError("The expression uses an unknown symbol.")
+    params = tuple(sorted(parsed.parameters))
     start = time.perf_counter()
-    compiled = compile_expression(expr, tuple(sorted(parsed.parameters)))
+    symbolic = compile_expression(expr, params)
     compile_seconds = time.perf_counter() - start
-    for d, what in zip(compiled.gradient, ("df/dx", "df/dy")):
+    for d, what in zip(symbolic.gradient, ("df/dx", "df/dy")):
         _check_real(d, what)
-    hessian = (compiled.hessian[0][0], compiled.hessian[0][1], compiled.hessian[1][1])
+    hessian = (symbolic.hessian[0][0], symbolic.hessian[0][1], symbolic.hessian[1][1])
     for d, what in zip(hessian, ("d2f/dx2", "d2f/dxdy", "d2f/dy2")):
         _check_real(d, what)
+    parts = {"the function": (expr,), "its gradient": symbolic.gradient, "its Hessian": hessian}
+    for what, exprs in parts.items():
+        _check_numbers(exprs, what)
+    code = generated.Code(**{name: generated.source(getattr(symbolic, name)) for name in ("f", "grad", "hess", "value_and_grad")})
+    compiled = generated.compiled(code, params, expr)  # what the server will run, checked the same way
 
-    landscape = Landscape(name="custom", expr=expr, params={p: 1.0 for p in parsed.parameters}, window=window)
+    landscape = Landscape(
+        name="custom", expr=expr, params={p: 1.0 for p in parsed.parameters}, window=window, prebuilt=compiled
+    )
     points = trial_grid(window)
     values = [landscape.params[k] for k in sorted(landscape.params)]
     with np.errstate(over="raise", divide="ignore", invalid="ignore", under="ignore"):
@@ -113,6 +130,11 @@ def analyse(text: str, window: Window) -> Analysis:
                     f"The values of {what} are too large to compute (beyond 1e308) in the window "
                     f"x in [{window[0][0]:g}, {window[0][1]:g}], y in [{window[1][0]:g}, {window[1][1]:g}]: "
                     "make the function grow more slowly."
+                ) from None
+            except OverflowError:  # a number beyond the float range that _check_numbers did not see
+                raise ExpressionError(
+                    f"The values of {what} involve numbers too large to compute (beyond 1e308): "
+                    "use smaller numbers or lower powers."
                 ) from None
             parts = out if isinstance(out, list) else [out]
             if any(np.iscomplexobj(np.asarray(p)) for p in parts):
@@ -131,11 +153,12 @@ def analyse(text: str, window: Window) -> Analysis:
             "e.g. the logarithm or square root of a negative number."
         )
     latex = {
-        "gradient_latex": sp.latex(sp.Matrix(compiled.gradient)),
-        "hessian_latex": sp.latex(sp.Matrix(compiled.hessian)),
+        "gradient_latex": sp.latex(sp.Matrix(symbolic.gradient)),
+        "hessian_latex": sp.latex(sp.Matrix(symbolic.hessian)),
     }
     return Analysis(
         expr=expr,
+        code=code,
         params=parsed.parameters,
         latex=latex,
         compile_seconds=compile_seconds,
@@ -155,51 +178,89 @@ def _check_real(e, what: str) -> None:
         )
 
 
-class _Overrun(BaseException):
-    """Raised in the worker by SIGALRM when a request overruns its time limit.
+def _check_numbers(exprs, what: str) -> None:
+    """Refuse numbers beyond the float range (1e308) in ``exprs``: NumPy could not use them.
 
-    A BaseException, so that sympy's own ``except Exception`` clauses let it through.
+    ``((1e6*x)^10)^10`` is ``1e600*x^100``: every number typed is small, the
+    powers multiply them out. Exact rationals, so the size is read from the
+    numerator's and denominator's logarithms (exact for Python's integers of any size).
     """
+    largest = 0
+    for e in exprs:
+        for n in e.atoms(sp.Rational):
+            if n.p:
+                largest = max(largest, math.floor(math.log10(abs(n.p)) - math.log10(n.q)))
+    if largest > 308:
+        raise ExpressionError(
+            f"{what[0].upper() + what[1:]} has a number too large to compute with (about 1e{largest}; "
+            "a computer's numbers stop at about 1e308): powers multiply out the numbers inside them, "
+            "so use smaller numbers or lower powers."
+        )
+
+
+class _Overrun(BaseException):
+    """Raised in the worker by SIGPROF or SIGALRM when a request overruns a limit.
+
+    ``limit`` is "cpu" (the request's budget of CPU time) or "wall" (the
+    wall-clock cap). A BaseException, so that sympy's own ``except Exception``
+    clauses let it through.
+    """
+
+    def __init__(self, limit: str):
+        super().__init__(limit)
+        self.limit = limit
+
+
+_armed = False  # a request is running: the timers' signals interrupt it (afterwards they are ignored)
 
 
 def _on_alarm(signum, frame):
-    raise _Overrun()
+    if _armed:
+        raise _Overrun("cpu" if signum == signal.SIGPROF else "wall")
 
 
 def serve(request: Request) -> Reply:
     """The reply to one request; never raises."""
-    text, window, time_limit = request
+    global _armed
+    text, window, cpu_limit, wall_limit = request
+    start = time.process_time()
     try:
         try:
-            signal.setitimer(signal.ITIMER_REAL, time_limit)
+            _armed = True
+            signal.setitimer(signal.ITIMER_PROF, cpu_limit)
+            signal.setitimer(signal.ITIMER_REAL, wall_limit)
             return Reply.ok(analyse(text, window))
         finally:
+            _armed = False  # first: a signal arriving while the timers are cleared is ignored
             signal.setitimer(signal.ITIMER_REAL, 0)
-    except _Overrun:
-        return Reply.timeout()
+            signal.setitimer(signal.ITIMER_PROF, 0)
+    except _Overrun as overrun:
+        return Reply.timeout(overrun.limit, time.process_time() - start)
     except ExpressionError as err:
         return Reply.error(err.message, err.column, err.token)
     except MemoryError:
-        return Reply.error("This function is too complex: working it out needs too much memory.", fatal=True)
+        return Reply.error(refusal("too_much_memory").message, fatal=True)
     except RecursionError:
-        return Reply.error("This function is too deeply nested to work out.", fatal=True)
+        return Reply.error(refusal("too_deep").message, fatal=True)
     except Exception as err:  # any other failure of sympy or lambdify on this input
-        return Reply.error(f"This function could not be compiled ({type(err).__name__}).")
+        return Reply.error(refusal("not_compiled", why=type(err).__name__).message)
 
 
 def main(conn) -> None:
     """Serve requests (:class:`Request`) on ``conn`` until it closes or sends None: the process target.
 
-    The time limit is enforced here first, by SIGALRM (the worker's main
-    thread runs the job, so the signal interrupts sympy's Python code and the
-    worker survives to serve again); the server kills the worker if even that
-    does not stop it (a long computation inside one C call).
+    The limits are enforced here first, by SIGPROF (CPU time) and SIGALRM
+    (wall time): the worker's main thread runs the job, so the signal
+    interrupts sympy's Python code and the worker survives to serve again. The
+    server kills the worker if even that does not stop it (a long computation
+    inside one C call).
     """
     from sympy.core.cache import clear_cache
 
     try:
         _limit_resources()
         signal.signal(signal.SIGALRM, _on_alarm)
+        signal.signal(signal.SIGPROF, _on_alarm)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the server's terminal is for the server
         # The first lambdify and numpy printing import and set up a lot: do it
         # now, so that the first request's time limit is spent on the request.
