@@ -292,3 +292,54 @@ def test_the_probe_runs_mini_batches_on_a_data_surface():
     surface = landscapes.get("iris")
     cost = cache.measure_run_cost(surface, "newton", batch_size=2)
     assert cost.step_s > 0 and cost.setup_s >= 0
+
+
+def _scenario(name: str, opts: tuple[str, ...], steps: int = 3000):
+    from ui.state import Scenario
+
+    return Scenario(name, (), opts, {o: () for o in opts}, (0.5, 0.5), steps, ("constant", 0, ()), 0.0, 0, "none")
+
+
+def _concurrency(monkeypatch, scenarios, wait) -> int:
+    """Compute ``scenarios`` in threads at once, each run replaced by ``wait()``; the most runs seen at once."""
+    import threading
+
+    active, most, lock = [0], [0], threading.Lock()
+
+    def run(*args):
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        try:
+            wait()
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(cache, "trajectory", run)
+    threads = [threading.Thread(target=compute.compute, args=(sc,)) for sc in scenarios]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    return most[0]
+
+
+def test_heavy_pages_compute_their_runs_one_at_a_time(injected_cost, monkeypatch):
+    import threading
+
+    costs, _ = injected_cost
+    costs["rosenbrock"] = RunCost(0.0, 2**-11)  # 3000 steps: capped to 0.8 s, above HEAVY_RUNS_S
+    assert compute.step_budget(_scenario("rosenbrock", ("adam",))).seconds > cache.HEAVY_RUNS_S
+    pause = threading.Event()
+    assert _concurrency(monkeypatch, [_scenario("rosenbrock", ("adam",))] * 4, lambda: pause.wait(0.05)) == cache.HEAVY_SLOTS
+
+
+def test_light_pages_do_not_wait_for_heavy_ones(injected_cost, monkeypatch):
+    import threading
+
+    costs, _ = injected_cost
+    costs["bowl"] = RunCost(1e-4, 5e-6)
+    assert compute.step_budget(_scenario("bowl", ("adam",))).seconds < cache.HEAVY_RUNS_S
+    together = threading.Barrier(3, timeout=20)  # passes only if all three runs are in it at once
+    assert _concurrency(monkeypatch, [_scenario("bowl", ("adam",))] * 3, together.wait) == 3

@@ -75,6 +75,13 @@ PROBE_REPEATS = 2
 # to two significant digits: a surface measured again (another process, an evicted entry) lands
 # on the same cap unless its speed moved across a bin's edge.
 COST_BINS_PER_OCTAVE = 4
+# Runs predicted above HEAVY_RUNS_S are computed HEAVY_SLOTS pages at a time; the others wait
+# without holding the interpreter. Every session's script is a thread of one interpreter, so
+# ten heavy pages computing at once would each get a tenth of it, and so would a light page
+# (with one slot it competes with one). Heavy pages lose nothing: they could not run in
+# parallel anyway, and the first finishes sooner.
+HEAVY_RUNS_S = 0.1
+HEAVY_SLOTS = 1
 FALLBACK_STEP_S = 1e-3  # per step, when the probe itself fails: budget as a slow surface would be
 MIN_STEPS = 5  # the steps slider's least value: a capped run takes at least this many
 

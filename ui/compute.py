@@ -8,7 +8,9 @@ session that shows the same view (a class moving the same slider computes it onc
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import threading
 from html import escape
 from typing import NamedTuple
 
@@ -35,6 +37,7 @@ class StepBudget(NamedTuple):
     steps: int  # what every run is given
     requested: int  # what the controls say (and the link keeps)
     step_ms: float  # the cost model's CPU per step, the chosen optimizers together
+    seconds: float  # the cost model's CPU for all the runs at ``steps``
 
     @property
     def capped(self) -> bool:
@@ -65,7 +68,8 @@ def step_budget(sc: Scenario) -> StepBudget:
     """The steps ``sc``'s runs take within the server's budget per page (``cache.RUN_BUDGET_S``),
     from the surface's cost model (measured once per surface and optimizer)."""
     costs = [cache.run_cost(sc.surface, opt, sc.batch_size, _memory(sc, opt)) for opt in sc.optimizers]
-    return StepBudget(steps_within(costs, sc.steps), sc.steps, 1e3 * sum(c.step_s for c in costs))
+    steps = steps_within(costs, sc.steps)
+    return StepBudget(steps, sc.steps, 1e3 * sum(c.step_s for c in costs), sum(c.seconds(steps) for c in costs))
 
 
 def budgeted(sc: Scenario) -> Scenario:
@@ -84,15 +88,26 @@ def budget_notice(sc: Scenario, runs: dict) -> StepBudget | None:
     return None
 
 
+_HEAVY_GATE = threading.BoundedSemaphore(cache.HEAVY_SLOTS)
+
+
+def heavy_gate(budget: StepBudget):
+    """Where heavy runs wait for their turn (``cache.HEAVY_SLOTS`` pages at a time); light ones go
+    straight on. Taken before any memo's lock, so nobody holds a run's lock while waiting here."""
+    return _HEAVY_GATE if budget.seconds > cache.HEAVY_RUNS_S else contextlib.nullcontext()
+
+
 def compute(sc: Scenario) -> dict:
     """One cached run per selected optimizer, within the budget (:func:`budgeted`)."""
-    sc = budgeted(sc)
-    return {
-        opt: cache.trajectory(
-            sc.surface, opt, sc.hyper[opt], sc.start, sc.steps, sc.schedule, sc.noise, sc.seed, sc.average, sc.batch_size
-        )
-        for opt in sc.optimizers
-    }
+    budget = step_budget(sc)
+    sc = sc if budget.steps == sc.steps else dataclasses.replace(sc, steps=budget.steps)
+    with heavy_gate(budget):
+        return {
+            opt: cache.trajectory(
+                sc.surface, opt, sc.hyper[opt], sc.start, sc.steps, sc.schedule, sc.noise, sc.seed, sc.average, sc.batch_size
+            )
+            for opt in sc.optimizers
+        }
 
 
 def fig_labels(lg: str, log: bool = False) -> dict[str, str]:
