@@ -14,25 +14,38 @@ Nothing the user typed ever reaches ``eval``, ``exec``, ``sympify``,
    expression, node by node, from the whitelist. It runs only inside a worker
    process (:mod:`~landscapes.expression.worker`, started and timed by
    :mod:`~landscapes.expression.pool`), together with the derivatives, the
-   Hessian, ``lambdify`` and a trial evaluation, under a time limit and a
-   memory limit: a formula that is small but symbolically explosive ties up
-   (at worst kills) a worker process, not the server. The worker also refuses
-   functions that are complex-valued, undefined on almost all of the window
-   or overflow there. Its answer is a :class:`~landscapes.expression.reply.Reply`.
+   Hessian, ``lambdify`` and a trial evaluation, under a budget of its own
+   CPU time, a wall-clock cap and a memory limit: a formula that is small but
+   symbolically explosive ties up (at worst kills) a worker process, not the
+   server. The worker also refuses functions that are complex-valued,
+   undefined on almost all of the window, hold numbers beyond the float range
+   or overflow there. Its answer is a :class:`~landscapes.expression.reply.Reply`:
+   the sympy expression and the NumPy code lambdify generated for it.
 3. :mod:`~landscapes.expression.surface` (:func:`from_expression`) takes the
-   worker's sympy expression (a pickled sympy object, never text) and builds
-   the :class:`~landscapes.core.Landscape`.
+   worker's sympy expression (a pickled sympy object, never text) and makes
+   the functions from the worker's generated code
+   (:mod:`~landscapes.expression.generated`: checked against the printer's
+   grammar, then defined; no sympy work, no second compile), and builds the
+   :class:`~landscapes.core.Landscape`.
+
+What is cached: a verdict about the function (syntax, the allowlist, the CPU
+budget spent, the memory limit, the checks on its values) is kept per (text,
+window) for everyone. An answer caused by load (no free worker, the wall-clock
+cap reached with the CPU budget unspent, a worker killed from outside) says
+"the server is busy, try again" (``ExpressionError.transient``) and is never
+kept. The answers are one table, :data:`~landscapes.expression.errors.OUTCOMES`.
 
 Modules and their imports (a DAG; ``core`` is :mod:`landscapes.core`)::
 
     errors, limits                       (leaves)
     validate  -> errors, limits
     window    -> core, errors, limits
-    reply     -> core, errors
+    generated -> core, errors
+    reply     -> core, errors, generated
     build     -> core, errors, validate
-    worker    -> core, build, errors, limits, reply, validate, window
-    pool      -> core, errors, reply, worker
-    surface   -> core, errors, limits, pool, reply, validate, window
+    worker    -> core, build, errors, generated, limits, reply, validate, window
+    pool      -> core, errors, limits, reply, worker
+    surface   -> core, errors, generated, limits, pool, reply, validate, window
     (package) -> errors, pool, surface, validate
 
 What may be typed
@@ -42,13 +55,17 @@ What may be typed
 * parameters: any other name of 1 to 8 ASCII letters (``a``, ``b``, ``k``,
   ``alpha``, ``width``) becomes a parameter with default value 1.0; see
   :func:`parameters`. ``z`` is refused (the surface has two variables), and so
-  are multi-letter names containing ``x`` or ``y`` (``xy`` means ``x*y``).
+  are multi-letter names containing ``x`` or ``y`` (``xy`` means ``x*y``),
+  Python's reserved words (``lambda``: write ``lam``) and the names of
+  special values (``nan``, ``inf``, ``infinity``, ``oo``, ``zoo``, any case).
 * ``+ - * /``, powers ``^`` or ``**``, unary ``+`` and ``-``, parentheses
 * one-argument functions: ``sin cos tan exp log ln sqrt abs sinh cosh tanh atan``
   (``ln`` is ``log``, the natural logarithm)
 
 Everything else is refused with an :class:`ExpressionError` that says what is
-wrong and at which column (1-based).
+wrong and at which column (1-based). A message quotes a typed character only
+when it can be seen; an invisible or direction-changing one (U+202E) is named
+by its code point.
 """
 
 from __future__ import annotations
