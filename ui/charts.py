@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
-from streamlit.elements import plotly_chart as _plotly_chart
 
 
 class PrebuiltFigure(go.Figure):
@@ -35,34 +34,3 @@ def show(spec: dict, key: str, on_select=None, selection_mode="points"):
     """Draw ``spec``; with ``on_select`` (a callback or "rerun"), clicks on points report them."""
     kwargs = {"on_select": on_select, "selection_mode": selection_mode} if on_select else {}
     return st.plotly_chart(PrebuiltFigure(spec), key=key, theme=None, config=CONFIG, width="stretch", **kwargs)
-
-
-# -- a chart's selection, as the browser sends it ----------------------------------------------
-# Streamlit parses a chart's selection (JSON text from the browser) before any line of the app
-# runs: in the callbacks' pass, then when the chart is drawn. Text that is not JSON, or JSON of
-# another shape, raises there, on every rerun (the browser sends the same text each time), and
-# the page is gone until a reload. Wrapped here, such text reads as an empty selection marked
-# UNREADABLE, which the page that reads it reports and ignores. Streamlit's serde class is not
-# public API: tests/test_events_hostile.py sends malformed text through AppTest to hold this to account.
-UNREADABLE = "unreadable"
-
-
-def _tolerant(deserialize):
-    def read(self, ui_value):
-        try:
-            return deserialize(self, ui_value)
-        except Exception:  # whatever a forged message makes json.loads or Streamlit's wrapping raise
-            empty = deserialize(self, None)
-            return type(empty)({**empty, UNREADABLE: True})
-
-    read.tolerant = True
-    return read
-
-
-def _read_selections_tolerantly() -> None:
-    serde = _plotly_chart.PlotlyChartSelectionSerde
-    if not getattr(serde.deserialize, "tolerant", False):  # once per process, whoever imports first
-        serde.deserialize = _tolerant(serde.deserialize)
-
-
-_read_selections_tolerantly()

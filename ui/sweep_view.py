@@ -18,10 +18,11 @@ from landscapes.catalog import CATALOG, is_data
 
 from . import cache
 from . import settings as S
-from .charts import UNREADABLE, show
+from .charts import show
 from .controls import choice
 from .state import note_link_refused
 from .lessons_view import open_in_playground
+from .plotly_selection import UNREADABLE
 
 CHART = "sweep_chart"
 SEED = 0  # the one seed every run of a sweep shares (common random numbers); the Playground opens with it
@@ -225,8 +226,9 @@ def reset() -> None:
 # log-scale hyperparameter), or the lattice points inside it. Nothing in it is trusted. A drag
 # reaches past the heatmap's edge (the cells stand half a cell beyond the range), beyond what a
 # hyperparameter allows (beta1 = 1.004); a forged message holds anything (NaN, strings, 1e308,
-# an exponent of 400, wrong shapes; text that is not JSON arrives as charts.UNREADABLE). A box is
-# cut to the searched ranges in axis units, before 10^u is taken (10^400 is no float).
+# an exponent of 400, wrong shapes; text that is not JSON arrives marked UNREADABLE, see
+# ui/plotly_selection.py). A box is cut to the searched ranges in axis units, before 10^u is
+# taken (10^400 is no float).
 _EVENT_KEY = "_sw_event_notice"  # what became of the last selection, and the grid it concerns
 
 
