@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
-from pathlib import Path
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import ElementTree
 
