@@ -234,7 +234,12 @@ def surface_bytes(s) -> int:
     return 32 * 1024 + 512 * len(nodes) + code + (nbytes(data) if data is not None else 0)
 
 
-@shared(max_bytes=memo_bytes("surface"), size=surface_bytes)
+def _surface_key(name: str, params: Params, expression: str = "", scaling: str = "", *rest) -> tuple:
+    # Callers that leave out the defaults name the same surface: one entry, one compile.
+    return (name, params, expression, scaling, *rest)
+
+
+@shared(max_bytes=memo_bytes("surface"), size=surface_bytes, key=_surface_key)
 def surface(name: str, params: Params, expression: str = "", scaling: str = "") -> landscapes.Landscape:
     """A catalog surface, or a typed function (name "custom"), compiled once and shared by every session.
 
@@ -254,7 +259,7 @@ def surface(name: str, params: Params, expression: str = "", scaling: str = "") 
     return s
 
 
-@shared(max_bytes=memo_bytes("contour"))
+@shared(max_bytes=memo_bytes("contour"), key=lambda name, params, expression="", scaling="", n=150: (name, params, expression, scaling, n))
 def contour(name: str, params: Params, expression: str = "", scaling: str = "", n: int = 150) -> figures.Grid:
     return figures.grid(surface(name, params, expression, scaling), n)  # grid() masks points outside the domain
 
