@@ -51,7 +51,8 @@ STATUS_TABLE: tuple[Status, ...] = (
         "Diverged at step {step}: the iterates blew up (the loss or the point became infinite, NaN or beyond 1e12). Try a smaller learning rate.",
     ),  # fmt: skip
     Status("singular_hessian", 3, False, "Stopped at step {step}: the Hessian is singular there, so the Newton step is undefined."),
-    # Before any step: the start is outside the function's domain (log(x) from x < 0), or beyond 1e12.
+    # Before any step: f or its gradient is not a finite number at a start within the bound (a start
+    # beyond the bound, 1e12, is diverged): outside the function's domain, log(x) from x < 0.
     Status(
         "undefined_start", 4, False,
         "Did not start: the loss or its gradient is undefined (not a finite number) at the start point. Start where the function is defined.",
@@ -529,7 +530,10 @@ def _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history):
     codes = np.full(b, _RUNNING)
     stops = np.full(b, steps)
     bad0 = _diverged(x, loss, g)
-    codes[bad0], stops[bad0] = _UNDEFINED_START, 0
+    # A start beyond the bound counts as diverged; one inside it where f or its gradient is
+    # not a finite number is outside the function's domain (log(x) from x < 0).
+    inside = x[:, 0] * x[:, 0] + x[:, 1] * x[:, 1] < DIVERGENCE_BOUND**2
+    codes[bad0], stops[bad0] = np.where(inside[bad0], _UNDEFINED_START, _DIVERGED), 0
     active = ~bad0
     fields = _recorded_fields(state)
     # Only what cannot be derived afterwards is written inside the loop: for a
@@ -631,7 +635,7 @@ def _single_loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, histor
         rows = [(x0, x1, loss, g0, g1, states)]
         code, stop = _RUNNING, steps
         if not (x0 * x0 + x1 * x1 < bound_sq and math.isfinite(loss + g0 + g1)):
-            code, stop = _UNDEFINED_START, 0
+            code, stop = (_UNDEFINED_START if x0 * x0 + x1 * x1 < bound_sq else _DIVERGED), 0
         t = 0
         for t in range(steps if code == _RUNNING else 0):
             if g0 * g0 + g1 * g1 < tol_sq:
