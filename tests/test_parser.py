@@ -436,6 +436,16 @@ def test_a_number_too_large_for_a_float_is_named():
     assert not info.value.transient
 
 
+def test_abs_of_something_not_real_everywhere_is_explained():
+    # d/dy |e + 3 - ln(y)|^a: sympy leaves a derivative of abs unevaluated (ln(y) is complex for
+    # y < 0) and no NumPy code can be printed for it. The message used to name a sympy exception.
+    with pytest.raises(ExpressionError) as info:
+        from_expression("abs(e + 3 - ln(y))^a")
+    message = info.value.message
+    assert "abs(...)" in message and "real" in message and "Error" not in message
+    assert not info.value.transient
+
+
 @pytest.mark.parametrize(
     "char, shown",
     [

@@ -36,6 +36,7 @@ import time
 
 import numpy as np
 import sympy as sp
+from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
 from ..core import X, Y, Landscape, Window, compile_expression, symbol
 from . import generated
@@ -103,7 +104,19 @@ def analyse(text: str, window: Window) -> Analysis:
         raise ExpressionError("The expression uses an unknown symbol.")
     params = tuple(sorted(parsed.parameters))
     start = time.perf_counter()
-    symbolic = compile_expression(expr, params)
+    try:
+        symbolic = compile_expression(expr, params)
+    except PrintMethodNotImplementedError:  # a derivative sympy left unevaluated: no NumPy code for it
+        raise ExpressionError(
+            "The derivatives of this function cannot be written out"
+            + (
+                ": abs(...) of something that is not a real number everywhere (such as log(y) or sqrt(x) "
+                "for negative values) has no derivative here. Make what is inside abs(...) real for every x "
+                "and y, for example log(1 + y^2)."
+                if expr.has(sp.Abs)
+                else ". Try a simpler formula."
+            )
+        ) from None
     compile_seconds = time.perf_counter() - start
     for d, what in zip(symbolic.gradient, ("df/dx", "df/dy")):
         _check_real(d, what)
