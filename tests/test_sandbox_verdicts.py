@@ -55,30 +55,18 @@ def asked(monkeypatch) -> list[str]:
     return texts
 
 
-def _starve(monkeypatch, pool, resume_after: float | None = None, while_set: threading.Event | None = None):
-    """Every worker the pool hands out is stopped (SIGSTOP) as it takes its job: no CPU at all.
-
-    ``resume_after``: continue it (SIGCONT) after that many seconds, past the wall limit.
-    """
+def _starve(monkeypatch, pool, while_set: threading.Event | None = None):
+    """Every worker the pool hands out (while ``while_set`` is set) is stopped (SIGSTOP) as it takes its job."""
     real = pool.acquire
 
     def acquire():
         worker = real()
         if while_set is None or while_set.is_set():
             os.kill(worker.process.pid, signal.SIGSTOP)
-            if resume_after is not None:
-                threading.Timer(resume_after, _continue, (worker.process.pid,)).start()
         return worker
 
     monkeypatch.setattr(pool, "acquire", acquire)
     return real
-
-
-def _continue(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGCONT)
-    except ProcessLookupError:  # already killed by the pool's hard cap
-        pass
 
 
 def _attempt(text: str):
