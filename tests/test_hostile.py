@@ -16,12 +16,17 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 
 import numpy as np
 import pytest
 
-from landscapes.expression import ExpressionError, from_expression, limits, parameters, surface
+from landscapes.expression import (
+    ExpressionError,
+    from_expression,
+    limits,
+    parameters,
+    surface,
+)
 from landscapes.expression import pool as worker_pool
 from landscapes.expression.reply import Request
 
@@ -32,8 +37,9 @@ TOUCH = f"touch {SENTINEL}"
 # within every bound, but their Hessians take sympy 2.2 to 5 s (measured
 # in-process; it varies with the hash seed), about the worker's 2 s limit; when
 # they are compiled in time, their values overflow and are refused all the same.
-from bench.bench_expressions import heavy as _heavy  # noqa: E402  (one definition, shared with the benchmark)
+from polling import wait_until
 
+from bench.bench_expressions import heavy as _heavy  # noqa: E402  (one definition, shared with the benchmark)
 
 HEAVY = _heavy("atan")
 HEAVY_2 = _heavy("sqrt")
@@ -249,12 +255,12 @@ def test_other_threads_keep_running_while_a_worker_is_busy():
     ticker.start()
     try:
         thread.start()
-        _wait_until(lambda: pool.stats()["busy"] >= 1, "the heavy input never reached a worker")
+        wait_until(lambda: pool.stats()["busy"] >= 1, "the heavy input never reached a worker")
         before = ticks[0]
         # Another session is served meanwhile, by another worker.
         served = from_expression("3*x^2 + y^2 - x*y + 0.5")
         assert float(served.f(np.array([1.0, 2.0]))) == 3 + 4 - 2 + 0.5
-        _wait_until(lambda: ticks[0] > before or not thread.is_alive(), "the ticking thread never ran")
+        wait_until(lambda: ticks[0] > before or not thread.is_alive(), "the ticking thread never ran")
         # The ticking thread made progress while the heavy input was still with its worker
         # (the work runs in another process; the waiting thread holds no GIL).
         assert ticks[0] > before
@@ -266,14 +272,6 @@ def test_other_threads_keep_running_while_a_worker_is_busy():
     assert not thread.is_alive()
     assert isinstance(outcome[0], ExpressionError)
 
-
-def _wait_until(condition, what: str, patience: float = 60.0) -> None:
-    """Poll ``condition`` until it holds; a guard against hanging, not a measure of speed."""
-    deadline = time.monotonic() + patience
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(what)
-        time.sleep(0.01)
 
 
 def _ready_idle_workers(n: int) -> None:

@@ -20,19 +20,23 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 
 import numpy as np
 import pytest
 import sympy
-
-import landscapes
-from landscapes import core
-from landscapes.expression import ExpressionError, from_expression, generated, limits, surface
-from landscapes.expression import pool as worker_pool
-from landscapes.expression.reply import Request
+from polling import wait_until
 
 from bench.bench_expressions import heavy
+from landscapes import core
+from landscapes.expression import (
+    ExpressionError,
+    from_expression,
+    generated,
+    limits,
+    surface,
+)
+from landscapes.expression import pool as worker_pool
+from landscapes.expression.reply import Request
 
 BUSY = "the server is busy"  # what the student reads for any refusal caused by load
 
@@ -75,14 +79,6 @@ def _attempt(text: str):
     except ExpressionError as err:
         return err
 
-
-def _wait_until(condition, what: str, patience: float = 60.0) -> None:
-    """Poll ``condition`` until it holds; a guard against hanging, not a measure of speed."""
-    deadline = time.monotonic() + patience
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(what)
-        time.sleep(0.01)
 
 
 def _is_busy(err) -> bool:
@@ -141,7 +137,7 @@ def test_a_saturated_pool_answers_busy_and_accepts_the_same_function_once_idle(m
     threads = [threading.Thread(target=lambda t=t: outcomes.update({t: _attempt(t)}), daemon=True) for t in heavies]
     for thread in threads:
         thread.start()
-    _wait_until(lambda: pool.stats()["busy"] >= 2, "the heavy jobs never took the workers")
+    wait_until(lambda: pool.stats()["busy"] >= 2, "the heavy jobs never took the workers")
     valid = "2*x^2 + y^2 - x*y + 0.875"
     refused = _attempt(valid)
     for thread in threads:
