@@ -289,17 +289,23 @@ def _points_of_kind(landscape: Landscape, kind: str) -> np.ndarray:
 
 
 _CRITICAL_POINTS: dict[tuple, tuple[CriticalPoint, ...]] = {}
+# Bounded by the points held, not only the surfaces: a typed product of tan factors has ~600
+# (~350 bytes each), a catalog surface a handful. 40 000 points: ~14 MB at most.
+_MAX_CRITICAL_SURFACES, _MAX_CRITICAL_POINTS = 256, 40_000
 
 
 def _critical_points(landscape: Landscape) -> tuple[CriticalPoint, ...]:
     # Keyed on the expression and parameter values, so every Landscape object
     # built for the same surface shares one search.
     key = landscape._key
-    if key not in _CRITICAL_POINTS:
-        if len(_CRITICAL_POINTS) >= 256:
+    found = _CRITICAL_POINTS.get(key)
+    if found is None:
+        found = find_critical_points(landscape, grid=landscape.critical_grid)
+        held = sum(len(v) for v in list(_CRITICAL_POINTS.values()))
+        if len(_CRITICAL_POINTS) >= _MAX_CRITICAL_SURFACES or held + len(found) > _MAX_CRITICAL_POINTS:
             _CRITICAL_POINTS.clear()
-        _CRITICAL_POINTS[key] = find_critical_points(landscape, grid=landscape.critical_grid)
-    return _CRITICAL_POINTS[key]
+        _CRITICAL_POINTS[key] = found
+    return found
 
 
 def find_critical_points(

@@ -21,6 +21,8 @@ CPU time a page's runs may take (:data:`RUN_BUDGET_S`, with the cost model of
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import dataclasses
 import functools
 import math
@@ -55,6 +57,12 @@ MEMO_SHARES = {
     "run_cost": 0.01,  # the cost model: a few numbers per surface and optimizer
     "other": 0.05,  # each memo declared with an entry count only (two: the Sweep's grids, the lessons' runs)
 }  # with "other" counted once per memo that takes it, the shares add up to 1
+
+
+# Once the memos have dropped this much, freed memory goes back to the system (glibc's
+# malloc_trim): each session's script runs in its own thread, and glibc keeps what a thread
+# freed in that thread's arena, so without it the server's size grows past what it holds.
+TRIM_AFTER_MB = 32
 
 
 def memo_bytes(name: str) -> int:
@@ -103,11 +111,15 @@ def nbytes(value) -> int:
     An array that is a view counts the whole buffer it keeps alive (a run cut at its stop
     holds the rows of all the steps it was given), once however many views share it.
     """
+    # A loop over a stack, not a recursive inner function: that function would hold itself (and
+    # the set of ids) in a reference cycle, left for the cycle collector, which the server runs seldom.
     seen: set[int] = set()
-
-    def walk(v) -> int:
+    stack = [value]
+    total = 0
+    while stack:
+        v = stack.pop()
         if id(v) in seen:
-            return 0
+            continue
         seen.add(id(v))
         if isinstance(v, np.ndarray):
             root = v
@@ -115,22 +127,50 @@ def nbytes(value) -> int:
                 root = root.base
             if root is not v:
                 if id(root) in seen:
-                    return 0
+                    continue
                 seen.add(id(root))
-            return root.nbytes + 112  # 112: the array object itself
+            total += root.nbytes + 112  # 112: the array object itself
+            continue
+        total += sys.getsizeof(v)
         if isinstance(v, (str, bytes, bytearray, int, float, bool, complex)) or v is None:
-            return sys.getsizeof(v)
+            continue
         if isinstance(v, Mapping):
-            return sys.getsizeof(v) + sum(walk(k) + walk(x) for k, x in v.items())
-        if isinstance(v, (list, tuple, set, frozenset)):
-            return sys.getsizeof(v) + sum(walk(x) for x in v)
-        if dataclasses.is_dataclass(v):
-            return sys.getsizeof(v) + sum(walk(getattr(v, f.name)) for f in dataclasses.fields(v))
-        if hasattr(v, "__dict__"):
-            return sys.getsizeof(v) + walk(vars(v))
-        return sys.getsizeof(v)
+            for k, x in v.items():
+                stack += (k, x)
+        elif isinstance(v, (list, tuple, set, frozenset)):
+            stack.extend(v)
+        elif dataclasses.is_dataclass(v):
+            stack.extend(getattr(v, f.name) for f in dataclasses.fields(v))
+        elif hasattr(v, "__dict__"):
+            stack.append(vars(v))
+    return total
 
-    return walk(value)
+
+def _malloc_trim():
+    """glibc's malloc_trim(0), or None where the C library has none (musl, macOS)."""
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+_TRIM = _malloc_trim()
+_dropped = [0]  # bytes the memos dropped since the last trim
+_dropped_lock = threading.Lock()
+
+
+def note_dropped(n: int) -> None:
+    """Count ``n`` bytes a memo let go; past ``TRIM_AFTER_MB``, hand freed memory back to the system.
+    Called after the value is unreferenced (outside any memo's lock: a trim takes a few ms)."""
+    with _dropped_lock:
+        _dropped[0] += n
+        due = _dropped[0] >= TRIM_AFTER_MB * 2**20
+        if due:
+            _dropped[0] = 0
+    if due and _TRIM is not None:
+        _TRIM(0)
 
 
 def shared(max_entries: int | None = None, key=None, max_bytes: int | None = None, size=nbytes):
@@ -156,10 +196,13 @@ def shared(max_entries: int | None = None, key=None, max_bytes: int | None = Non
         lock = threading.Lock()
         held = [0]  # bytes held by ``values``
 
-        def evict() -> None:  # under ``lock``
+        def evict() -> int:  # under ``lock``; the bytes dropped
+            dropped = 0
             while values and (held[0] > bound or len(values) > most):
                 _, (_, n) = values.popitem(last=False)
                 held[0] -= n
+                dropped += n
+            return dropped
 
         @functools.wraps(fn)
         def cached(*call_args):
@@ -181,13 +224,16 @@ def shared(max_entries: int | None = None, key=None, max_bytes: int | None = Non
                         if computing.get(args) is key_lock:
                             del computing[args]
                     raise
+                dropped = 0
                 with lock:  # store and release in one step: no one can start a second computation
                     if n <= bound:
                         values[args] = (value, n)
                         held[0] += n
-                        evict()
+                        dropped = evict()
                     if computing.get(args) is key_lock:
                         del computing[args]
+                if dropped:
+                    note_dropped(dropped)
                 return value
 
         def clear() -> None:
