@@ -43,7 +43,7 @@ import optimizers
 # -- The server's bounds (one place) -------------------------------------------------------------
 # What all the memos together may hold, in MB; a host with more memory can raise it
 # (DESCENT_LAB_MEMO_MB=400). Measured against it in bench/soak.py.
-MEMO_BUDGET_MB = float(os.environ.get("DESCENT_LAB_MEMO_MB", "160"))
+MEMO_BUDGET_MB = float(os.environ.get("DESCENT_LAB_MEMO_MB", "120"))
 # Each memo's share of it. The runs and figures of the views being looked at right now
 # are what a class shares; older ones are recomputed when asked for again.
 MEMO_SHARES = {
