@@ -343,3 +343,25 @@ def test_light_pages_do_not_wait_for_heavy_ones(injected_cost, monkeypatch):
     assert compute.step_budget(_scenario("bowl", ("adam",))).seconds < cache.HEAVY_RUNS_S
     together = threading.Barrier(3, timeout=20)  # passes only if all three runs are in it at once
     assert _concurrency(monkeypatch, [_scenario("bowl", ("adam",))] * 3, together.wait) == 3
+
+
+def test_the_typed_function_verdicts_are_bounded_by_bytes(monkeypatch):
+    from types import SimpleNamespace
+
+    from landscapes.expression import surface as ES
+
+    def built(text, window):  # a stand-in for the worker's answer: 16 KB + 30 bytes a character of code
+        code = SimpleNamespace(f="x" * 100, grad="", hess="", value_and_grad="")
+        return SimpleNamespace(analysis=SimpleNamespace(code=code, latex={"gradient_latex": ""}))
+
+    monkeypatch.setattr(ES, "_run_worker", built)
+    monkeypatch.setattr(ES, "_CACHE_BYTES", 2 * (16 * 1024 + 3000))
+    window = ((-3.0, 3.0), (-3.0, 3.0))
+    ES.clear_cache()
+    try:
+        for text in ("a", "b", "a", "c"):  # "b" is the least recently used when "c" comes
+            ES._compile_in_sandbox(text, window)
+        assert [k[0] for k in ES._cache] == ["a", "c"]
+        assert sum(ES._sizes.values()) == 2 * (16 * 1024 + 3000)
+    finally:
+        ES.clear_cache()

@@ -35,6 +35,10 @@ from .window import check_window, trial_grid
 _cache: "OrderedDict[tuple, Future]" = OrderedDict()
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 512
+# Also bounded by bytes (issue 16): a heavy function's entry holds ~0.1-0.3 MB (its LaTeX, its
+# generated code and the functions made from it); estimated by _built_bytes, finished entries only.
+_CACHE_BYTES = 24 * 2**20
+_sizes: dict[tuple, int] = {}  # key -> estimated bytes of a finished entry
 
 
 class _Built(NamedTuple):
@@ -58,7 +62,7 @@ def _compile_in_sandbox(text: str, window: Window) -> _Built:
             future = _cache[key] = Future()
             future.set_running_or_notify_cancel()
             while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
+                _sizes.pop(_cache.popitem(last=False)[0], None)
         else:
             _cache.move_to_end(key)
     if not owner:
@@ -71,6 +75,7 @@ def _compile_in_sandbox(text: str, window: Window) -> _Built:
             with _cache_lock:
                 if _cache.get(key) is future:
                     del _cache[key]
+                    _sizes.pop(key, None)
         future.set_exception(err)
         raise
     except BaseException:  # never leave waiters hanging
@@ -80,7 +85,31 @@ def _compile_in_sandbox(text: str, window: Window) -> _Built:
         future.set_exception(refusal("busy"))
         raise
     future.set_result(built)
+    _hold(key, future, _built_bytes(built))
     return built
+
+
+def _built_bytes(built: _Built) -> int:
+    """An estimate of what a finished entry holds (measured: 13 KB for x^2+3*y^2, 90-310 KB for
+    products of tan factors and nested compositions): its LaTeX, and its code ~30 bytes a character
+    once defined."""
+    code = built.analysis.code
+    chars = sum(len(c) for c in (code.f, code.grad, code.hess, code.value_and_grad))
+    return 16 * 1024 + sum(len(v) for v in built.analysis.latex.values()) + 30 * chars
+
+
+def _hold(key: tuple, future: Future, n: int) -> None:
+    """Count a finished entry's bytes; drop the least recently used finished entries beyond _CACHE_BYTES."""
+    with _cache_lock:
+        if _cache.get(key) is not future:
+            return
+        _sizes[key] = n
+        held = sum(_sizes.values())
+        for old in [k for k in _cache if k in _sizes and k != key]:
+            if held <= _CACHE_BYTES:
+                break
+            held -= _sizes.pop(old)
+            del _cache[old]
 
 
 def _run_worker(text: str, window: Window) -> _Built:
@@ -199,3 +228,4 @@ def clear_cache() -> None:
     """Forget every cached result (for tests)."""
     with _cache_lock:
         _cache.clear()
+        _sizes.clear()
