@@ -88,7 +88,10 @@ class _Printer(NumPyPrinter):
         return f"{self._module}.power({self._print(base)}, {self._print(exp)})"
 
 
-@functools.lru_cache(maxsize=256)
+# The server compiles only the catalog's expressions here (13; parameter values are passed at
+# call time, and typed functions come prebuilt from their worker); a worker compiles each job's
+# own, so there a larger cache would only keep every job it did (~0.1-0.5 MB each, issue 16).
+@functools.lru_cache(maxsize=32)
 def compile_expression(expr: sp.Expr, params: tuple[str, ...] = ()) -> Compiled:
     """Differentiate ``expr`` and lambdify f, its gradient and its Hessian (cached).
 
