@@ -16,7 +16,10 @@ What the frontend does, reduced to what load and routing tests need:
   hyperparameters panel (a component: its data, and the id its reports go to) and any
   ``exception`` element, ``page_info_changed`` carries the URL the app wrote;
 - a change in the hyperparameters panel goes as the browser sends it: a one-shot trigger
-  (``json_trigger_value``) with the rerun of the panel's fragment.
+  (``json_trigger_value``) with the rerun of the panel's fragment;
+- a slider or number input moved (``set_slider``, ``set_number``) goes as its new value in
+  the widget states, and, for a widget bound to the URL (its ``query_param_key``), in the
+  query string the rerun carries.
 
 Used by ``bench/load.py`` and ``tests/test_scaleout.py``. Loopback only: callers pass
 the URL of a server they started themselves.
@@ -268,12 +271,33 @@ class Session:
         return float(self.states[self.widgets[key].id][1][0])
 
     async def set_slider(self, key: str, value: float) -> RunResult:
-        proto = self.widgets[key].proto
+        """Move slider ``key`` to ``value``; a slider bound to the URL writes it there, as the browser does."""
+        w = self.widgets[key]
+        proto = w.proto
         if not proto.min <= value <= proto.max:
             raise ValueError(f"{key}: {value} outside [{proto.min}, {proto.max}]")
-        self.states[self.widgets[key].id] = ("double_array_value", [float(value)])
-        self._set_url(key, f"{value:g}")
-        return await self.rerun(self.widgets[key].fragment_id)
+        self.states[w.id] = ("double_array_value", [float(value)])
+        if proto.query_param_key:
+            self._set_url(proto.query_param_key, f"{value:g}")
+        return await self.rerun(w.fragment_id)
+
+    def number_value(self, key: str) -> float:
+        """The value number input ``key`` holds (a float, also for an integer input)."""
+        return float(self.states[self.widgets[key].id][1])
+
+    async def set_number(self, key: str, value: float) -> RunResult:
+        """Type ``value`` into number input ``key`` and commit it (Enter or leaving the box): the
+        browser sends it as the widget's ``double_value`` (``int_value`` for an integer input) and,
+        for an input bound to the URL, writes it there."""
+        w = self.widgets[key]
+        proto = w.proto
+        if (proto.has_min and value < proto.min) or (proto.has_max and value > proto.max):
+            raise ValueError(f"{key}: {value} outside [{proto.min}, {proto.max}]")
+        integer = proto.data_type == proto.DataType.INT
+        self.states[w.id] = ("int_value", int(value)) if integer else ("double_value", float(value))
+        if proto.query_param_key:
+            self._set_url(proto.query_param_key, f"{int(value)}" if integer else f"{value:g}")
+        return await self.rerun(w.fragment_id)
 
 
 def checked(result: RunResult) -> RunResult:
