@@ -183,6 +183,45 @@ class Trajectory:
     def final_loss(self) -> float:
         return float(self.losses[-1])
 
+    def prefix(self, steps: int) -> "Trajectory | None":
+        """The run of ``steps`` steps that this run begins: what :func:`run` returns with the same
+        arguments and ``steps``, as long as the learning-rate schedule is the same function of the
+        step for both lengths (a cosine or one-cycle schedule is laid out over the run's length: not
+        the same). None when this run cannot tell (it is shorter, or it stopped at ``steps`` itself).
+
+        Why it holds: step k of a run depends only on the steps before it (the noise, ``xi_k``, and
+        the mini-batches are drawn in order from the seed; an average runs over the path so far),
+        and a run that went past step ``steps`` neither converged nor diverged by then, so the
+        shorter run ends there having run all its steps. A run that stopped before ``steps`` is
+        that shorter run too.
+        """
+        if steps > self.steps and self.status != "max_steps":
+            return self  # it stopped before: the shorter run stops there too
+        if steps == self.steps and self.status == "max_steps":
+            return self
+        if not 1 <= steps < self.steps:
+            return None
+        n = steps
+        cut = lambda a, k: None if a is None else a[:k]  # noqa: E731
+        g = self.gradients[n]
+        hessian = self.result.hessian_evals > 0
+        result = _result(_MAX_STEPS, n, float(np.hypot(g[0], g[1])), math.nan, hessian)
+        return Trajectory(
+            optimizer=self.optimizer,
+            hyperparameters=self.hyperparameters,
+            points=self.points[: n + 1],
+            losses=self.losses[: n + 1],
+            gradients=self.gradients[: n + 1],
+            lrs=self.lrs[:n],
+            updates=self.updates[:n],
+            effective_lr=self.effective_lr[:n],
+            state={k: v[: n + 1] for k, v in self.state.items()},
+            result=result,
+            averaged=cut(self.averaged, n + 1),
+            batches=cut(self.batches, n),
+            test_losses=cut(self.test_losses, n + 1),
+        )
+
 
 @dataclass(frozen=True)
 class Batch:

@@ -592,3 +592,62 @@ def test_one_result_record_reports_how_a_run_ended():
     assert batch.result(0) == ok and batch.result(1) == bad
     assert list(batch.success) == [True, False]
     assert [s.code for s in optimizers.STATUS_TABLE] == list(range(len(optimizers.STATUS_TABLE)))
+
+
+# -- A run's prefix is the shorter run ---------------------------------------------------------
+
+
+def _same_run(a: optimizers.Trajectory, b: optimizers.Trajectory) -> None:
+    assert a.result == b.result
+    for name in ("points", "losses", "gradients", "lrs", "updates", "effective_lr", "averaged", "batches", "test_losses"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert (x is None) == (y is None), name
+        if x is not None:
+            np.testing.assert_array_equal(x, y, err_msg=name)
+    assert a.state.keys() == b.state.keys()
+    for k in a.state:
+        np.testing.assert_array_equal(a.state[k], b.state[k], err_msg=k)
+
+
+# Rosenbrock's teaching values (the catalog's hints): the defaults' learning rates diverge there.
+ROSEN_TEACHING = landscapes.catalog.CATALOG["rosenbrock"].hints["hyper"]
+PREFIX_CASES = [
+    (ROSEN, opt, (-1.5, 2.0), kw)
+    for opt in optimizers.names()
+    for kw in ({}, {"noise": 0.5, "seed": 3, "average": "polyak"}, {"schedule": schedules.step_decay(every=7), "average": "ema"})
+]
+
+
+@pytest.mark.parametrize("surface, opt, start, kw", PREFIX_CASES)
+def test_a_runs_prefix_is_the_run_of_that_many_steps(surface, opt, start, kw):
+    # Each expected run is made on its own, at its own length: the prefix must equal it bit for bit.
+    kw = {"tol": 0.0, **ROSEN_TEACHING.get(opt, {}), **kw}
+    if opt in ("newton", "saddle_free_newton", "lbfgs"):
+        kw.pop("noise", None), kw.pop("seed", None)  # second-order rules: no simulated noise
+    long = optimizers.run(surface, opt, start=start, steps=40, **kw)
+    assert long.steps == 40 and long.status == "max_steps"
+    for m in (1, 17, 39, 40):
+        _same_run(long.prefix(m), optimizers.run(surface, opt, start=start, steps=m, **kw))
+
+
+def test_a_prefix_on_mini_batches_draws_the_same_batches():
+    data = landscapes.get("faithful")
+    long = optimizers.run(data, "adam", (-1.0, 1.5), 60, batch_size=16, seed=7, lr=0.05, tol=0.0)
+    for m in (5, 18, 59):  # within the first epoch, at its edge, past it (17 batches of 16 per epoch)
+        _same_run(long.prefix(m), optimizers.run(data, "adam", (-1.0, 1.5), m, batch_size=16, seed=7, lr=0.05, tol=0.0))
+
+
+def test_a_run_that_stopped_early_is_its_own_longer_prefix_and_cannot_say_at_its_stop():
+    # SGD on the bowl from (1, 0), lr 0.5: converged at step 10 (see the first test of this file).
+    converged = optimizers.run(BOWL, "sgd", (1.0, 0.0), 30, tol=1e-3, lr=0.5)
+    assert converged.status == "converged" and converged.steps == 10
+    _same_run(converged.prefix(25), optimizers.run(BOWL, "sgd", (1.0, 0.0), 25, tol=1e-3, lr=0.5))
+    _same_run(converged.prefix(9), optimizers.run(BOWL, "sgd", (1.0, 0.0), 9, tol=1e-3, lr=0.5))
+    assert converged.prefix(10) is None  # stopped exactly there: the rule decides, not the prefix
+    # lr 100 diverges at step 7 with six steps kept.
+    diverged = optimizers.run(BOWL, "sgd", (1.0, 0.0), 30, tol=1e-3, lr=100.0)
+    assert diverged.status == "diverged" and diverged.steps == 6
+    _same_run(diverged.prefix(7), optimizers.run(BOWL, "sgd", (1.0, 0.0), 7, tol=1e-3, lr=100.0))
+    _same_run(diverged.prefix(5), optimizers.run(BOWL, "sgd", (1.0, 0.0), 5, tol=1e-3, lr=100.0))
+    assert diverged.prefix(6) is None
+    assert optimizers.run(BOWL, "sgd", (1.0, 0.0), 8, lr=0.1).prefix(9) is None  # ran all its steps: cannot extend
