@@ -119,3 +119,31 @@ def test_what_a_shared_memo_hands_out_cannot_be_changed_by_one_session():
     grid = sweep_view.cached_grid("bowl", "adam", "lr", "beta1", (1e-3, 0.1, 0.5, 0.9), 4, 10, False)
     with pytest.raises(ValueError):
         grid.final_loss[0, 0] = 0.0
+
+
+def test_fewer_steps_of_a_kept_run_are_its_prefix_not_a_new_run(monkeypatch):
+    import numpy as np
+
+    import optimizers
+    from ui import cache
+
+    real, calls = optimizers.run, []
+
+    def counted(*args, **kw):
+        calls.append(kw["steps"])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(optimizers, "run", counted)
+    key = ("rosenbrock", (("a", 1.0), ("b", 100.0)), "", "")
+    constant = ("constant", 0, ())
+    args = lambda steps, start=(-1.25, 1.75): (key, "adam", (("lr", 0.03),), start, steps, constant, 0.5, 8, "polyak")  # noqa: E731
+    cache.trajectory(*args(600))
+    shorter = cache.trajectory(*args(455))
+    assert calls == [600]  # the slider moved down: nothing computed
+    expected = real(cache.surface(*key), "adam", start=(-1.25, 1.75), steps=455, noise=0.5, seed=8, average="polyak", lr=0.03)
+    assert shorter.result == expected.result
+    np.testing.assert_array_equal(shorter.points, expected.points)
+    np.testing.assert_array_equal(shorter.averaged, expected.averaged)
+    cache.trajectory(*args(700))  # more steps than any kept run: computed
+    cache.trajectory(*args(455, start=(-1.25, 1.5)))  # another start: another run
+    assert calls == [600, 700, 455]

@@ -90,6 +90,9 @@ COST_BINS_PER_OCTAVE = 4
 # parallel anyway, and the first finishes sooner.
 HEAVY_RUNS_S = 0.1
 HEAVY_SLOTS = 1
+# Runs whose longest computed length is remembered (a few hundred bytes each): a request for
+# fewer steps of one of them is its prefix, not a new run (``trajectory``).
+LONGEST_RUNS = 4096
 FALLBACK_STEP_S = 1e-3  # per step, when the probe itself fails: budget as a slow surface would be
 MIN_STEPS = 5  # the steps slider's least value: a capped run takes at least this many
 
@@ -236,6 +239,15 @@ def shared(max_entries: int | None = None, key=None, max_bytes: int | None = Non
                     note_dropped(dropped)
                 return value
 
+        def peek(*call_args):
+            """The value kept for these arguments, or None: never computes."""
+            args = call_args if key is None else key(*call_args)
+            with lock:
+                if args in values:
+                    values.move_to_end(args)
+                    return values[args][0]
+            return None
+
         def clear() -> None:
             with lock:
                 values.clear()
@@ -247,6 +259,7 @@ def shared(max_entries: int | None = None, key=None, max_bytes: int | None = Non
                 return len(values), held[0]
 
         cached.clear = clear
+        cached.peek = peek
         cached.stats = stats
         cached.max_bytes = bound
         return cached
@@ -310,7 +323,31 @@ def contour(name: str, params: Params, expression: str = "", scaling: str = "", 
     return figures.grid(surface(name, params, expression, scaling), n)  # grid() masks points outside the domain
 
 
-@shared(max_bytes=memo_bytes("trajectory"))
+class _Longest:
+    """The longest run computed for each set of a run's arguments but its steps (up to ``most``
+    of them, least recently used out first): a shorter request is its prefix."""
+
+    def __init__(self, most: int):
+        self.most, self.steps, self.lock = most, OrderedDict(), threading.Lock()
+
+    def get(self, run_id) -> int | None:
+        with self.lock:
+            if run_id in self.steps:
+                self.steps.move_to_end(run_id)
+            return self.steps.get(run_id)
+
+    def note(self, run_id, steps: int) -> None:
+        with self.lock:
+            if steps >= self.steps.get(run_id, 0):
+                self.steps[run_id] = steps
+                self.steps.move_to_end(run_id)
+            while len(self.steps) > self.most:
+                self.steps.popitem(last=False)
+
+
+_LONGEST = _Longest(LONGEST_RUNS)
+
+
 def trajectory(
     key: tuple[str, Params, str],
     optimizer: str,
@@ -325,8 +362,38 @@ def trajectory(
 ) -> optimizers.Trajectory:
     """One run, cached by everything that decides it: moving one optimizer's slider reruns only that one.
 
-    ``schedule`` is (name, warm-up, options) as ``ui.settings.schedule_setting`` makes it;
+    A run with fewer steps than one already kept (the steps slider moved down, or any number of
+    steps past where a kept run converged or diverged) is that run's prefix
+    (``Trajectory.prefix``): the same arrays, nothing computed. ``schedule`` is (name,
+    warm-up, options) as ``ui.settings.schedule_setting`` makes it, so the schedule is the same
+    function of the step for both lengths whenever the arguments match;
     ``key`` is ``(name, params, expression[, scaling])`` as ``Scenario.surface``."""
+    run_id = (key, optimizer, hyper, start, schedule, noise, seed, average, batch_size)
+    longest = _LONGEST.get(run_id)
+    if longest is not None and longest != steps:
+        kept = _run.peek(key, optimizer, hyper, start, longest, schedule, noise, seed, average, batch_size)
+        shorter = None if kept is None else kept.prefix(steps)
+        if shorter is not None:
+            return shorter
+    tr = _run(key, optimizer, hyper, start, steps, schedule, noise, seed, average, batch_size)
+    _LONGEST.note(run_id, steps)
+    return tr
+
+
+@shared(max_bytes=memo_bytes("trajectory"))
+def _run(
+    key: tuple[str, Params, str],
+    optimizer: str,
+    hyper: tuple[tuple[str, object], ...],
+    start: tuple[float, float],
+    steps: int,
+    schedule: tuple[str, int, tuple[tuple[str, int], ...]],
+    noise: float,
+    seed: int,
+    average: str,
+    batch_size: int | None = None,
+) -> optimizers.Trajectory:
+    """One run of :func:`trajectory`, computed."""
     return optimizers.run(
         surface(*key),
         optimizer,
@@ -339,6 +406,10 @@ def trajectory(
         **({"batch_size": batch_size} if batch_size is not None else {}),
         **dict(hyper),
     )
+
+
+# The runs' memo is ``_run``'s: its bound and statistics are the runs'.
+trajectory.max_bytes, trajectory.stats, trajectory.clear = _run.max_bytes, _run.stats, _run.clear
 
 
 def make_schedule(schedule: tuple[str, int, tuple[tuple[str, int], ...]]):
