@@ -3,45 +3,34 @@
 ``Nginx`` renders the template into a temporary directory (config, pid file, logs,
 temp files all there) and runs ``nginx -p DIR -c DIR/nginx.conf -g 'daemon off;'`` as a
 child process, on a free loopback port. Debian's ``nginx`` package provides the binary.
+The rendering is the container entry point's (``deploy.serve``), so both fill the
+templates the same way.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 from bench.server import Loopback, free_port, stop_process, wait_http_ok
+from deploy.serve import nginx_binary, nginx_config
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "deploy" / "nginx.conf"
 
 
-def nginx_binary() -> str | None:
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None)
-
-
-def render(template: str, **values: str) -> str:
-    """Fill the template's ``${NAME}``s, as ``envsubst '${NAME} ...'`` does; every name must be given."""
-    names = set(re.findall(r"\$\{(\w+)\}", template))
-    if names != set(values):
-        raise ValueError(f"template variables {sorted(names)} != given {sorted(values)}")
-    for name, value in values.items():
-        template = template.replace("${" + name + "}", value)
-    return template
-
-
 class Nginx(Loopback):
-    """nginx on 127.0.0.1:``port`` balancing over ``replicas`` (host:port strings, exactly two)."""
+    """nginx on 127.0.0.1:``port`` balancing over ``replicas`` (host:port strings, one or more)."""
 
     def __init__(self, replicas: list[str], template: Path = TEMPLATE):
+        if not replicas:
+            raise ValueError("nginx needs at least one replica")
         self.binary = nginx_binary()
         if self.binary is None:
             raise FileNotFoundError("nginx is not installed (apt-get install nginx; .ci/run installs it)")
-        self.replicas = replicas
+        self.replicas = list(replicas)
         self.template = template
         self.port = free_port()
         self._tmp = tempfile.TemporaryDirectory(prefix="descent-lab-nginx-")
@@ -52,11 +41,8 @@ class Nginx(Loopback):
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 20) -> "Nginx":
-        r1, r2 = self.replicas
         d = str(self.dir)
-        self.conf.write_text(
-            render(self.template.read_text(), LISTEN=f"127.0.0.1:{self.port}", REPLICA_1=r1, REPLICA_2=r2, RUN_DIR=d, LOG_DIR=d)
-        )
+        self.conf.write_text(nginx_config(self.template.read_text(), f"127.0.0.1:{self.port}", self.replicas, d, d))
         check = subprocess.run([self.binary, "-t", "-p", d, "-c", str(self.conf)], capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(f"nginx -t rejected the rendered config:\n{check.stderr}")

@@ -1,0 +1,1 @@
+"""Serving files: nginx templates and the container's entry point (``python -m deploy.serve``)."""
