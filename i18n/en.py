@@ -344,3 +344,10 @@ LESSON_TEXT = {
     'lesson.standardize_inputs.notice': 'Old Faithful, gradient descent from w = b = 0. Standardised (condition number {std_kappa:.3g}), learning rate {std_lr:g}: within 1% of the minimum loss after {std_steps:.0f} step(s). Raw (condition number {raw_kappa:,.0f}), learning rate {raw_lr:g}, just below the stability limit {raw_limit:.3g}: after {run:.0f} steps the loss is still {raw_gap:.0f}% above the minimum, and at its final pace it would need about {raw_steps:,.0f} steps in all to come within 1%. Iris, at each optimum ({iris_raw_acc:.1f}% and {iris_std_acc:.1f}% training accuracy; condition numbers {iris_raw_kappa:,.0f} raw and {iris_std_kappa:.3g} standardised): turning (w, b) by {turn:g}° moves the decision boundary by {iris_raw_shift:.2f} cm and costs {iris_raw_drop:.1f} points of accuracy with raw inputs (loss × {iris_raw_loss:.2f}); standardised, {iris_std_shift:.3f} cm and {iris_std_drop:.1f} points (loss × {iris_std_loss:.3f}).',
 }
 TEXT.update(LESSON_TEXT)
+
+# -- Playground export: the animation as a GIF (ui/assets/gif_export.js) --
+TEXT.update({
+    "pg.export_gif": "Animation (GIF, for slides)",
+    "pg.export_gif_progress": "Making the GIF… {percent}%",
+    "pg.export_gif_error": "The GIF could not be made",
+})

@@ -336,3 +336,10 @@ LESSON_TEXT = {
     'lesson.standardize_inputs.notice': '老忠实泉，梯度下降从 w = b = 0 出发。标准化输入（条件数 {std_kappa:.3g}），学习率 {std_lr:g}：{std_steps:.0f} 步后损失就在极小值的 1% 以内。原始输入（条件数 {raw_kappa:,.0f}），学习率 {raw_lr:g}，刚好低于稳定上限 {raw_limit:.3g}：{run:.0f} 步后损失仍比极小值高 {raw_gap:.0f}%，按最后的速度，总共需要约 {raw_steps:,.0f} 步才能进入 1% 以内。鸢尾花，在各自的最优点（训练准确率 {iris_raw_acc:.1f}% 和 {iris_std_acc:.1f}%；条件数：原始 {iris_raw_kappa:,.0f}，标准化 {iris_std_kappa:.3g}）：把 (w, b) 旋转 {turn:g}°，原始输入下决策边界移动 {iris_raw_shift:.2f} 厘米，准确率下降 {iris_raw_drop:.1f} 个百分点（损失 × {iris_raw_loss:.2f}）；标准化输入下移动 {iris_std_shift:.3f} 厘米，下降 {iris_std_drop:.1f} 个百分点（损失 × {iris_std_loss:.3f}）。',
 }
 TEXT.update(LESSON_TEXT)
+
+# -- Playground export: the animation as a GIF (ui/assets/gif_export.js) --
+TEXT.update({
+    "pg.export_gif": "动画（GIF，可放入幻灯片）",
+    "pg.export_gif_progress": "正在生成 GIF…… {percent}%",
+    "pg.export_gif_error": "GIF 生成失败",
+})

@@ -14,6 +14,10 @@ with a ``path``): nothing copied into the repository, and nothing of
 Streamlit's own bundle (hashed file names, ``window.Plotly``) relied on. The
 speed-up in ``live_chart.js`` patches that instance only, never the Plotly of
 Streamlit's charts.
+
+``gif_button`` is the Export panel's "Download GIF": the browser makes the GIF from
+the chart's own frames (``ui/assets/gif_export.js``, with the vendored ``gifenc``),
+loading that code from this folder only when the button is pressed.
 """
 
 from __future__ import annotations
@@ -76,6 +80,55 @@ def plotly_url() -> str:
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     parts = [base, "component", f"{__name__}.{_PLOTLY_SERVED}", PLOTLY_FILE]
     return "/" + "/".join(p for p in parts if p)
+
+
+# This module's assets folder, served the same way: gif_export.js and its vendored encoder.
+_ASSETS_SERVED = "assets"
+GIF_MODULE = "gif_export.js"
+
+
+@functools.cache
+def serve_assets():
+    """Have Streamlit serve ``ui/assets`` (public code only; from within a script run)."""
+    return components_v1.declare_component(_ASSETS_SERVED, path=str(_ASSETS))
+
+
+@functools.cache
+def gif_module_url() -> str:
+    """Where the browser finds ``gif_export.js``: an absolute path on this server, under its base URL path."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    parts = [base, "component", f"{__name__}.{_ASSETS_SERVED}", GIF_MODULE]
+    return "/" + "/".join(p for p in parts if p)
+
+
+_GIF_HTML = '<div class="dl-gif"><button type="button"></button><div role="status" aria-live="polite"></div></div>'
+_GIF_CSS = """
+.dl-gif button { font: inherit; padding: 0.25rem 0.75rem; min-height: 2.5rem; border-radius: 0.5rem; cursor: pointer;
+  border: 1px solid rgba(49, 51, 63, 0.2); background: transparent; color: inherit; }
+.dl-gif button:hover:not(:disabled) { border-color: #ff4b4b; color: #ff4b4b; }
+.dl-gif button:disabled { cursor: progress; opacity: 0.7; }
+.dl-gif [role=status] { font-size: 0.875rem; min-height: 1.25rem; padding-top: 0.25rem; }
+.dl-gif [role=status].dl-gif-error { color: #b3261e; }
+"""
+
+
+@functools.cache
+def _gif_component():
+    js = (_ASSETS / "gif_button.js").read_text(encoding="utf-8")
+    return st.components.v2.component("descent_lab.gif_button", html=_GIF_HTML, css=_GIF_CSS, js=js, isolate_styles=False)
+
+
+def gif_button(chart: str, texts: dict[str, str], key: str = "export_gif", name: str = "descent-lab.gif"):
+    """A button that downloads chart ``chart``'s animation (a ``live_chart`` key) as the GIF ``name``.
+
+    Made in the browser from the chart's own frames, at the chart's size (at most
+    ``MAX_WIDTH`` px wide, in ``gif_export.js``). ``texts``: ``label`` (the
+    button), ``progress`` (shown while it encodes, with ``{percent}``) and
+    ``error`` (starts the message if it fails).
+    """
+    serve_assets()
+    data = {"chart": chart, "name": name, "module_url": gif_module_url(), **{k: texts[k] for k in ("label", "progress", "error")}}
+    return _gif_component()(key=key, data=data, width="content")
 
 
 def payloads(

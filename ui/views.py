@@ -79,6 +79,8 @@ def export_panel(spec: dict, runs: dict, lg: str) -> None:
     """Downloads in a popover whose content runs only while it is open: nothing to send on a move."""
     from figures.export import standalone_html, trajectories_csv
 
+    from .live_chart import gif_button
+
     box = st.popover(t("pg.export", lg), icon=":material/download:", key="export", on_change="rerun")
     if not box.open:
         return
@@ -86,6 +88,9 @@ def export_panel(spec: dict, runs: dict, lg: str) -> None:
         # Callables: the files are made only when asked for.
         st.download_button(t("pg.export_html", lg), lambda: standalone_html(spec), "descent-lab.html", "text/html", key="export_html", on_click="ignore")
         st.download_button(t("pg.export_csv", lg), lambda: trajectories_csv(runs), "descent-lab.csv", "text/csv", key="export_csv", on_click="ignore")
+        # Made in the browser from the chart's own frames: nothing to compute here.
+        gif_texts = {"label": t("pg.export_gif", lg), "progress": t("pg.export_gif_progress", lg), "error": t("pg.export_gif_error", lg)}
+        gif_button(PATH_CHART, gif_texts)
         st.caption(t("pg.export_png", lg))
 
 
