@@ -17,7 +17,7 @@ import numpy as np
 
 from . import data_panel as dp
 from . import landscape as lf
-from .style import layout_base, packed, style
+from .style import as_float32, layout_base, packed, packed_float32, style
 
 
 # The path figure's first traces draw the surface (heatmap, level lines): a back layer.
@@ -68,6 +68,7 @@ def path_figure(
     line_width: float = 3,
     loss_height: int = 0,
     data_height: int = 300,
+    fit_window: dict | None = None,
 ) -> dict:
     """The animated contour figure as a plain dict (Plotly figure JSON).
 
@@ -82,6 +83,14 @@ def path_figure(
     moved by the same frames as the paths; the figure then also carries
     ``narrow_layout``, the same figure with that panel below the contour (``data_height``
     pixels), which the browser uses on a narrow screen.
+
+    ``fit_window`` (presenter mode): ``{"window": px, "min_font": px, "min_panels": px}``,
+    kept as ``layout.meta.fit``. The browser then lays the figure out again to end at the
+    window's bottom edge (``ui/assets/live_chart.js``): ``font_size`` in a window
+    ``window`` px tall, in proportion in a lower one but not under ``min_font``; the rows of
+    text scale with the font, the contour and the loss panel share the rest as ``height``
+    and ``loss_height`` do, at least ``min_panels`` px together. Without a browser (an
+    exported file) the figure keeps these sizes.
     """
     # Every trace has a stable id (letters, digits, dashes: Plotly puts it in CSS selectors):
     # what the viewer changed, a legend entry hidden, stays with its trace when a later
@@ -157,6 +166,8 @@ def path_figure(
         "hovermode": "closest",
         "uirevision": "paths",
     }
+    if fit_window:
+        layout["meta"] = {"fit": dict(fit_window)}
     # The play buttons and the scrub slider sit right under the contour they animate:
     # below its x-axis title, in pixels that scale with the font.
     controls = int(10.5 * font_size) if frames else 0
@@ -340,16 +351,17 @@ def _frames(runs: list[Run], moving: list[list[int]], max_frames: int, trail_poi
 def _run_frames(raw: bytes, n: int, steps: tuple[int, ...], trail_points: int, path_points: int) -> tuple:
     """One run's (trail, head) per frame. Cached: moving one optimizer's slider redraws only its frames."""
     points = np.frombuffer(raw, dtype=np.float64).reshape(n, 2)
+    xs, ys = as_float32(points[:, 0]), as_float32(points[:, 1])  # cast once, sliced per frame
     out = []
     for k in steps:
         # The last frame is the figure's resting state: full detail there.
         most = path_points if k == steps[-1] else trail_points
         upto = min(k, n - 1)
-        trail = points[: upto + 1][thin(upto + 1, most)]
+        keep = thin(upto + 1, most)
         out.append(
             (
-                {"x": _f32(trail[:, 0]), "y": _f32(trail[:, 1])},
-                {"x": _f32(points[upto : upto + 1, 0]), "y": _f32(points[upto : upto + 1, 1])},
+                {"x": packed_float32(xs[keep]), "y": packed_float32(ys[keep])},
+                {"x": packed_float32(xs[upto : upto + 1]), "y": packed_float32(ys[upto : upto + 1])},
             )
         )
     return tuple(out)

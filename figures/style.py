@@ -56,19 +56,39 @@ def packed(values, dtype: str = "f4") -> dict:
     validates every frame (half a second for an animated figure); our
     figures are plain dicts, so they pack their arrays themselves.
     """
-    import base64
-
     import numpy as np
 
     values = np.asarray(values)
-    if dtype == "f4" and values.dtype.kind == "f" and values.dtype.itemsize > 4:
-        # float32 ends at 3.4e38, and a diverged run's loss or point can lie beyond it. Such a
-        # value goes as +-inf, as the cast would round it (Plotly leaves it out), without
-        # NumPy's overflow warning; NaN stays NaN (it never compares greater).
+    if dtype == "f4":
+        return packed_float32(as_float32(values))
+    a = np.ascontiguousarray(values, dtype={"f8": np.float64, "i4": np.int32}[dtype])
+    return _packed(a, dtype)
+
+
+def as_float32(values):
+    """``values`` as float32 the way :func:`packed` sends them: float32 ends at 3.4e38, and a
+    diverged run's loss or point can lie beyond it. Such a value goes as +-inf, as the cast
+    would round it (Plotly leaves it out), without NumPy's overflow warning; NaN stays NaN
+    (it never compares greater)."""
+    import numpy as np
+
+    values = np.asarray(values)
+    if values.dtype.kind == "f" and values.dtype.itemsize > 4:
         beyond = np.abs(values) > np.finfo(np.float32).max
         if beyond.any():
             values = np.where(beyond, np.copysign(np.inf, values), values)
-    a = np.ascontiguousarray(values, dtype={"f4": np.float32, "f8": np.float64, "i4": np.int32}[dtype])
+    return np.ascontiguousarray(values, dtype=np.float32)
+
+
+def packed_float32(a) -> dict:
+    """:func:`packed` for an array already made by :func:`as_float32` (many slices of one cast:
+    an animation's frames)."""
+    return _packed(a, "f4")
+
+
+def _packed(a, dtype: str) -> dict:
+    import base64
+
     out = {"dtype": dtype, "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
     if a.ndim > 1:
         out["shape"] = ", ".join(str(n) for n in a.shape)
