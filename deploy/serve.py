@@ -27,8 +27,7 @@ it and is stopped too), and each child gets SIGTERM should the entry point itsel
 
 Standard library only: the image holds no test or bench tools. Runs as any user: nginx
 gets its own prefix, pid file and temp directories in a fresh temporary directory, and
-writes its logs to this process's stdout and stderr (files there if those cannot be
-reopened).
+its logs come out on this process's stdout (through a pipe of its own, see ``pump``).
 """
 
 from __future__ import annotations
@@ -38,12 +37,14 @@ import ctypes
 import math
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -180,25 +181,36 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None)
 
 
-def _can_reopen(fd: int) -> bool:
-    """Whether /proc/self/fd/``fd`` opens for appending (not for a socket, nor a pipe another user owns)."""
-    try:
-        os.close(os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_APPEND))
-        return True
-    except OSError:
-        return False
-
-
 def log_dir(run_dir: Path) -> Path:
-    """nginx's log directory: access.log and error.log linked to stdout and stderr, as the
-    official nginx image does (a container's logs are its output), or plain files when those
-    cannot be reopened."""
+    """nginx's log directory: access.log and error.log linked to nginx's stdout and stderr, as
+    the official nginx image does (a container's logs are its output)."""
     logs = run_dir / "logs"
     logs.mkdir()
-    for name, fd in (("access.log", 1), ("error.log", 2)):
-        if _can_reopen(fd):
-            os.symlink(f"/dev/{'stdout' if fd == 1 else 'stderr'}", logs / name)
+    os.symlink("/dev/stdout", logs / "access.log")
+    os.symlink("/dev/stderr", logs / "error.log")
     return logs
+
+
+def pump(source, fd: int = 1) -> threading.Thread:
+    """Copy ``source`` (a pipe's read end) to ``fd`` until end of file, in a daemon thread.
+
+    nginx opens its log files by name, and /dev/stdout then reopens its stdout: a pipe
+    another user created (the container runtime's, when this runs unprivileged) refuses
+    that, while a pipe this process made is its own. Should ``fd`` fail, the lines are
+    still read and dropped, so that nginx never blocks on a full pipe."""
+
+    def run() -> None:
+        writable = True
+        while chunk := source.read1(65536):
+            if writable:
+                try:
+                    os.write(fd, chunk)
+                except OSError:
+                    writable = False
+
+    thread = threading.Thread(target=run, name="nginx-log", daemon=True)
+    thread.start()
+    return thread
 
 
 # --- Processes -------------------------------------------------------------------------------
@@ -240,6 +252,18 @@ def _die_with(parent: int):
     return arm
 
 
+def raise_open_files(want: int = 65536) -> None:
+    """Lift this process's soft limit on open files toward ``want`` (the children inherit it).
+
+    Each open tab holds two descriptors in nginx (browser and replica) and one in a
+    replica; an unprivileged shell's usual soft limit of 1024 would cap nginx near 500
+    tabs, below its 4096 worker_connections."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
@@ -270,8 +294,18 @@ class Supervisor:
     def on_signal(self, signum, _frame) -> None:
         self.stop_signal = signum  # the main loop acts on it within POLL s
 
-    def spawn(self, name: str, cmd: list[str]) -> int:
-        proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, preexec_fn=_die_with(os.getpid()))
+    def spawn(self, name: str, cmd: list[str], piped: bool = False) -> int:
+        """Start ``cmd``; its output goes to this process's stdout, through ``pump`` when ``piped``.
+
+        Its preexec function runs between fork and exec, which is safe only while this
+        process has one thread: nginx, the one child piped, is started last."""
+        out = subprocess.PIPE if piped else None
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT if piped else None,
+            start_new_session=True, preexec_fn=_die_with(os.getpid()),
+        )  # fmt: skip
+        if piped:
+            pump(proc.stdout)
         proc.returncode = 0  # reaped here with os.waitpid, not by Popen: keep its destructor quiet
         self.children[proc.pid] = name
         return proc.pid
@@ -318,6 +352,12 @@ class Supervisor:
             time.sleep(0.05)
 
 
+def describe(status: int) -> str:
+    """A wait status in words: "exit code N" or "signal N"."""
+    code = os.waitstatus_to_exitcode(status)
+    return f"signal {-code}" if code < 0 else f"exit code {code}"
+
+
 def _say(text: str) -> None:
     print(f"descent-lab: {text}", flush=True)
 
@@ -331,6 +371,7 @@ def serve(replicas: int, template: Path, address: str, port: int) -> int:
     prctl = _prctl()
     if prctl is not None:
         prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    raise_open_files()
     sup = Supervisor()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, sup.on_signal)
@@ -345,7 +386,7 @@ def serve(replicas: int, template: Path, address: str, port: int) -> int:
         while waiting and sup.stop_signal is None:
             died = sup.reap()
             if died:
-                _say(f"{died[1]} exited during start-up (status {died[2]})")
+                _say(f"{died[1]} ended during start-up ({describe(died[2])})")
                 return 1
             if time.monotonic() > deadline:
                 _say(f"replicas on ports {sorted(waiting)} not healthy after {BOOT_TIMEOUT:.0f} s")
@@ -358,12 +399,12 @@ def serve(replicas: int, template: Path, address: str, port: int) -> int:
         upstream = [f"127.0.0.1:{p}" for p in ports]
         text = nginx_config(template.read_text(), f"{address}:{port}", upstream, str(run_dir), str(log_dir(run_dir)), "1")
         conf.write_text(text)
-        sup.spawn("nginx", [nginx, "-p", str(run_dir), "-e", "stderr", "-c", str(conf), "-g", "daemon off;"])
+        sup.spawn("nginx", [nginx, "-p", str(run_dir), "-e", "stderr", "-c", str(conf), "-g", "daemon off;"], piped=True)
         _say(f"{replicas} Streamlit processes ({', '.join(upstream)}) behind nginx on {address}:{port}, {template.name}")
         while sup.stop_signal is None:
             died = sup.reap()
             if died:
-                _say(f"{died[1]} exited (status {died[2]}): stopping the others")
+                _say(f"{died[1]} ended ({describe(died[2])}): stopping the others")
                 return 1
             time.sleep(POLL)
         _say(f"signal {sup.stop_signal}: stopping")

@@ -491,7 +491,7 @@ def test_entry_point_exits_when_a_replica_dies(entry_point, tmp_path):
     os.kill(victim, signal.SIGKILL)
     assert ep.proc.wait(60) == 1, ep.output()[-3000:]
     assert [p for p, start in tree.items() if _alive(p, start)] == []
-    assert re.search(r"streamlit:\d+ exited \(status 9\): stopping the others", ep.output()), ep.output()[-3000:]
+    assert re.search(r"streamlit:\d+ ended \(signal 9\): stopping the others", ep.output()), ep.output()[-3000:]
 
 
 def test_entry_point_with_one_replica_is_streamlit_itself(entry_point):
