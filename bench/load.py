@@ -10,9 +10,9 @@ so that ip_hash spreads them), warms it with one session per surface, then:
 2. plays ``--interactions`` rounds: in each round every session makes one move, all at the
    same moment by default (``--spread S`` staggers them uniformly over S seconds instead).
    Latency: send of the rerun -> ``script_finished``;
-3. stops the server; with ``--bare``, does the same on a fresh server running
-   ``bench/bare_page.py`` (one slider, one 200 x 200 contour: the floor of a Streamlit page
-   with a chart), and reports the ratio of the two p95s.
+3. stops the server; with ``--bare``, does the same on fresh servers (as many, behind nginx
+   as well when several) running ``bench/bare_page.py`` (one slider, one 200 x 200 contour:
+   the floor of a Streamlit page with a chart), and reports the ratio of the two p95s.
 
 What the sessions do:
 
@@ -32,8 +32,10 @@ What the sessions do:
 
 - ``--vary``: every session opens a link of its own start (``x0``, ``y0``: distinct per
   session, inside the surface's window, the same for the same session index in every run);
-  without it every session opens the same link and the same kind of move goes the same way
-  for half the class (a class following the teacher's "now move Adam's learning rate").
+  without it every session opens the same link, and the sessions making the same kind of
+  move in a round make the same move (``adam_lr``: even ones up, odd ones down), as a class following
+  the teacher's "now move Adam's learning rate" does. With it, the typed starts stay
+  distinct too (each session keeps its own ``y0``).
 - ``--surfaces rosenbrock,himmelblau``: session i opens surface i mod the list's length
   (benchmark scenario only).
 - ``--bare``: the bare page's sessions move its slider ``k`` one step up per round, the same
@@ -340,7 +342,7 @@ async def run_level(
     cpu_interact0 = cpu()
     for r in range(interactions):
 
-        async def one(i: int, s: Session):
+        async def one(i: int, s: Session, r: int):
             nonlocal largest
             if spread:
                 await asyncio.sleep(rng.uniform(0, spread))
@@ -355,7 +357,7 @@ async def run_level(
                 alive.remove(s)  # its stream may hold a half-read run: leave it out from now on
                 await s.close()
 
-        await asyncio.gather(*(one(i, s) for i, s in enumerate(sessions) if s in alive))
+        await asyncio.gather(*(one(i, s, r) for i, s in enumerate(sessions) if s in alive))
     cpu_interact = cpu() - cpu_interact0
     res.wall_s = time.perf_counter() - t_start
     res.server_cpu_s = cpu() - cpu0
@@ -395,9 +397,10 @@ def measure(
     behind nginx (deploy/nginx.conf, through bench.proxy)."""
     servers = [StreamlitServer(script=plan.script, cwd=app_dir) for _ in range(replicas)]
     proxy = None
-    failed = lambda why: LevelResult(  # noqa: E731
-        len(plan.queries), interactions, ",".join(plan.mix), replicas, plan.page, errors=1, error_kinds={why: 1}
-    )
+
+    def failed(why: str) -> LevelResult:
+        return LevelResult(len(plan.queries), interactions, ",".join(plan.mix), replicas, plan.page, errors=1, error_kinds={why: 1})
+
     try:
         for srv in servers:
             srv.start(wait=False)
@@ -413,7 +416,7 @@ def measure(
                 entry = proxy.ws_url
             level = run_level(servers, plan, interactions, spread, timeout, entry)
             res = asyncio.run(asyncio.wait_for(level, deadline))
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:  # asyncio's too, since Python 3.11
             res = failed(f"level deadline {deadline:.0f} s")
         except Exception as e:  # noqa: BLE001 - e.g. the warm-up session failed: report, go on
             res = failed(f"{type(e).__name__}: {e}")
