@@ -16,6 +16,7 @@ from .runner import (
     names,
     run,
     run_batch,
+    seed_matters,
 )
 
 __all__ = [
@@ -36,5 +37,6 @@ __all__ = [
     "names",
     "run",
     "run_batch",
+    "seed_matters",
     "schedules",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from types import SimpleNamespace
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Mapping, NamedTuple
 
@@ -182,6 +183,16 @@ class Trajectory:
     @property
     def final_loss(self) -> float:
         return float(self.losses[-1])
+
+    def with_average(self, average: str | None, ema_decay: float = 0.9) -> "Trajectory":
+        """This run with the averaged iterates :func:`run` records for ``average`` ("polyak",
+        "ema" with ``ema_decay``, or None for none): they are computed from the path after the run,
+        so the run itself is the same whatever the averaging."""
+        if average is None:
+            return dataclasses.replace(self, averaged=None)
+        _check_average(average, ema_decay)
+        points = self.points[:, None, :]
+        return dataclasses.replace(self, averaged=_average(points, np.array([self.steps]), average, ema_decay)[:, 0, :])
 
     def prefix(self, steps: int) -> "Trajectory | None":
         """The run of ``steps`` steps that this run begins: what :func:`run` returns with the same
@@ -491,9 +502,7 @@ def run_batch(
     steps = _check_steps(steps)
     if not (np.isfinite(noise) and noise >= 0):
         raise ValueError(f"Invalid noise: {noise} (allowed range [0, inf))")
-    if average not in (None, "polyak", "ema"):
-        raise ValueError(f"Unknown average {average!r}; choose 'polyak', 'ema' or None")
-    rules.check_unit("ema_decay", ema_decay)
+    _check_average(average, ema_decay)
     batch_size = check_batch_size(landscape, batch_size)
     if batch_size is not None and noise > 0:
         raise ValueError("Choose mini-batches (batch_size) or simulated noise (noise), not both")
@@ -773,6 +782,18 @@ def _average(points: np.ndarray, stops: np.ndarray, kind: str, decay: float) -> 
     for k in range(1, points.shape[0]):
         out[k] = decay * out[k - 1] + (1 - decay) * points[k]
     return out
+
+
+def seed_matters(noise: float, batch_size: int | None) -> bool:
+    """Whether a run draws anything from its seed: the simulated noise, or its mini-batches.
+    Without either, every seed gives the same run."""
+    return noise > 0 or batch_size is not None
+
+
+def _check_average(average, ema_decay) -> None:
+    if average not in (None, "polyak", "ema"):
+        raise ValueError(f"Unknown average {average!r}; choose 'polyak', 'ema' or None")
+    rules.check_unit("ema_decay", ema_decay)
 
 
 def _check_seeds(seed) -> np.ndarray:

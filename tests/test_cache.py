@@ -147,3 +147,27 @@ def test_fewer_steps_of_a_kept_run_are_its_prefix_not_a_new_run(monkeypatch):
     cache.trajectory(*args(700))  # more steps than any kept run: computed
     cache.trajectory(*args(455, start=(-1.25, 1.5)))  # another start: another run
     assert calls == [600, 700, 455]
+
+
+def test_a_seed_without_noise_and_a_switch_of_averaging_rerun_nothing(monkeypatch):
+    import numpy as np
+
+    import optimizers
+    from ui import cache
+
+    real, calls = optimizers.run, []
+    monkeypatch.setattr(optimizers, "run", lambda *a, **kw: calls.append(kw) or real(*a, **kw))
+    key = ("rosenbrock", (("a", 1.0), ("b", 100.0)), "", "")
+    constant = ("constant", 0, ())
+    run = lambda seed, average, noise=0.0: cache.trajectory(key, "momentum", (("lr", 0.001),), (-1.125, 1.625), 300, constant, noise, seed, average)  # noqa: E731
+    plain = run(1, "none")
+    assert plain.averaged is None
+    ema = run(2, "ema")
+    polyak = run(3, "polyak")
+    assert len(calls) == 1  # no noise: one run for every seed, averaged after it
+    expected = real(cache.surface(*key), "momentum", start=(-1.125, 1.625), steps=300, seed=3, average="polyak", lr=0.001)
+    np.testing.assert_array_equal(polyak.averaged, expected.averaged)
+    np.testing.assert_array_equal(ema.points, expected.points)
+    run(1, "none", noise=0.1)
+    run(2, "none", noise=0.1)
+    assert len(calls) == 3  # with noise the seed is the run's

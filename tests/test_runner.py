@@ -651,3 +651,20 @@ def test_a_run_that_stopped_early_is_its_own_longer_prefix_and_cannot_say_at_its
     _same_run(diverged.prefix(5), optimizers.run(BOWL, "sgd", (1.0, 0.0), 5, tol=1e-3, lr=100.0))
     assert diverged.prefix(6) is None
     assert optimizers.run(BOWL, "sgd", (1.0, 0.0), 8, lr=0.1).prefix(9) is None  # ran all its steps: cannot extend
+
+
+@pytest.mark.parametrize("average, decay", [("polyak", 0.9), ("ema", 0.9), ("ema", 0.5)])
+@pytest.mark.parametrize("opt", ["adam", "nesterov", "lbfgs"])
+def test_averaging_after_the_run_is_the_averaging_of_the_run(opt, average, decay):
+    kw = {"tol": 1e-6, **ROSEN_TEACHING.get(opt, {})}
+    plain = optimizers.run(ROSEN, opt, start=(-1.5, 2.0), steps=300, **kw)
+    expected = optimizers.run(ROSEN, opt, start=(-1.5, 2.0), steps=300, average=average, ema_decay=decay, **kw)
+    _same_run(plain.with_average(average, decay), expected)
+    _same_run(expected.with_average(None), plain)
+
+
+@pytest.mark.parametrize("opt", optimizers.names())
+def test_without_noise_or_batches_the_seed_changes_nothing(opt):
+    # What lets the app keep one run for every seed when there is no noise (ui/cache.trajectory).
+    kw = ROSEN_TEACHING.get(opt, {})
+    _same_run(optimizers.run(ROSEN, opt, (-1.5, 2.0), 200, seed=1, **kw), optimizers.run(ROSEN, opt, (-1.5, 2.0), 200, seed=9876, **kw))

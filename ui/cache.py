@@ -364,20 +364,24 @@ def trajectory(
 
     A run with fewer steps than one already kept (the steps slider moved down, or any number of
     steps past where a kept run converged or diverged) is that run's prefix
-    (``Trajectory.prefix``): the same arrays, nothing computed. ``schedule`` is (name,
+    (``Trajectory.prefix``): the same arrays, nothing computed. So is a run that differs only in
+    its averaging (``Trajectory.with_average``), or in its seed when nothing is random. ``schedule`` is (name,
     warm-up, options) as ``ui.settings.schedule_setting`` makes it, so the schedule is the same
     function of the step for both lengths whenever the arguments match;
     ``key`` is ``(name, params, expression[, scaling])`` as ``Scenario.surface``."""
-    run_id = (key, optimizer, hyper, start, schedule, noise, seed, average, batch_size)
+    if not optimizers.seed_matters(noise, batch_size):
+        seed = 0  # nothing is drawn: every seed gives this run (tests/test_runner.py)
+    run_id = (key, optimizer, hyper, start, schedule, noise, seed, batch_size)
     longest = _LONGEST.get(run_id)
+    tr = None
     if longest is not None and longest != steps:
-        kept = _run.peek(key, optimizer, hyper, start, longest, schedule, noise, seed, average, batch_size)
-        shorter = None if kept is None else kept.prefix(steps)
-        if shorter is not None:
-            return shorter
-    tr = _run(key, optimizer, hyper, start, steps, schedule, noise, seed, average, batch_size)
-    _LONGEST.note(run_id, steps)
-    return tr
+        kept = _run.peek(key, optimizer, hyper, start, longest, schedule, noise, seed, batch_size)
+        tr = None if kept is None else kept.prefix(steps)
+    if tr is None:
+        tr = _run(key, optimizer, hyper, start, steps, schedule, noise, seed, batch_size)
+        _LONGEST.note(run_id, steps)
+    # The average is taken over the path after the run: switching it reruns nothing.
+    return tr if average == "none" else tr.with_average(average)
 
 
 @shared(max_bytes=memo_bytes("trajectory"))
@@ -390,7 +394,6 @@ def _run(
     schedule: tuple[str, int, tuple[tuple[str, int], ...]],
     noise: float,
     seed: int,
-    average: str,
     batch_size: int | None = None,
 ) -> optimizers.Trajectory:
     """One run of :func:`trajectory`, computed."""
@@ -402,7 +405,6 @@ def _run(
         schedule=make_schedule(schedule),
         noise=noise,
         seed=seed,
-        average=None if average == "none" else average,
         **({"batch_size": batch_size} if batch_size is not None else {}),
         **dict(hyper),
     )

@@ -16,6 +16,7 @@ import numpy as np
 import streamlit as st
 
 import landscapes
+import optimizers
 
 from . import hyper_panel
 from . import settings as S
@@ -122,10 +123,12 @@ class Scenario:
 
     @property
     def key(self) -> tuple:
-        """Everything above as one hashable value (a cache key)."""
+        """Everything above that decides what is shown, as one hashable value (a cache key): the
+        seed only when the runs draw from it."""
+        seed = self.seed if optimizers.seed_matters(self.noise, self.batch_size) else 0
         return (
             self.surface, self.optimizers, tuple(sorted(self.hyper.items())), self.start, self.steps, self.schedule,
-            self.noise, self.seed, self.average, self.batch_size,
+            self.noise, seed, self.average, self.batch_size,
         )  # fmt: skip
 
     @property
