@@ -5,16 +5,25 @@ temp files all there) and runs ``nginx -p DIR -c DIR/nginx.conf -g 'daemon off;'
 child process, on a free loopback port. Debian's ``nginx`` package provides the binary.
 The rendering is the container entry point's (``deploy.serve``), so both fill the
 templates the same way.
+
+``python -m bench.proxy [--replicas 1 2 3]`` runs that entry point as the image does, on
+a free loopback port, and prints the seconds until its health answers through nginx, the
+memory of each process it started, and the seconds from SIGTERM to its exit.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import signal
 import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
-from bench.server import Loopback, free_port, stop_process, wait_http_ok
+from bench.proctree import children
+from bench.server import Loopback, free_port, rss_mb, stop_process, wait_http_ok
 from deploy.serve import nginx_binary, nginx_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,3 +94,52 @@ class Nginx(Loopback):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def measure_entry_point(replicas: int, sticky: str = "ip") -> dict:
+    """Run ``python -m deploy.serve`` with ``replicas`` processes on a free port: seconds until
+    its health answers through nginx, RSS of each process it started, seconds from SIGTERM to exit."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="descent-lab-entry-") as tmp:
+        env = dict(os.environ, DESCENT_LAB_REPLICAS=str(replicas), DESCENT_LAB_STICKY=sticky, TMPDIR=tmp)
+        t0 = time.monotonic()
+        with open(Path(tmp) / "serve.out", "ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "deploy.serve", "--port", str(port), "--address", "127.0.0.1"],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            wait_http_ok(f"http://127.0.0.1:{port}/_stcore/health", 180, alive=lambda: proc.poll() is None)
+            ready = time.monotonic() - t0
+            rss: dict[str, float] = {}
+            for pid in [proc.pid, *children(proc.pid)]:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if b"streamlit" in cmdline:  # with one replica, the entry point itself
+                    name, tree = f"streamlit {pid}", [pid]
+                elif cmdline.startswith(b"nginx"):
+                    name, tree = "nginx (master and workers)", [pid, *children(pid)]
+                else:
+                    name, tree = "entry point", [pid]
+                rss[name] = sum(rss_mb(p) for p in tree)
+            t1 = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(60)
+            stopped = time.monotonic() - t1
+        finally:
+            stop_process(proc)
+    return {"replicas": replicas, "ready_s": ready, "rss_mb": rss, "stop_s": stopped, "exit": code}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="The container entry point (deploy/serve.py): start-up, memory, shutdown.")
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--sticky", choices=["ip", "cookie"], default="ip")
+    args = parser.parse_args(argv)
+    for n in args.replicas:
+        r = measure_entry_point(n, args.sticky)
+        parts = ", ".join(f"{k} {v:.0f} MB" for k, v in r["rss_mb"].items())
+        print(f"{n} replica(s): healthy after {r['ready_s']:.1f} s; RSS {parts}; SIGTERM -> exit {r['exit']} in {r['stop_s']:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
