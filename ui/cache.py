@@ -107,6 +107,9 @@ def read_only(*arrays) -> None:
             a.setflags(write=False)
 
 
+_LEAVES = frozenset({str, bytes, bytearray, int, float, bool, complex, type(None)})
+
+
 def nbytes(value) -> int:
     """An estimate of the memory ``value`` holds: arrays by their buffers, strings and bytes by
     their length, containers, mappings and dataclasses by what they hold, each object once.
@@ -119,14 +122,33 @@ def nbytes(value) -> int:
     seen: set[int] = set()
     stack = [value]
     total = 0
+    size, ndarray = sys.getsizeof, np.ndarray
+    # Dispatch on the exact type first: a figure is thousands of small dicts, lists and strings,
+    # and isinstance against Mapping (an abstract class) is the slow path.
     while stack:
         v = stack.pop()
         if id(v) in seen:
             continue
         seen.add(id(v))
-        if isinstance(v, np.ndarray):
+        kind = type(v)
+        if kind in _LEAVES:
+            total += size(v)
+            continue
+        if kind is dict or kind is list or kind is tuple:
+            total += size(v)
+            for x in (v.values() if kind is dict else v):
+                if type(x) in _LEAVES:  # counted here, not pushed: most of a figure
+                    if id(x) not in seen:
+                        seen.add(id(x))
+                        total += size(x)
+                else:
+                    stack.append(x)
+            if kind is dict:
+                stack.extend(v.keys())
+            continue
+        if isinstance(v, ndarray):
             root = v
-            while isinstance(root.base, np.ndarray):
+            while isinstance(root.base, ndarray):
                 root = root.base
             if root is not v:
                 if id(root) in seen:
@@ -134,7 +156,7 @@ def nbytes(value) -> int:
                 seen.add(id(root))
             total += root.nbytes + 112  # 112: the array object itself
             continue
-        total += sys.getsizeof(v)
+        total += size(v)
         if isinstance(v, (str, bytes, bytearray, int, float, bool, complex)) or v is None:
             continue
         if isinstance(v, Mapping):
