@@ -21,7 +21,7 @@ from bench.server import ROOT, StreamlitServer
 from tests.e2e.harness import LOAD_TIMEOUT_MS, launch_browser, open_app
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))  # the browser test imports its harness by name
-from test_gif_export import BENCH_LINK, parse_gif  # noqa: E402 - the test's own GIF reader
+from test_gif_export import BENCH_LINK, parse_gif  # the test's own GIF reader
 
 _LONG_TASKS = """() => {
   window.__longTasks = [];
@@ -38,7 +38,8 @@ def one_export(page, tmp: str) -> dict:
     took = page.evaluate("() => performance.now() - window.__gifStart")
     path = os.path.join(tmp, "race.gif")
     download.value.save_as(path)
-    data = open(path, "rb").read()
+    with open(path, "rb") as f:
+        data = f.read()
     gif = parse_gif(data)
     page.wait_for_function("() => !document.querySelector('.dl-gif button').disabled")
     tasks = page.evaluate("() => window.__longTasks.slice()")

@@ -54,7 +54,7 @@ def test_the_served_folder_holds_the_gif_code_and_its_vendored_encoder_with_its_
     assert live_chart.gif_module_url() == f"/component/{served.name}/{live_chart.GIF_MODULE}"
     code = (ASSETS / live_chart.GIF_MODULE).read_text(encoding="utf-8")
     # Every module it imports resolves, relative to it, to a file in the served folder.
-    imports = re.findall(r"^import .* from '(\.[^']+)';", code, flags=re.M)
+    imports = re.findall(r"^import .* from '(\.[^']+)';", code, flags=re.MULTILINE)
     assert imports == ["./vendor/gifenc/gifenc.esm.js"]
     encoder = (ASSETS / imports[0]).resolve()
     assert encoder.is_file() and ASSETS in encoder.parents

@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 
 from harness import LOAD_TIMEOUT_MS, open_app, wait_idle
+
 from i18n import t
 
 BENCH = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
