@@ -147,8 +147,17 @@ def as_runs(runs: dict, lg: str, averaged: bool = False) -> list[figures.Run]:
 
 
 def size() -> dict:
-    """Figure sizes for the screen, or for a projector in presenter mode."""
-    return {"font_size": 20, "height": 700, "line_width": 5, "loss_height": 300} if presenting() else {"loss_height": 240}
+    """Figure sizes for the screen, or for a projector in presenter mode.
+
+    In presenter mode the browser fits the figure to the window (``figures.path_figure``'s
+    ``fit_window``): 20 px text in a 1080 px window, 16 px at least (a 720 px one), the
+    contour and the loss panel sharing the height 7 : 3; ``height`` and ``loss_height``
+    are that share, and the sizes where no browser lays it out (an exported file).
+    """
+    if not presenting():
+        return {"loss_height": 240}
+    fit = {"window": 1080, "min_font": 16, "min_panels": 200}
+    return {"font_size": 20, "height": 700, "line_width": 5, "loss_height": 300, "fit_window": fit}
 
 
 def inspect_max(runs: dict) -> int:

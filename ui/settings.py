@@ -366,11 +366,22 @@ def hidden_css(groups) -> str:
     return ", ".join(selectors) + " { display: none !important; }" if selectors else ""
 
 
+# Presenter mode: text for the back of a room (1.3rem: 20.8 px), and on the Playground's paths
+# view the path chart right under the page's top (the browser fits the chart itself to the
+# window's height, ui/assets/live_chart.js): no page title there, and the hyperparameters
+# just below the chart, then its other options, instead of above it (flex order: the order
+# on screen only; the keyboard and screen readers still meet the hyperparameters first).
 PRESENTER_CSS = """
 .stApp { font-size: 1.3rem; }
-.stApp h1 { font-size: 3rem; }
+.stApp h1 { font-size: 2.5rem; }
 .stApp [data-testid='stMarkdownContainer'] p, .stApp .dl-status, .stApp .dl-readouts { font-size: 1.3rem; }
 .stApp .dl-cursor { font-size: 1.3rem; }
+.stApp [data-testid='stCaptionContainer'], .stApp [data-testid='stCaptionContainer'] p, .stApp [data-testid='stMultiSelectTagsContainer'] span { font-size: 1.25rem; }
+.stApp .dl-status .dl-hint { font-size: 1.25rem !important; }
+[data-testid='stMainBlockContainer'] { padding-top: 4rem; }
+[data-testid='stMainBlockContainer']:has(.st-key-path_chart) .stElementContainer:has(> [data-testid='stHeading'] h1) { display: none; }
+[data-testid='stLayoutWrapper']:has(> .st-key-hyper_group) { order: 1; }
+[data-testid='stLayoutWrapper']:has(.st-key-dl_layers_path_chart) ~ [data-testid='stLayoutWrapper'] { order: 2; }
 """
 
 

@@ -210,17 +210,132 @@ function moveOnly(Plotly, gd, state, fig) {
 const NARROW_PX = 640;
 const isNarrow = (fig, gd) => !!fig.narrow && gd.clientWidth > 0 && gd.clientWidth < NARROW_PX;
 
-function fitted(fig, narrow) {
+function fitted(fig, narrow, size) {
+  if (size) return toWindow(fig, size);
   if (!narrow) return {data: fig.data, layout: fig.layout};
   const data = fig.data.map((d) =>
     d.meta === 'colorbar-only' ? {...d, marker: {...d.marker, ...fig.narrow.marker}} : d);
   return {data, layout: fig.narrow.layout};
 }
 
+// -- presenter mode: the chart fills the window from where it starts -------------------
+//
+// A figure made for a projector carries layout.meta.fit (figures.path_figure, fit_window):
+// {window, min_font, min_panels}. The server cannot know the window, so the browser lays
+// the figure out again for it: the chart runs from its top to the window's bottom edge,
+// text at the server's font size in a window `window` px tall, smaller in proportion in a
+// lower one but never under `min_font`. The rows that hold text (margins, and between the
+// contour and the loss panel its x axis, the play controls and the panel's title) scale
+// with the font; the contour and the loss panel share the rest as the server shared them,
+// and together keep at least `min_panels` px (below that the page scrolls).
+const BOTTOM_GAP_PX = 8;
+
+const fitOf = (fig) => (fig.layout.meta && fig.layout.meta.fit) || null;
+
+// The element's top with every scroll container scrolled back to its start.
+function pageTop(el) {
+  let top = el.getBoundingClientRect().top + window.scrollY;
+  for (let p = el.parentElement; p; p = p.parentElement) top += p.scrollTop;
+  return top;
+}
+
+// The font and height the front takes in this window, and the margins its plot area is counted
+// within; null when it keeps the server's layout. `pushed`: the margins Plotly widened to last
+// time (a legend in two rows), for this font and width.
+function windowSize(fig, gd, pushed) {
+  const fit = fitOf(fig);
+  if (!fit || !gd.getClientRects().length) return null;
+  const L = fig.layout;
+  const font = Math.max(fit.min_font, Math.min(L.font.size, Math.round((L.font.size * window.innerHeight) / fit.window)));
+  const k = font / L.font.size;
+  const key = font + '|' + gd.clientWidth;
+  const margin = pushed && pushed.key === key ? pushed : {t: L.margin.t * k, b: L.margin.b * k};
+  const rows = margin.t + margin.b + gapOf(L) * k;
+  const height = Math.max(Math.floor(window.innerHeight - pageTop(gd) - BOTTOM_GAP_PX), Math.ceil(rows + fit.min_panels));
+  return {font, height, t: margin.t, b: margin.b, key};
+}
+
+// In px: what lies between the contour's bottom and the loss panel's top (0 without the panel).
+function gapOf(L) {
+  if (!L.yaxis2) return 0;
+  return (L.yaxis.domain[0] - L.yaxis2.domain[1]) * (L.height - L.margin.t - L.margin.b);
+}
+
+// fig laid out at `size`: domains are fractions of the plot area between the margins.
+function toWindow(fig, size) {
+  const L = fig.layout;
+  const k = size.font / L.font.size;
+  const plot = size.height - size.t - size.b;
+  const gap = gapOf(L) * k;
+  const lossTop0 = L.yaxis2 ? L.yaxis2.domain[1] : 0;
+  const share = lossTop0 / (1 - L.yaxis.domain[0] + lossTop0);  // the loss panel's part of both panels
+  const lossTop = ((plot - gap) * share) / plot;
+  const low = L.yaxis2 ? lossTop + gap / plot : 0;  // the contour's bottom
+  const at = (items) => (items || []).map((m) => ({...m, y: low, pad: {...m.pad, t: (m.pad && m.pad.t ? m.pad.t : 0) * k}}));
+  const layout = {
+    ...L,
+    height: size.height,
+    font: {...L.font, size: size.font},
+    // Plotly widens these as needed (see notePushed): given as they scale, never as last pushed.
+    margin: {...L.margin, t: L.margin.t * k, b: L.margin.b * k},
+    yaxis: {...L.yaxis, domain: [low, 1]},
+    updatemenus: at(L.updatemenus),
+    sliders: at(L.sliders),
+  };
+  if (L.yaxis3) layout.yaxis3 = {...L.yaxis3, domain: [low, 1]};  // a data panel beside the contour
+  if (L.yaxis2) {
+    layout.yaxis2 = {...L.yaxis2, domain: [0, lossTop]};
+    layout.annotations = (L.annotations || []).map((a) => (a.yref === 'paper' && Math.abs(a.y - lossTop0) < 1e-9 ? {...a, y: lossTop} : a));
+  }
+  const data = fig.data.map((d) =>
+    d.meta === 'colorbar-only' ? {...d, marker: {...d.marker, colorbar: {...d.marker.colorbar, len: 1 - low}}} : d);
+  return {data, layout};
+}
+
+// Lay the front out again if the window, the chart's width or what stands above it changed.
+function refit(gd, pair, state) {
+  if (!state.data || state.narrow) return;
+  const size = windowSize(state.data.figure, gd, state.pushed);
+  if (!size || JSON.stringify(size) === JSON.stringify(state.size)) return;
+  const data = state.data;
+  state.queue = state.queue
+    .then(() => drawFront(own.instance, gd, pair, state, data))
+    .then(() => align(pair))
+    .catch((err) => report(gd, state, err));
+}
+
+// Plotly widens a margin for what does not fit in it (a legend in two rows): when the plot
+// area drawn is not the one counted with, the next layout counts with the margins as drawn.
+function notePushed(gd, state) {
+  const s = gd._fullLayout && gd._fullLayout._size;
+  if (!state.size || !s) return false;
+  if (Math.abs(s.t - state.size.t) < 0.5 && Math.abs(s.b - state.size.b) < 0.5) return false;
+  state.pushed = {t: s.t, b: s.b, key: state.size.key};
+  return true;
+}
+
+function installFit(gd, pair, state) {
+  state.fitInstalled = true;
+  let queued = false;
+  const later = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; refit(gd, pair, state); });
+  };
+  window.addEventListener('resize', later);
+  // What stands above the chart can grow or shrink after it is drawn (the view switch, a notice).
+  const page = gd.closest('[data-testid=stMainBlockContainer]') || document.body;
+  state.fitObserver = new ResizeObserver(later);
+  state.fitObserver.observe(page);
+  state.removeFit = () => { window.removeEventListener('resize', later); state.fitObserver.disconnect(); };
+  state.refitLater = later;
+}
+
 function drawFront(Plotly, gd, pair, state, data) {
   const fig = data.figure;
   const narrow = isNarrow(fig, gd);
-  const shape = shapeOf(fig) + (narrow ? '|narrow' : '');
+  const size = narrow ? null : windowSize(fig, gd, state.pushed);
+  const shape = shapeOf(fig) + (narrow ? '|narrow' : '') + (size ? '|' + JSON.stringify(size) : '');
   state.clickable = !!data.clickable;
   state.pngName = data.png_name || 'chart.png';
   let done = null;
@@ -233,7 +348,7 @@ function drawFront(Plotly, gd, pair, state, data) {
       state.png = {name: 'png', title, icon: Plotly.Icons.camera, click: () => downloadPng(pair, state.pngName)};
     }
     const config = {...data.config, modeBarButtonsToRemove: ['toImage'], modeBarButtonsToAdd: [state.png]};
-    const view = fitted(fig, narrow);
+    const view = fitted(fig, narrow, size);
     done = Plotly.react(gd, {data: view.data, layout: view.layout, frames: fig.frames || [], config});
   }
   return Promise.resolve(done).then(() => {
@@ -242,9 +357,12 @@ function drawFront(Plotly, gd, pair, state, data) {
     state.shape = shape;
     state.data = data;
     state.narrow = narrow;
+    state.size = size;
     gd.setAttribute('data-narrow', narrow ? 'true' : 'false');
     state.atRest = true;
     if (!state.installed) install(gd, pair, state);
+    if (size && !state.fitInstalled) installFit(gd, pair, state);
+    if (size && notePushed(gd, state)) state.refitLater();
   });
 }
 
@@ -344,6 +462,7 @@ function install(gd, pair, state) {
       return;
     }
     Promise.resolve(own.instance.Plots.resize(gd)).catch(() => {});
+    if (state.refitLater) state.refitLater();
   });
   state.observer.observe(gd);
 }
@@ -377,6 +496,7 @@ export default function (component) {
     if (gd.isConnected) return;
     if (state.observer) state.observer.disconnect();
     if (state.removePointer) state.removePointer();
+    if (state.removeFit) state.removeFit();
     if (own.instance && gd._fullLayout) own.instance.purge(gd);
     for (const name of Object.keys(pairs)) {
       for (const role of ['front', 'back']) if (pairs[name][role] === gd) pairs[name][role] = null;
