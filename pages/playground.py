@@ -40,7 +40,7 @@ def race(base: state.Scenario) -> None:
     if view == "paths":
         overlays, step = state.settled_paths_view(compute.inspect_max(runs))
         with chart:
-            spec = views.paths_panel(sc, runs, lg, overlays, step)
+            make_spec = views.paths_panel(sc, runs, lg, overlays, step)
     controls.hyper_controls(sc, hyper_box)
     with view_box:
         controls.view_switch()
@@ -51,7 +51,7 @@ def race(base: state.Scenario) -> None:
                 st.toggle(t(f"pg.overlay.{k}", lg), key=k, bind="query-params")
             controls.step_slider("inspect", compute.inspect_max(runs), width="stretch")
         views.readouts(sc, runs, lg, step)
-        views.export_panel(spec, runs, lg)
+        views.export_panel(make_spec, runs, lg)
     elif view == "surface":
         views.surface_panel(sc, runs, lg)
     elif view == "inside":

@@ -82,7 +82,7 @@ def test_every_app_memo_has_a_byte_bound_from_the_one_configuration():
     memos = [
         (cache.surface, "surface"), (cache.contour, "contour"), (cache.trajectory, "trajectory"),
         (cache.schedule_factors, "schedule"), (cache.run_cost, "run_cost"),
-        (compute._path_spec, "path_spec"), (compute._path_payloads, "path_payloads"), (compute._readouts_table, "readouts"),
+        (compute._path_payloads, "path_payloads"), (compute._readouts_table, "readouts"),
         (sweep_view.cached_grid, "other"), (lessons_view.outcome, "other"),
     ]  # fmt: skip
     for memo, share in memos:

@@ -50,8 +50,7 @@ MEMO_SHARES = {
     "surface": 0.15,  # compiled surfaces: sympy trees, generated code, critical points (an estimate, see surface_bytes)
     "contour": 0.10,  # 150 x 150 grids, ~0.5 MB each
     "trajectory": 0.35,  # one run: ~50 bytes per step and state field
-    "path_spec": 0.15,  # the path figure as a dict (base64 arrays)
-    "path_payloads": 0.12,  # the same figure encoded, as sent
+    "path_payloads": 0.27,  # the path figure encoded, as sent (~0.25 MB a figure)
     "readouts": 0.01,
     "schedule": 0.01,
     "run_cost": 0.01,  # the cost model: a few numbers per surface and optimizer

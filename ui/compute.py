@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import threading
 from html import escape
 from typing import NamedTuple
@@ -173,9 +174,8 @@ def _path_key(sc: Scenario, lg: str, overlays: dict[str, bool], inspect_step: in
     return (budgeted(sc).key, lg, flags, inspect_step if at_point else None, presenting())
 
 
-@cache.shared(max_bytes=cache.memo_bytes("path_spec"), key=lambda key, *rest: key)
-def _path_spec(key, sc: Scenario, runs: dict, lg: str, flags: tuple[str, ...], inspect_step: int | None) -> dict:
-    """The path figure for everything ``key`` names (shared; nobody mutates it)."""
+def _path_spec(sc: Scenario, runs: dict, lg: str, flags: tuple[str, ...], inspect_step: int | None) -> dict:
+    """The path figure for ``sc``'s runs with the overlays ``flags``, as a dict."""
     surface = cache.surface(*sc.surface)
     grid = cache.contour(*sc.surface)
     labels = surface_labels(surface, lg, fig_labels(lg, grid.log))
@@ -193,12 +193,14 @@ def _path_spec(key, sc: Scenario, runs: dict, lg: str, flags: tuple[str, ...], i
     return figures.path_figure(surface, grid, as_runs(runs, lg, sc.average != "none"), labels, start=sc.start, overlays=extra, **size())
 
 
-# ~0.4 MB each, and only the views being shown right now matter.
+# ~0.25 MB each, and only the views being shown right now matter. The figure as a dict is not
+# kept: it holds several times its encoded bytes, in thousands of small objects.
 @cache.shared(max_bytes=cache.memo_bytes("path_payloads"), key=lambda key, *rest: key)
-def _path_payloads(key, spec: dict, lg: str) -> tuple[bytes, bytes]:
-    """The path chart's two layers as sent, encoded once for every session showing ``key``'s figure."""
+def _path_payloads(key, make_spec, lg: str) -> tuple[bytes, bytes]:
+    """The path chart's two layers as sent, made (``make_spec()``) and encoded once for every
+    session showing ``key``'s figure."""
     texts = {"label": t("pg.chart_label", lg), "png_title": t("pg.chart_png", lg), "error_text": t("pg.chart_error", lg)}
-    return payloads(spec, PATH_CHART, figures.SURFACE_TRACES, True, "descent-lab.png", texts)
+    return payloads(make_spec(), PATH_CHART, figures.SURFACE_TRACES, True, "descent-lab.png", texts)
 
 
 def _inspected_point(sc: Scenario, runs: dict, step: int | None) -> np.ndarray:
@@ -249,11 +251,13 @@ def _readouts_table(key, sc: Scenario, runs: dict, lg: str, inspect_step: int | 
     return f"{_TABLE_CSS}<table class='dl-readouts'>{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def path_chart(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> tuple[dict, tuple[bytes, bytes]]:
-    """The path figure and its two layers as sent (both shared by every session showing the same view)."""
+def path_chart(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None):
+    """``(make_spec, layers)``: the path figure's maker (a function of no arguments returning the
+    figure as a dict: the exported file's) and its two layers as sent (shared by every session
+    showing the same view; the figure is made only when they are not kept)."""
     key = _path_key(sc, lg, overlays, inspect_step)
-    spec = _path_spec(key, sc, runs, lg, key[2], inspect_step)
-    return spec, _path_payloads(key, spec, lg)
+    make_spec = functools.partial(_path_spec, sc, runs, lg, key[2], inspect_step)
+    return make_spec, _path_payloads(key, make_spec, lg)
 
 
 def schedule_image(sc: Scenario, lg: str) -> str:

@@ -62,8 +62,9 @@ def budget_notice(sc: Scenario, runs: dict, lg: str) -> None:
         st.info(text, icon=":material/timer:")
 
 
-def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None) -> dict:
-    spec, layers = compute.path_chart(sc, runs, lg, overlays, inspect_step)
+def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], inspect_step: int | None):
+    """The path chart and what goes under it; returns the figure's maker (for the export)."""
+    make_spec, layers = compute.path_chart(sc, runs, lg, overlays, inspect_step)
     # A chart that stays mounted: a move redraws the paths, not the surface behind them.
     live_chart(*layers, PATH_CHART, lambda: set_start_from_click(PATH_CHART))
     budget_notice(sc, runs, lg)
@@ -72,10 +73,10 @@ def paths_panel(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], in
     if sc.scaling:  # a model on data: what the panel beside the contour shows
         st.caption(t("pg.data_hint", lg))
     status_lines(runs, lg)
-    return spec
+    return make_spec
 
 
-def export_panel(spec: dict, runs: dict, lg: str) -> None:
+def export_panel(make_spec, runs: dict, lg: str) -> None:
     """Downloads in a popover whose content runs only while it is open: nothing to send on a move."""
     from figures.export import standalone_html, trajectories_csv
 
@@ -86,7 +87,7 @@ def export_panel(spec: dict, runs: dict, lg: str) -> None:
         return
     with box:
         # Callables: the files are made only when asked for.
-        st.download_button(t("pg.export_html", lg), lambda: standalone_html(spec), "descent-lab.html", "text/html", key="export_html", on_click="ignore")
+        st.download_button(t("pg.export_html", lg), lambda: standalone_html(make_spec()), "descent-lab.html", "text/html", key="export_html", on_click="ignore")
         st.download_button(t("pg.export_csv", lg), lambda: trajectories_csv(runs), "descent-lab.csv", "text/csv", key="export_csv", on_click="ignore")
         # Made in the browser from the chart's own frames: nothing to compute here.
         gif_texts = {"label": t("pg.export_gif", lg), "progress": t("pg.export_gif_progress", lg), "error": t("pg.export_gif_error", lg)}
