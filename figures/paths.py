@@ -170,7 +170,10 @@ def path_figure(
         layout["meta"] = {"fit": dict(fit_window)}
     # The play buttons and the scrub slider sit right under the contour they animate:
     # below its x-axis title, in pixels that scale with the font.
-    controls = int(10.5 * font_size) if frames else 0
+    # On a projector (fit_window) height is scarce: the buttons go in the x-axis title's row,
+    # left of the centred title, and the slider right under that row.
+    rows = _PROJECTOR_ROWS if fit_window else _SCREEN_ROWS
+    controls = int(rows["controls"] * font_size) if frames else 0
     contour_bottom = 0.0  # in paper units: where the contour's panel ends
     if loss_height > 0 and runs:
         # One curve per optimizer: an averaged path has the same losses as its run.
@@ -203,8 +206,8 @@ def path_figure(
         layout["margin"] = {"l": 50, "r": 20, "t": 40, "b": 40 + controls}
         layout["height"] = height + controls
     if frames:
-        layout["updatemenus"] = [_play_menu(labels, frame_ms, contour_bottom, font_size)]
-        layout["sliders"] = [_scrub_slider(frames, labels, contour_bottom, font_size)]
+        layout["updatemenus"] = [_play_menu(labels, frame_ms, contour_bottom, int(rows["buttons"] * font_size))]
+        layout["sliders"] = [_scrub_slider(frames, labels, contour_bottom, int(rows["slider"] * font_size))]
     figure = {"data": data, "layout": layout, "frames": frames}
     if on_data:
         figure["narrow_layout"] = _data_layouts(surface, figure, labels, height, loss_height if runs else 0, controls, font_size, data_height)
@@ -367,7 +370,14 @@ def _run_frames(raw: bytes, n: int, steps: tuple[int, ...], trail_points: int, p
     return tuple(out)
 
 
-def _play_menu(labels: dict[str, str], frame_ms: int, y: float = 0.0, font_size: int = 14) -> dict:
+# Under the contour, in font heights: how far down the play buttons and the scrub slider start
+# (below the contour's bottom edge) and the height all the controls add between the contour's
+# x-axis title and the loss panel's title.
+_SCREEN_ROWS = {"buttons": 3.9, "slider": 7.5, "controls": 10.5}
+_PROJECTOR_ROWS = {"buttons": 1.7, "slider": 3.9, "controls": 6.9}
+
+
+def _play_menu(labels: dict[str, str], frame_ms: int, y: float = 0.0, pad: int = 54) -> dict:
     def play(speed: float) -> dict:
         ms = int(frame_ms / speed)
         return {
@@ -383,7 +393,7 @@ def _play_menu(labels: dict[str, str], frame_ms: int, y: float = 0.0, font_size:
         "y": y,
         "xanchor": "left",
         "yanchor": "top",
-        "pad": {"t": int(3.9 * font_size)},
+        "pad": {"t": pad},
         "showactive": False,
         "buttons": [
             play(0.5),
@@ -398,7 +408,7 @@ def _play_menu(labels: dict[str, str], frame_ms: int, y: float = 0.0, font_size:
     }
 
 
-def _scrub_slider(frames: list[dict], labels: dict[str, str], y: float = 0.0, font_size: int = 14) -> dict:
+def _scrub_slider(frames: list[dict], labels: dict[str, str], y: float = 0.0, pad: int = 105) -> dict:
     return {
         "active": len(frames) - 1,
         "currentvalue": {"prefix": labels["step"] + " ", "visible": True, "xanchor": "right"},
@@ -406,7 +416,7 @@ def _scrub_slider(frames: list[dict], labels: dict[str, str], y: float = 0.0, fo
         "len": 1.0,
         "y": y,
         "yanchor": "top",
-        "pad": {"t": int(7.5 * font_size)},
+        "pad": {"t": pad},
         "steps": [
             {
                 "label": f["name"],
