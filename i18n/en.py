@@ -149,6 +149,7 @@ TEXT = {
     "pg.readout.kind": "curvature says",
     "pg.loss_title": "Loss per step",
     "pg.schedule_title": "Learning-rate schedule: each optimizer's lr is multiplied by this factor at each step",
+    "pg.schedule_constant": "Learning-rate schedule: constant (each optimizer's lr, unchanged at every step; pick a schedule or a warm-up below to see it change)",
     "pg.inside_caption": "Dashed arrow: the plain gradient step −η·g(x), with the noise-free gradient. Solid arrow: the step actually taken; the gap is what momentum and adaptive scaling add. Nesterov: small dots are its look-ahead points; at this step the dotted segment μv leads to the look-ahead point and the dash-dot arrow −η·g is the gradient step taken there; it ends where the step taken ends. Below, each panel holds one unit: solid lines are the x-coordinate, dotted lines the y-coordinate, and each rate times the quantity it is per unit of is the step (for Nesterov, the part −η·g added to μv).",
     "pg.formulas.f": "The surface",
     "pg.formulas.grad": "Gradient",

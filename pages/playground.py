@@ -21,18 +21,20 @@ def playground() -> None:
 
 
 # Under the app's errstate on its own reruns too; the key lets a callback rerun it alone (tests do).
-@numerics.fragment(key="race")
+@numerics.fragment(key=state.RACE)
 def race(base: state.Scenario) -> None:
     """Hyperparameters, runs and views: a hyperparameter move reruns only this part of the page.
 
     One pass: every value is settled first (link, session, the panel's report), the runs
     are computed once, the chart is drawn, then the controls that show those values. The
-    sidebar's controls rerun the whole page, which calls this again with a new ``base``.
+    sidebar's controls rerun the whole page, which calls this again with a new ``base``, except
+    those that change only the runs (steps, the start typed, noise, seed, averaging): they rerun
+    this alone, which reads them from the session (``state.current_runs``).
     """
     lg = state.lang()
     if state.start_was_clicked():
         st.rerun(scope="app")  # the start lives in the sidebar: redraw it too
-    sc = state.settled_hyperparameters(base)
+    sc = state.settled_hyperparameters(state.current_runs(base))
     runs = compute.compute(sc)
     view = state.settled_view()
     hyper_box, view_box = controls.hyper_group(), st.container()

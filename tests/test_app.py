@@ -228,6 +228,7 @@ def test_schedule_options_by_hand():
 def test_noise_and_averaging_add_an_averaged_path():
     at = fresh()
     at.select_slider(key="noise").set_value(1.0).run()
+    at.run()  # noise reruns the race fragment alone; AppTest then holds only its elements (see RUN_ONLY below)
     at.selectbox(key="average").set_value("polyak").run()
     assert not at.exception
     names = [d.get("name") for d in path_chart(at)["data"]]
@@ -313,6 +314,7 @@ def test_custom_start_number_inputs_move_the_path():
     at = fresh()
     before = path_chart(at)
     at.number_input(key="x0").set_value(2.0).run()
+    at.run()  # a typed start reruns the race fragment alone; AppTest then holds only its elements
     at.number_input(key="y0").set_value(-2.0).run()
     start = [d for d in path_chart(at)["data"] if d.get("name") == "start"][0]
     assert (start["x"], start["y"]) == ([2.0], [-2.0])
@@ -989,3 +991,49 @@ def test_a_fractional_inspect_step_in_a_link_is_read_as_the_slider_reads_it():
     assert {"SGD at step 2"} <= set(readout_rows(at))
     warning = " ".join(w.value for w in at.warning)
     assert "taylor" in warning and "inspect" not in warning
+
+
+# -- Controls that change only the runs rerun only the race fragment (issue 17) ---------------------
+
+RUN_ONLY = [
+    ("steps", lambda at: at.slider(key="steps").set_value(85), {"steps": "85"}),
+    ("x0", lambda at: at.number_input(key="x0").set_value(-2.25), {"x0": "-2.25"}),
+    ("y0", lambda at: at.number_input(key="y0").set_value(1.25), {"y0": "1.25"}),
+    ("noise", lambda at: at.select_slider(key="noise").set_value(0.3), {"noise": "0.3"}),
+    ("seed", lambda at: at.number_input(key="seed").set_value(7), {"noise": "0.3", "seed": "7"}),
+    ("average", lambda at: at.selectbox(key="average").set_value("ema"), {"average": "ema"}),
+]
+
+
+@pytest.mark.parametrize("name, move, link", RUN_ONLY, ids=[r[0] for r in RUN_ONLY])
+def test_a_run_only_control_reruns_the_fragment_and_draws_what_its_link_draws(name, move, link):
+    # The seed matters only with noise: open with the noise its link has.
+    at = fresh({k: v for k, v in link.items() if k != name})
+    assert at.sidebar.get("slider"), "the first run draws the sidebar"
+    move(at).run()
+    assert not at.exception
+    # Only the fragment ran: no sidebar element was drawn again (the browser keeps the old ones).
+    assert not at.sidebar.get("slider") and not at.sidebar.get("number_input")
+    # What it drew is what a page opened on the link with that value draws in a full run.
+    assert path_chart(at) == path_chart(fresh(link))
+
+
+@pytest.mark.parametrize(
+    "move",
+    [
+        lambda at: at.selectbox(key="schedule").set_value("cosine"),
+        lambda at: at.slider(key="warmup").set_value(30),
+        lambda at: at.slider(key="p_condition").set_value(20.0),
+    ],
+    ids=["schedule", "warmup", "surface parameter"],
+)
+def test_the_schedule_and_the_surface_rerun_the_page(move):
+    at = move(fresh()).run()
+    assert not at.exception and at.sidebar.get("slider")
+
+
+def test_the_steps_rerun_the_page_while_the_sidebar_plots_a_schedule():
+    at = fresh({"schedule": "cosine"})
+    at.slider(key="steps").set_value(85).run()
+    assert not at.exception and at.sidebar.get("slider")  # the plot spans the steps: drawn again
+    assert len(schedule_factors(at)) == 85

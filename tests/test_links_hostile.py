@@ -89,8 +89,12 @@ def test_each_crash_link_opens_the_playground_with_a_notice_naming_its_key(key, 
     defaults = {"seed": 0, "steps": 60, "x0": -3.5, "warmup": 0}  # the bowl's teaching start and steps
     if key in defaults:
         assert at.session_state[key] == defaults[key]
-    # The next rerun (a control moved) keeps the page working and the notice up.
+    # The next rerun (a control moved) keeps the page working and the notice up. The steps rerun
+    # the race fragment alone (ui/state.rerun_steps), and AppTest then holds only what the fragment
+    # drew; the browser keeps the rest of the page, which a full run draws again here.
     at.slider(key="steps").set_value(150).run()
+    assert not at.exception and chart_drawn(at, "playground")
+    at.run()
     assert_working(at, "playground", [key])
     assert at.slider(key="steps").value == 150
 

@@ -30,6 +30,8 @@ from .state import (  # noqa: F401 - settle_* and the rest are the pages' entry 
     reset_for_scaling,
     reset_for_surface,
     reset_start_for_custom,
+    rerun_runs,
+    rerun_steps,
     set_start_from_click,
     settled_hyperparameters,
     settled_paths_view,
@@ -248,14 +250,20 @@ def run_controls(surface: str, start: tuple[float, float], scaling: str | None =
     take_offered("optimizers", chosen)
     to_link("optimizers", chosen, default)
     steps = st.sidebar.slider(
-        t("pg.steps", lg), *S.STEPS_RANGE, step=5, key="steps", bind=BIND, **_initial("steps", S.default_steps(surface, scaling))
-    )
+        t("pg.steps", lg), *S.STEPS_RANGE, step=5, key="steps", bind=BIND, on_change=rerun_steps,
+        **_initial("steps", S.default_steps(surface, scaling)),
+    )  # fmt: skip
     sx, sy = start
     group = st.sidebar.container(key="start_group")
     group.caption(t("pg.start", lg) + " · " + t("pg.start_help", lg))
     c1, c2 = group.columns(2)
-    x0 = c1.number_input(t("pg.start_x", lg), *START_LIMITS, step=0.1, format="%.3f", key="x0", bind=BIND, **_initial("x0", float(sx)))
-    y0 = c2.number_input(t("pg.start_y", lg), *START_LIMITS, step=0.1, format="%.3f", key="y0", bind=BIND, **_initial("y0", float(sy)))
+    # A typed start changes only the runs: the fragment reruns alone (a clicked one redraws these inputs).
+    x0 = c1.number_input(
+        t("pg.start_x", lg), *START_LIMITS, step=0.1, format="%.3f", key="x0", bind=BIND, on_change=rerun_runs, **_initial("x0", float(sx))
+    )
+    y0 = c2.number_input(
+        t("pg.start_y", lg), *START_LIMITS, step=0.1, format="%.3f", key="y0", bind=BIND, on_change=rerun_runs, **_initial("y0", float(sy))
+    )
     return tuple(chosen), int(steps), (float(x0), float(y0))
 
 
@@ -312,10 +320,12 @@ def training_controls(on_data: bool = False) -> tuple[tuple[str, int, int], floa
             st.session_state[S.CYCLE_HELD_KEY] = cycle
         noise = 0.0
         if not on_data:
-            noise = st.select_slider(t("pg.noise", lg), S.NOISE_OPTIONS, key="noise", bind=BIND, **_initial("noise", 0.0))
+            noise = st.select_slider(t("pg.noise", lg), S.NOISE_OPTIONS, key="noise", bind=BIND, on_change=rerun_runs, **_initial("noise", 0.0))
         seed_label = t("pg.seed_batches" if on_data else "pg.seed", lg)
-        seed = st.number_input(seed_label, *S.SEED_RANGE, step=1, key="seed", bind=BIND, **_initial("seed", 0))
-        average = choice(t("pg.average", lg), S.AVERAGE_OPTIONS, "none", "average", lambda n: t(f"pg.average.{n}", lg), where=st)
+        seed = st.number_input(seed_label, *S.SEED_RANGE, step=1, key="seed", bind=BIND, on_change=rerun_runs, **_initial("seed", 0))
+        average = choice(
+            t("pg.average", lg), S.AVERAGE_OPTIONS, "none", "average", lambda n: t(f"pg.average.{n}", lg), where=st, on_change=rerun_runs
+        )
     return (schedule, int(warmup), int(cycle)), float(noise), int(seed), average
 
 

@@ -290,6 +290,44 @@ def set_start_from_click(chart_key: str) -> None:
         st.session_state[S.START_CLICKED_KEY] = True
 
 
+RACE = "race"  # the Playground's fragment: hyperparameters, runs and views
+
+
+def rerun_runs() -> None:
+    """on_change of a sidebar control that changes only the runs (the start typed, noise, seed,
+    averaging): rerun the race fragment alone (``st.rerun(RACE)``, Streamlit's keyed fragment
+    rerun), not the sidebar, which already shows the value the user set. The fragment reads the
+    new value with :func:`current_runs`."""
+    st.rerun(RACE)
+
+
+def rerun_steps() -> None:
+    """on_change of the steps slider: the fragment alone (:func:`rerun_runs`), unless the sidebar
+    plots a schedule: its plot spans the steps, so the whole page is drawn again."""
+    ss = st.session_state
+    if not S.is_scheduled((ss.get("schedule", "constant"), ss.get("warmup", 0), ())):
+        st.rerun(RACE)
+
+
+def current_runs(base: Scenario) -> Scenario:
+    """``base`` with the run-only controls (steps, start, noise, seed, averaging) as session state
+    holds them now. A keyed rerun of the fragment (:func:`rerun_runs`) calls it with the ``base`` of
+    the last full run; in a full run the two are the same (tests/test_app.py holds them to it).
+    The schedule's own controls rerun the page: its setting is only laid out again over the steps."""
+    ss = st.session_state
+    steps = int(ss.get("steps", base.steps))
+    start = (float(ss.get("x0", base.start[0])), float(ss.get("y0", base.start[1])))
+    noise = base.noise if landscapes.catalog.is_data(base.landscape) else float(ss.get("noise", base.noise))  # no noise control on data
+    seed = int(ss.get("seed", base.seed))
+    average = ss.get("average", base.average)
+    average = average if average in S.AVERAGE_OPTIONS else base.average
+    name, warmup, _ = base.schedule
+    schedule = S.schedule_setting(name, steps, warmup, ss.get(S.CYCLE_HELD_KEY, S.DEFAULT_CYCLE))
+    now = dataclasses.replace(base, steps=steps, start=start, noise=noise, seed=seed, average=average, schedule=schedule)
+    to_link("average", average, "none")  # the one of them not bound to the URL by its widget
+    return now
+
+
 def start_was_clicked() -> bool:
     """Whether a click set the start since the last call (the start's inputs then need a full rerun)."""
     return bool(st.session_state.pop(S.START_CLICKED_KEY, False))

@@ -14,6 +14,7 @@ import figures
 from i18n import t
 
 from . import cache, compute
+from . import settings as S
 from .charts import show
 from .compute import PATH_CHART
 from .state import Scenario, set_start_from_click
@@ -96,6 +97,11 @@ def export_panel(make_spec, runs: dict, lg: str) -> None:
 
 
 def schedule_panel(sc: Scenario, lg: str) -> None:
+    """The learning-rate schedule's plot in the sidebar; a constant rate is said in words (a flat
+    line says nothing more, and only a plotted schedule needs the page redrawn when the steps move)."""
+    if not S.is_scheduled(sc.schedule):
+        st.sidebar.caption(t("pg.schedule_constant", lg))
+        return
     st.sidebar.caption(t("pg.schedule_title", lg))
     with st.sidebar:
         st.html(compute.schedule_image(sc, lg))
