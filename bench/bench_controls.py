@@ -55,7 +55,7 @@ async def _toggle(s: Session, key: str, on: bool):
 def _moves(n: int) -> dict:
     """Each control's ``i``-th move (0-based), one way."""
     sched = [x for x in schedules.names() if x != "constant"]
-    noise = [f"{v:g}" for v in S.NOISE_OPTIONS[1:]]
+    noise = [str(v) for v in S.NOISE_OPTIONS[1:]]  # the options as the select slider sends them
     return {
         "adam_lr (panel)": lambda s, i: s.move_panel("adam_lr", 1),
         "inspect step (fragment)": lambda s, i: s.set_slider("inspect", s.slider_value("inspect") + 7),

@@ -194,6 +194,10 @@ class Session:
                     self.states.setdefault(proto.id, ("json_value", "{}"))
             elif kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(fm.script_finished)
+                if status == "FINISHED_EARLY_FOR_RERUN":
+                    # A callback asked for another run (st.rerun, e.g. of one fragment): the
+                    # move is done when that one finishes, as the browser sees it.
+                    continue
                 return RunResult(time.perf_counter() - t0, n, nbytes, largest, status, exceptions)
 
     def _learn(self, etype: str, proto, fragment_id: str = "") -> None:
