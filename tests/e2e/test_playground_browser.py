@@ -151,6 +151,28 @@ def test_steps_slider_by_keyboard_reruns_and_changes_paths(page, base_url, brows
     assert_healthy(page, browser_log, server, server_log_mark)
 
 
+def test_a_typed_start_reruns_only_the_runs_and_its_link_draws_the_same(page, base_url, browser_log, server, server_log_mark):
+    # The start's inputs rerun the race fragment alone (ui/state.rerun_runs): the sidebar stays as
+    # the user left it, the URL takes the value, and that link draws the same paths.
+    open_app(page, base_url + "/")
+    before = figure_traces(page)
+    box = page.locator(".st-key-x0 input")
+    box.fill("-1.25")
+    box.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('x0') === '-1.25'")
+    wait_for_figure_change(page, signature(before))
+    after = figure_traces(page)
+    start = next(tr for tr in after if tr["name"] == "start")
+    assert start["x"][0] == -1.25
+    assert all(tr["x"][0] == -1.25 for tr in path_traces(after))  # every run starts there
+    assert page.locator(".st-key-x0 input").input_value() == "-1.250"
+    assert slider(page, t("pg.steps", "en")).count() == 1  # the sidebar is still drawn
+    link = page.url
+    open_app(page, link)
+    assert [(tr["x"], tr["y"]) for tr in path_traces(figure_traces(page))] == [(tr["x"], tr["y"]) for tr in path_traces(after)]
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
 # (c) -----------------------------------------------------------------------------------
 
 
