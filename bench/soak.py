@@ -12,7 +12,9 @@ surfaces to the server's memos: what they hold must stay within their byte bound
 - ``--kind mixed``: the two in turn.
 
 Every 50 links: the server's RSS and its child processes' (the typed-function workers,
-``/proc``), summed. At the end: the peak, and the change over the last half of the links.
+``/proc``), summed. At the end: the peak, and the change over the last half of the links;
+then, after ``--idle`` seconds without a session (the closed tabs' sessions expire after
+``server.disconnectedSessionTTL``, 120 s), one more sample: what the server keeps for good.
 
 Run: ``python -m bench.soak --links 1000 --kind heavy``.
 Bar (issue 16): 1000 distinct heavy links, server plus workers <= 600 MB, flat over the last 500.
@@ -55,7 +57,7 @@ def links(n: int, which: str) -> list[str]:
     return [heavy[i // 2] if i % 2 == 0 else light_link(i // 2) for i in range(n)]
 
 
-async def soak(srv: StreamlitServer, queries: list[str], concurrency: int, timeout: float) -> dict:
+async def soak(srv: StreamlitServer, queries: list[str], concurrency: int, timeout: float, idle: float = 0.0) -> dict:
     pid = srv.proc.pid
     samples: list[dict] = []
     errors: dict[str, int] = {}
@@ -95,10 +97,18 @@ async def soak(srv: StreamlitServer, queries: list[str], concurrency: int, timeo
 
         await asyncio.gather(*(gated(q) for q in batch))
         sample(lo + len(batch))
+    if idle > 0:
+        # Closed tabs' sessions (their state, their messages) are kept for server.disconnectedSessionTTL;
+        # after it, what is left is what the memos and the interpreter hold.
+        await asyncio.sleep(idle)
+        server, workers = tree_rss_mb(pid)
+        samples.append({"links": len(queries), "after_idle_s": idle, "server_mb": server, "workers_mb": workers, "total_mb": server + workers})
+        print(f"after {idle:.0f} s idle: server {server:.0f} MB, workers {workers:.0f} MB, total {server + workers:.0f} MB", flush=True)
     return {"samples": samples, "errors": errors}
 
 
 def verdict(samples: list[dict]) -> str:
+    samples = [s for s in samples if "after_idle_s" not in s]
     peak = max(s["total_mb"] for s in samples)
     last = samples[-1]["links"]
     half = [s for s in samples if s["links"] >= last / 2]
@@ -117,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kind", choices=["heavy", "light", "mixed"], default="heavy")
     ap.add_argument("--concurrency", type=int, default=2, help="sessions open at once (default 2)")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds one page may take")
+    ap.add_argument("--idle", type=float, default=130.0, help="seconds to wait after the last link before a last sample (default 130: the sessions' 120 s TTL and some)")
     ap.add_argument("--json", help="also write the samples to this file")
     args = ap.parse_args(argv)
     if not (1 <= args.links <= 5000 and 1 <= args.concurrency <= 20):
@@ -125,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     with StreamlitServer() as srv:
         asyncio.run(soak(srv, [BENCHMARK_QUERY], 1, args.timeout))  # imports and the worker pool: the baseline
         print(f"{args.links} distinct {args.kind} links, {args.concurrency} at a time:", flush=True)
-        result = asyncio.run(soak(srv, links(args.links, args.kind), args.concurrency, args.timeout))
+        result = asyncio.run(soak(srv, links(args.links, args.kind), args.concurrency, args.timeout, args.idle))
         tracebacks = srv.log_text().count("Traceback")
     print()
     print(verdict(result["samples"]))
