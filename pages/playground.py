@@ -37,8 +37,11 @@ def race(base: state.Scenario) -> None:
     sc = state.settled_hyperparameters(state.current_runs(base))
     runs = compute.compute(sc)
     view = state.settled_view()
-    hyper_box, view_box = controls.hyper_group(), st.container()
-    chart = st.container()  # the chart goes out first; its options sit below it
+    if state.presenting():  # on a projector the chart comes first, in the page's order too (keyboard, screen readers)
+        view_box, chart, hyper_box = st.container(), st.container(), controls.hyper_group()
+    else:
+        hyper_box, view_box, chart = controls.hyper_group(), st.container(), st.container()
+    # The chart is drawn first (its options sit below it), the panel once the runs are known.
     if view == "paths":
         overlays, step = state.settled_paths_view(compute.inspect_max(runs))
         with chart:

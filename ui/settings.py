@@ -369,8 +369,8 @@ def hidden_css(groups) -> str:
 # Presenter mode: text for the back of a room (1.3rem: 20.8 px), and on the Playground's paths
 # view the path chart right under the page's top (the browser fits the chart itself to the
 # window's height, ui/assets/live_chart.js): no page title there, and the hyperparameters
-# just below the chart, then its other options, instead of above it (flex order: the order
-# on screen only; the keyboard and screen readers still meet the hyperparameters first).
+# just below the chart, then its other options, instead of above it (the page draws them in
+# that order in presenter mode; the flex order keeps the options after the panel).
 PRESENTER_CSS = """
 .stApp { font-size: 1.3rem; }
 .stApp h1 { font-size: 2.5rem; }
