@@ -1002,6 +1002,7 @@ RUN_ONLY = [
     ("noise", lambda at: at.select_slider(key="noise").set_value(0.3), {"noise": "0.3"}),
     ("seed", lambda at: at.number_input(key="seed").set_value(7), {"noise": "0.3", "seed": "7"}),
     ("average", lambda at: at.selectbox(key="average").set_value("ema"), {"average": "ema"}),
+    ("p_condition", lambda at: at.slider(key="p_condition").set_value(20.0), {"p_condition": "20.0"}),
 ]
 
 
@@ -1019,16 +1020,17 @@ def test_a_run_only_control_reruns_the_fragment_and_draws_what_its_link_draws(na
 
 
 @pytest.mark.parametrize(
-    "move",
+    "link, move",
     [
-        lambda at: at.selectbox(key="schedule").set_value("cosine"),
-        lambda at: at.slider(key="warmup").set_value(30),
-        lambda at: at.slider(key="p_condition").set_value(20.0),
+        ({}, lambda at: at.selectbox(key="schedule").set_value("cosine")),
+        ({}, lambda at: at.slider(key="warmup").set_value(30)),
+        ({}, lambda at: at.selectbox(key="landscape").set_value("himmelblau")),
+        ({"landscape": "custom"}, lambda at: at.slider(key="c_a").set_value(2.0)),  # its formula is in the sidebar
     ],
-    ids=["schedule", "warmup", "surface parameter"],
+    ids=["schedule", "warmup", "surface", "typed function's parameter"],
 )
-def test_the_schedule_and_the_surface_rerun_the_page(move):
-    at = move(fresh()).run()
+def test_the_schedule_and_the_surface_rerun_the_page(link, move):
+    at = move(fresh(link)).run()
     assert not at.exception and at.sidebar.get("slider")
 
 

@@ -185,9 +185,11 @@ def surface_controls() -> tuple[str, tuple[tuple[str, float], ...], str]:
     for p, default in landscapes.parameter_defaults(name).items():
         lo, hi = ranges[p]
         key = S.param_key(p)
+        # Nothing else in the sidebar depends on a catalog surface's parameters: the fragment reruns alone.
         value = st.sidebar.slider(
-            t(f"param.{p}", lg), float(lo), float(hi), step=(hi - lo) / 200, key=key, bind=BIND, **_initial(key, float(default))
-        )
+            t(f"param.{p}", lg), float(lo), float(hi), step=(hi - lo) / 200, key=key, bind=BIND, on_change=rerun_runs,
+            **_initial(key, float(default)),
+        )  # fmt: skip
         params.append((p, float(value)))
     return name, tuple(params), ""
 

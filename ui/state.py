@@ -17,6 +17,7 @@ import streamlit as st
 
 import landscapes
 import optimizers
+from landscapes.catalog import CATALOG
 
 from . import hyper_panel
 from . import settings as S
@@ -294,10 +295,10 @@ RACE = "race"  # the Playground's fragment: hyperparameters, runs and views
 
 
 def rerun_runs() -> None:
-    """on_change of a sidebar control that changes only the runs (the start typed, noise, seed,
-    averaging): rerun the race fragment alone (``st.rerun(RACE)``, Streamlit's keyed fragment
-    rerun), not the sidebar, which already shows the value the user set. The fragment reads the
-    new value with :func:`current_runs`."""
+    """on_change of a sidebar control that changes only what the race fragment shows (the start
+    typed, noise, seed, averaging, a catalog surface's parameters): rerun that fragment alone
+    (``st.rerun(RACE)``, Streamlit's keyed fragment rerun), not the sidebar, which already shows
+    the value the user set. The fragment reads the new value with :func:`current_runs`."""
     st.rerun(RACE)
 
 
@@ -310,8 +311,8 @@ def rerun_steps() -> None:
 
 
 def current_runs(base: Scenario) -> Scenario:
-    """``base`` with the run-only controls (steps, start, noise, seed, averaging) as session state
-    holds them now. A keyed rerun of the fragment (:func:`rerun_runs`) calls it with the ``base`` of
+    """``base`` with the run-only controls (steps, start, noise, seed, averaging, a catalog
+    surface's parameters) as session state holds them now. A keyed rerun of the fragment (:func:`rerun_runs`) calls it with the ``base`` of
     the last full run; in a full run the two are the same (tests/test_app.py holds them to it).
     The schedule's own controls rerun the page: its setting is only laid out again over the steps."""
     ss = st.session_state
@@ -323,7 +324,10 @@ def current_runs(base: Scenario) -> Scenario:
     average = average if average in S.AVERAGE_OPTIONS else base.average
     name, warmup, _ = base.schedule
     schedule = S.schedule_setting(name, steps, warmup, ss.get(S.CYCLE_HELD_KEY, S.DEFAULT_CYCLE))
-    now = dataclasses.replace(base, steps=steps, start=start, noise=noise, seed=seed, average=average, schedule=schedule)
+    params = base.params
+    if base.landscape in CATALOG:  # a typed function's parameters redraw the page (its formula in the sidebar)
+        params = tuple((p, float(ss.get(S.param_key(p), v))) for p, v in base.params)
+    now = dataclasses.replace(base, params=params, steps=steps, start=start, noise=noise, seed=seed, average=average, schedule=schedule)
     to_link("average", average, "none")  # the one of them not bound to the URL by its widget
     return now
 
