@@ -8,6 +8,7 @@ from ui import compute, controls, numerics, routing, state, views
 
 def playground() -> None:
     routing.ensure_router()
+    state.race_undrawn()
     lg = state.lang()
     base = controls.scenario()  # the sidebar: surface, optimizers, steps, start, training
     controls.link_notice()  # the link's keys that were reset, and controls that got a value they do not offer
@@ -18,6 +19,7 @@ def playground() -> None:
         return
     views.schedule_panel(base, lg)
     race(base)
+    state.race_drawn()
 
 
 # Under the app's errstate on its own reruns too; the key lets a callback rerun it alone (tests do).

@@ -1039,3 +1039,33 @@ def test_the_steps_rerun_the_page_while_the_sidebar_plots_a_schedule():
     at.slider(key="steps").set_value(85).run()
     assert not at.exception and at.sidebar.get("slider")  # the plot spans the steps: drawn again
     assert len(schedule_factors(at)) == 85
+
+
+@pytest.mark.parametrize("name, move, link", RUN_ONLY, ids=[r[0] for r in RUN_ONLY])
+def test_a_run_only_move_without_an_optimizer_reruns_the_page(name, move, link):
+    # No optimizer: the fragment was not drawn, so there is none to rerun alone.
+    at = fresh({"optimizers": "sgd"})
+    at.multiselect(key="optimizers").set_value([]).run()
+    move(at).run()
+    assert not at.exception
+    assert at.sidebar.get("slider")  # the page ran again
+
+
+def test_a_run_only_move_after_a_page_change_not_yet_drawn_reruns_the_page():
+    # As when a move cuts short the full run of a new surface: the session holds the new surface,
+    # the fragment Streamlit keeps was drawn for the old one. The move must draw the new one.
+    at = fresh()
+    at.session_state["landscape"] = "himmelblau"  # set, not yet drawn by a full run
+    at.slider(key="steps").set_value(85).run()
+    assert not at.exception and at.sidebar.get("slider")
+    minima = [d for d in path_chart(at)["data"] if d.get("name") == "minimum"][0]
+    assert len(unpack(minima["x"])) == len(landscapes.get("himmelblau").minima) == 4  # the bowl has one
+
+
+def test_a_run_only_move_writes_its_link():
+    at = fresh()
+    at.selectbox(key="average").set_value("ema").run()  # the one not bound to the URL by its widget
+    assert dict(at.query_params).get("average") in ("ema", ["ema"])
+    at.run()  # the sidebar again (AppTest holds only what the fragment drew)
+    at.selectbox(key="average").set_value("none").run()
+    assert "average" not in dict(at.query_params)  # the default leaves the link

@@ -80,7 +80,7 @@ def test_every_app_memo_has_a_byte_bound_from_the_one_configuration():
 
     total = cache.MEMO_BUDGET_MB * 2**20
     memos = [
-        (cache.surface, "surface"), (cache.contour, "contour"), (cache.trajectory, "trajectory"),
+        (cache.surface, "surface"), (cache.contour, "contour"), (cache.trajectory, "trajectory"), (cache._averaged_path, "averaged"),
         (cache.schedule_factors, "schedule"), (cache.run_cost, "run_cost"),
         (compute._path_payloads, "path_payloads"), (compute._readouts_table, "readouts"),
         (sweep_view.cached_grid, "other"), (lessons_view.outcome, "other"),

@@ -141,12 +141,52 @@ def test_fewer_steps_of_a_kept_run_are_its_prefix_not_a_new_run(monkeypatch):
     shorter = cache.trajectory(*args(455))
     assert calls == [600]  # the slider moved down: nothing computed
     expected = real(cache.surface(*key), "adam", start=(-1.25, 1.75), steps=455, noise=0.5, seed=8, average="polyak", lr=0.03)
-    assert shorter.result == expected.result
-    np.testing.assert_array_equal(shorter.points, expected.points)
-    np.testing.assert_array_equal(shorter.averaged, expected.averaged)
+    _same_run(shorter, expected)
     cache.trajectory(*args(700))  # more steps than any kept run: computed
     cache.trajectory(*args(455, start=(-1.25, 1.5)))  # another start: another run
     assert calls == [600, 700, 455]
+
+
+def test_fewer_steps_on_mini_batches_are_the_prefix_too(monkeypatch):
+    import optimizers
+    from ui import cache
+
+    real, calls = optimizers.run, []
+    monkeypatch.setattr(optimizers, "run", lambda *a, **kw: calls.append(kw["steps"]) or real(*a, **kw))
+    key = ("faithful", (), "", "standardized")
+    run = lambda steps: cache.trajectory(key, "sgd", (("lr", 0.05),), (-1.0, 1.5), steps, ("constant", 0, ()), 0.0, 4, "none", 8)  # noqa: E731
+    run(120)
+    shorter = run(47)
+    assert calls == [120]
+    _same_run(shorter, real(cache.surface(*key), "sgd", start=(-1.0, 1.5), steps=47, seed=4, batch_size=8, lr=0.05))
+
+
+def test_an_averaged_path_is_computed_once_per_run(monkeypatch):
+    import optimizers
+    from ui import cache
+
+    real, averaged = optimizers.Trajectory.with_average, []
+    monkeypatch.setattr(optimizers.Trajectory, "with_average", lambda self, *a, **kw: averaged.append(a) or real(self, *a, **kw))
+    key = ("rosenbrock", (("a", 1.0), ("b", 100.0)), "", "")
+    run = lambda: cache.trajectory(key, "adam", (("lr", 0.02),), (-1.375, 1.875), 400, ("constant", 0, ()), 0.0, 0, "ema")  # noqa: E731
+    first, again = run(), run()  # a rerun of the page asks again
+    assert len(averaged) == 1
+    assert again.averaged is first.averaged
+
+
+def _same_run(a, b) -> None:
+    """Every field of two runs, bit for bit (as tests/test_runner.py checks a prefix)."""
+    import numpy as np
+
+    assert a.result == b.result
+    for name in ("points", "losses", "gradients", "lrs", "updates", "effective_lr", "averaged", "batches", "test_losses"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert (x is None) == (y is None), name
+        if x is not None:
+            np.testing.assert_array_equal(x, y, err_msg=name)
+    assert a.state.keys() == b.state.keys()
+    for k in a.state:
+        np.testing.assert_array_equal(a.state[k], b.state[k], err_msg=k)
 
 
 def test_a_seed_without_noise_and_a_switch_of_averaging_rerun_nothing(monkeypatch):

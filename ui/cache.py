@@ -49,7 +49,8 @@ MEMO_BUDGET_MB = float(os.environ.get("DESCENT_LAB_MEMO_MB", "120"))
 MEMO_SHARES = {
     "surface": 0.15,  # compiled surfaces: sympy trees, generated code, critical points (an estimate, see surface_bytes)
     "contour": 0.10,  # 150 x 150 grids, ~0.5 MB each
-    "trajectory": 0.35,  # one run: ~50 bytes per step and state field
+    "trajectory": 0.32,  # one run: ~50 bytes per step and state field
+    "averaged": 0.03,  # a run's averaged path, (steps + 1) x 2 floats
     "path_payloads": 0.27,  # the path figure encoded, as sent (~0.25 MB a figure)
     "readouts": 0.01,
     "schedule": 0.01,
@@ -401,8 +402,19 @@ def trajectory(
     if tr is None:
         tr = _run(key, optimizer, hyper, start, steps, schedule, noise, seed, batch_size)
         _LONGEST.note(run_id, steps)
-    # The average is taken over the path after the run: switching it reruns nothing.
-    return tr if average == "none" else tr.with_average(average)
+    if average == "none":
+        return tr
+    # The average is taken over the path after the run: switching it reruns nothing. Kept: the
+    # EMA is a loop over the steps (13 ms at 3000), and every rerun of the page asks again.
+    return dataclasses.replace(tr, averaged=_averaged_path((run_id, steps, average), tr, average))
+
+
+@shared(max_bytes=memo_bytes("averaged"), key=lambda key, *rest: key)
+def _averaged_path(key, tr: optimizers.Trajectory, average: str) -> np.ndarray:
+    """The averaged path of run ``tr`` (named by ``key``: its arguments, steps and averaging)."""
+    path = tr.with_average(average).averaged
+    read_only(path)
+    return path
 
 
 @shared(max_bytes=memo_bytes("trajectory"))

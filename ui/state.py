@@ -294,19 +294,50 @@ def set_start_from_click(chart_key: str) -> None:
 RACE = "race"  # the Playground's fragment: hyperparameters, runs and views
 
 
+# The controls outside the race fragment that decide what it draws, but for the run-only ones
+# (steps, start, noise, seed, averaging, a catalog surface's parameters), which it reads itself.
+_PAGE_KEYS = ("landscape", "fx", S.SCALING_KEY, S.BATCH_KEY, "optimizers", "schedule", "warmup", "cycle", "lang", "present")
+
+
+def _page_settings() -> tuple:
+    ss = st.session_state
+    typed = sorted((k, repr(ss[k])) for k in ss.keys() if isinstance(k, str) and k.startswith(S.custom_key("")))
+    return tuple(repr(ss.get(k)) for k in _PAGE_KEYS) + tuple(typed)
+
+
+def race_drawn() -> None:
+    """Call when a full run has drawn the race fragment to its end: a run-only control may then
+    rerun it alone, while the page's other controls stay as they are now."""
+    st.session_state[S.RACE_DRAWN_KEY] = _page_settings()
+
+
+def race_undrawn() -> None:
+    """Call when a full run starts drawing the page: until it has drawn the fragment, a move reruns the page."""
+    st.session_state.pop(S.RACE_DRAWN_KEY, None)
+
+
+def _fragment_is_current() -> bool:
+    """Whether the fragment Streamlit holds was drawn by a full run with the page's controls as they
+    are now. Not when no optimizer was chosen (no fragment to rerun), nor when a full run was cut
+    short by this move (a new surface, say, not yet drawn): the move then reruns the page."""
+    return st.session_state.get(S.RACE_DRAWN_KEY) == _page_settings()
+
+
 def rerun_runs() -> None:
     """on_change of a sidebar control that changes only what the race fragment shows (the start
     typed, noise, seed, averaging, a catalog surface's parameters): rerun that fragment alone
     (``st.rerun(RACE)``, Streamlit's keyed fragment rerun), not the sidebar, which already shows
-    the value the user set. The fragment reads the new value with :func:`current_runs`."""
-    st.rerun(RACE)
+    the value the user set. The fragment reads the new value with :func:`current_runs`. The page
+    reruns instead when the fragment is not current (:func:`_fragment_is_current`)."""
+    if _fragment_is_current():
+        st.rerun(RACE)
 
 
 def rerun_steps() -> None:
     """on_change of the steps slider: the fragment alone (:func:`rerun_runs`), unless the sidebar
     plots a schedule: its plot spans the steps, so the whole page is drawn again."""
     ss = st.session_state
-    if not S.is_scheduled((ss.get("schedule", "constant"), ss.get("warmup", 0), ())):
+    if _fragment_is_current() and not S.is_scheduled((ss.get("schedule", "constant"), ss.get("warmup", 0), ())):
         st.rerun(RACE)
 
 
