@@ -48,3 +48,16 @@ def bowl_hess(condition: float = 10.0, angle: float = 0.0) -> np.ndarray:
     c, s = _rot(angle)
     r = np.array([[c, s], [-s, c]])
     return r.T @ np.diag([1.0, condition]) @ r
+
+
+def assert_same_run(a, b) -> None:
+    """Two runs (``optimizers.Trajectory``) alike in every field, bit for bit."""
+    assert a.result == b.result
+    for name in ("points", "losses", "gradients", "lrs", "updates", "effective_lr", "averaged", "batches", "test_losses"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert (x is None) == (y is None), name
+        if x is not None:
+            np.testing.assert_array_equal(x, y, err_msg=name)
+    assert a.state.keys() == b.state.keys()
+    for k in a.state:
+        np.testing.assert_array_equal(a.state[k], b.state[k], err_msg=k)

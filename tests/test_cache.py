@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from reference import assert_same_run as _same_run
 from ui.cache import shared
 
 
@@ -173,41 +174,3 @@ def test_an_averaged_path_is_computed_once_per_run(monkeypatch):
     assert len(averaged) == 1
     assert again.averaged is first.averaged
 
-
-def _same_run(a, b) -> None:
-    """Every field of two runs, bit for bit (as tests/test_runner.py checks a prefix)."""
-    import numpy as np
-
-    assert a.result == b.result
-    for name in ("points", "losses", "gradients", "lrs", "updates", "effective_lr", "averaged", "batches", "test_losses"):
-        x, y = getattr(a, name), getattr(b, name)
-        assert (x is None) == (y is None), name
-        if x is not None:
-            np.testing.assert_array_equal(x, y, err_msg=name)
-    assert a.state.keys() == b.state.keys()
-    for k in a.state:
-        np.testing.assert_array_equal(a.state[k], b.state[k], err_msg=k)
-
-
-def test_a_seed_without_noise_and_a_switch_of_averaging_rerun_nothing(monkeypatch):
-    import numpy as np
-
-    import optimizers
-    from ui import cache
-
-    real, calls = optimizers.run, []
-    monkeypatch.setattr(optimizers, "run", lambda *a, **kw: calls.append(kw) or real(*a, **kw))
-    key = ("rosenbrock", (("a", 1.0), ("b", 100.0)), "", "")
-    constant = ("constant", 0, ())
-    run = lambda seed, average, noise=0.0: cache.trajectory(key, "momentum", (("lr", 0.001),), (-1.125, 1.625), 300, constant, noise, seed, average)  # noqa: E731
-    plain = run(1, "none")
-    assert plain.averaged is None
-    ema = run(2, "ema")
-    polyak = run(3, "polyak")
-    assert len(calls) == 1  # no noise: one run for every seed, averaged after it
-    expected = real(cache.surface(*key), "momentum", start=(-1.125, 1.625), steps=300, seed=3, average="polyak", lr=0.001)
-    np.testing.assert_array_equal(polyak.averaged, expected.averaged)
-    np.testing.assert_array_equal(ema.points, expected.points)
-    run(1, "none", noise=0.1)
-    run(2, "none", noise=0.1)
-    assert len(calls) == 3  # with noise the seed is the run's

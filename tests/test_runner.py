@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import landscapes
 import optimizers
+from reference import assert_same_run as _same_run
 from reference import bowl_grad, rosen_f, rosen_grad
 from optimizers import runner, schedules
 
@@ -595,19 +596,6 @@ def test_one_result_record_reports_how_a_run_ended():
 
 
 # -- A run's prefix is the shorter run ---------------------------------------------------------
-
-
-def _same_run(a: optimizers.Trajectory, b: optimizers.Trajectory) -> None:
-    assert a.result == b.result
-    for name in ("points", "losses", "gradients", "lrs", "updates", "effective_lr", "averaged", "batches", "test_losses"):
-        x, y = getattr(a, name), getattr(b, name)
-        assert (x is None) == (y is None), name
-        if x is not None:
-            np.testing.assert_array_equal(x, y, err_msg=name)
-    assert a.state.keys() == b.state.keys()
-    for k in a.state:
-        np.testing.assert_array_equal(a.state[k], b.state[k], err_msg=k)
-
 
 # Rosenbrock's teaching values (the catalog's hints): the defaults' learning rates diverge there.
 ROSEN_TEACHING = landscapes.catalog.CATALOG["rosenbrock"].hints["hyper"]

@@ -74,12 +74,18 @@ def serve_plotly():
     return components_v1.declare_component(_PLOTLY_SERVED, path=str(PLOTLY_DIR))
 
 
+def _served_url(served: str, file: str) -> str:
+    """Where the browser finds ``file`` of a folder served as ``served``: an absolute path on this
+    server, under its base URL path."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    parts = [base, "component", f"{__name__}.{served}", file]
+    return "/" + "/".join(p for p in parts if p)
+
+
 @functools.cache
 def plotly_url() -> str:
-    """Where the browser finds ``plotly.min.js``: an absolute path on this server, under its base URL path."""
-    base = (st.get_option("server.baseUrlPath") or "").strip("/")
-    parts = [base, "component", f"{__name__}.{_PLOTLY_SERVED}", PLOTLY_FILE]
-    return "/" + "/".join(p for p in parts if p)
+    """Where the browser finds ``plotly.min.js``."""
+    return _served_url(_PLOTLY_SERVED, PLOTLY_FILE)
 
 
 # This module's assets folder, served the same way: gif_export.js and its vendored encoder.
@@ -95,10 +101,8 @@ def serve_assets():
 
 @functools.cache
 def gif_module_url() -> str:
-    """Where the browser finds ``gif_export.js``: an absolute path on this server, under its base URL path."""
-    base = (st.get_option("server.baseUrlPath") or "").strip("/")
-    parts = [base, "component", f"{__name__}.{_ASSETS_SERVED}", GIF_MODULE]
-    return "/" + "/".join(p for p in parts if p)
+    """Where the browser finds ``gif_export.js``."""
+    return _served_url(_ASSETS_SERVED, GIF_MODULE)
 
 
 _GIF_HTML = '<div class="dl-gif"><button type="button"></button><div role="status" aria-live="polite"></div></div>'
