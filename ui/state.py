@@ -343,9 +343,10 @@ def rerun_steps() -> None:
 
 def current_runs(base: Scenario) -> Scenario:
     """``base`` with the run-only controls (steps, start, noise, seed, averaging, a catalog
-    surface's parameters) as session state holds them now. A keyed rerun of the fragment (:func:`rerun_runs`) calls it with the ``base`` of
-    the last full run; in a full run the two are the same (tests/test_app.py holds them to it).
-    The schedule's own controls rerun the page: its setting is only laid out again over the steps."""
+    surface's parameters) as session state holds them now. A keyed rerun of the fragment
+    (:func:`rerun_runs`) calls it with the ``base`` of the last full run; what it then draws is
+    what a full run with the same values draws (tests/test_app.py). The schedule's own controls
+    rerun the page: its setting is only laid out again over the steps."""
     ss = st.session_state
     steps = int(ss.get("steps", base.steps))
     start = (float(ss.get("x0", base.start[0])), float(ss.get("y0", base.start[1])))
