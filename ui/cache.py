@@ -387,9 +387,9 @@ def trajectory(
     A run with fewer steps than one already kept (the steps slider moved down, or any number of
     steps past where a kept run converged or diverged) is that run's prefix
     (``Trajectory.prefix``): the same arrays, nothing computed. So is a run that differs only in
-    its averaging (``Trajectory.with_average``), or in its seed when nothing is random. ``schedule`` is (name,
-    warm-up, options) as ``ui.settings.schedule_setting`` makes it, so the schedule is the same
-    function of the step for both lengths whenever the arguments match;
+    its averaging (``Trajectory.with_average``), or in its seed when nothing is random.
+    ``schedule`` is (name, warm-up, options) as ``ui.settings.schedule_setting`` makes it, so the
+    schedule is the same function of the step for both lengths whenever the arguments match;
     ``key`` is ``(name, params, expression[, scaling])`` as ``Scenario.surface``."""
     if not optimizers.seed_matters(noise, batch_size):
         seed = 0  # nothing is drawn: every seed gives this run (tests/test_runner.py)

@@ -314,14 +314,19 @@ function notePushed(gd, state) {
   return true;
 }
 
-function installFit(gd, pair, state) {
-  state.fitInstalled = true;
+// ``fn`` at the next frame, once however many calls came before it (resizes, relayouts).
+function onceAFrame(fn) {
   let queued = false;
-  const later = () => {
+  return () => {
     if (queued) return;
     queued = true;
-    requestAnimationFrame(() => { queued = false; refit(gd, pair, state); });
+    requestAnimationFrame(() => { queued = false; fn(); });
   };
+}
+
+function installFit(gd, pair, state) {
+  state.fitInstalled = true;
+  const later = onceAFrame(() => refit(gd, pair, state));
   window.addEventListener('resize', later);
   // What stands above the chart can grow or shrink after it is drawn (the view switch, a notice).
   const page = gd.closest('[data-testid=stMainBlockContainer]') || document.body;
@@ -435,12 +440,7 @@ function installPointer(gd, state) {
 
 function install(gd, pair, state) {
   state.installed = true;
-  let queued = false;
-  const follow = () => {
-    if (queued) return;
-    queued = true;
-    requestAnimationFrame(() => { queued = false; align(pair); });
-  };
+  const follow = onceAFrame(() => align(pair));
   gd.on('plotly_relayout', follow);
   gd.on('plotly_relayouting', follow);
   gd.on('plotly_afterplot', follow);
