@@ -10,6 +10,11 @@ one batched call per batch-size value, the other axis vectorized within each cal
 Every run of a sweep shares one ``seed`` (common random numbers): at a given batch size
 every cell sees the same mini-batches in the same order, so the differences between
 cells come from the hyperparameters, not from which examples each run happened to draw.
+
+The start point is a sweep axis too (``"x0"``, ``"y0"``, over the surface's window): a
+grid of starts is a basin map, and the ``basin`` metric says which minimum each run ends
+at (:func:`basins`). :func:`seeds` runs one start with many seeds, for the share of runs
+that reach each minimum when the gradient is noisy.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ import optimizers
 from landscapes.catalog import is_data
 from optimizers.declarations import RUN_SETTINGS
 
-METRICS = ("final_loss", "steps_to_converge", "diverged")
+METRICS = ("final_loss", "steps_to_converge", "diverged", "basin")
+# The start point's coordinates: axes of every sweep on a surface, over its window (a basin map).
+START_AXES = ("x0", "y0")
 BATCH = "batch_size"  # the run setting a sweep may put on an axis (data surfaces only)
 _BATCH_ONLY = "batch_size can be a sweep axis only on a data surface (faithful, iris, tanh_unit); on a formula surface sweep lr, momentum, beta1, ..."
 
@@ -35,7 +42,14 @@ def sweepable(optimizer: str, surface: str | None = None) -> list[str]:
     names = [hp.name for hp in optimizers.hyperparameters(optimizer) if hp.sweep is not None]
     if surface is not None and is_data(surface):
         names.append(BATCH)
+    if surface is not None:
+        names += START_AXES
     return names
+
+
+def is_start(name: str) -> bool:
+    """Whether ``name`` is a coordinate of the start point (``"x0"`` or ``"y0"``), not a hyperparameter."""
+    return name in START_AXES
 
 
 @functools.cache
@@ -46,9 +60,16 @@ def training_size(surface: str) -> int:
     return int(landscapes.get(surface).data.n_train)
 
 
-def axis_range(name: str, surface: str | None = None) -> tuple[float, float]:
+def axis_range(name: str, surface: str | None = None, scaling: str | None = None) -> tuple[float, float]:
     """The widest range a sweep's axis over ``name`` spans. The mini-batch size's declared range
-    ends at the surface's training size: it needs a data ``surface``."""
+    ends at the surface's training size: it needs a data ``surface``. A start coordinate spans
+    the surface's window (of its input ``scaling`` on a data surface)."""
+    if is_start(name):
+        if surface is None:
+            raise ValueError(f"{name} (a start coordinate) spans a surface's window: name the surface")
+        window = landscapes.get(surface, **({"scaling": scaling} if scaling is not None else {})).window
+        lo, hi = window[START_AXES.index(name)]
+        return float(lo), float(hi)
     lo, hi = optimizers.declaration(name).sweep
     if hi == np.inf:
         if surface is None or not is_data(surface):
@@ -58,12 +79,14 @@ def axis_range(name: str, surface: str | None = None) -> tuple[float, float]:
 
 
 def is_log(name: str) -> bool:
-    """Whether ``name``'s axis is logarithmic (its declared scale)."""
-    return optimizers.declaration(name).scale == "log"
+    """Whether ``name``'s axis is logarithmic (its declared scale; a start coordinate's is linear)."""
+    return not is_start(name) and optimizers.declaration(name).scale == "log"
 
 
 def is_whole(name: str) -> bool:
     """Whether ``name`` takes whole numbers only (the mini-batch size: every option it declares is an int)."""
+    if is_start(name):
+        return False
     hp = optimizers.declaration(name)
     return hp.scale == "int" or (bool(hp.options) and all(isinstance(o, int) for o in hp.options))
 
@@ -106,6 +129,101 @@ def random_points(name: str, lo: float, hi: float, n: int, rng: np.random.Genera
     return points
 
 
+# How a run ends, as the ``basin`` metric codes it: the index of the minimum it reached
+# (0, 1, ... into ``landscape.minima``), or one of these.
+DIVERGED, MOVING, SADDLE = -1, -2, -3
+OUTCOMES: dict[int, str] = {DIVERGED: "diverged", MOVING: "moving", SADDLE: "saddle"}
+BASIN_TOL = 0.1  # the largest radius within which a run "ends at" a point: this fraction of the window's shorter side
+Z95 = 1.959963984540054  # the standard normal's 97.5% quantile: two-sided 95% intervals
+
+
+def stationary_points(landscape) -> tuple[np.ndarray, np.ndarray]:
+    """The surface's stationary points inside its window, minima first (in the order of
+    ``landscape.minima``) then the others (saddles, maxima, degenerate points), (m, 2); and
+    the radius around each within which a run counts as ending there, (m,): the smaller of
+    :data:`BASIN_TOL` times the window's shorter side and half the distance to the nearest
+    other stationary point, so that no two circles overlap."""
+    (x_lo, x_hi), (y_lo, y_hi) = landscape.window
+    others = [c.point for c in landscape.critical_points if c.kind != "minimum"]
+    points = np.concatenate([landscape.minima, np.array(others, dtype=np.float64).reshape(-1, 2)])
+    radius = np.full(len(points), BASIN_TOL * min(x_hi - x_lo, y_hi - y_lo))
+    if len(points) > 1:
+        d = np.hypot(points[:, None, 0] - points[None, :, 0], points[:, None, 1] - points[None, :, 1])
+        np.fill_diagonal(d, np.inf)
+        radius = np.minimum(radius, d.min(axis=1) / 2)
+    return points, radius
+
+
+def basins(landscape, final_points, diverged) -> np.ndarray:
+    """Where each run ended, as an int per run (the ``basin`` metric).
+
+    ``k >= 0``: the last point lies within the radius :func:`stationary_points` gives around
+    ``landscape.minima[k]``. :data:`SADDLE`: within the radius of another stationary point
+    inside the window (a saddle, a maximum, a degenerate point: a run started on a saddle's
+    stable manifold ends there). :data:`DIVERGED`: the run diverged (``diverged``, one bool
+    per run). :data:`MOVING`: anything else, a run still on its way when its steps ran out
+    (or stopped away from every stationary point: the Newton methods at a singular Hessian).
+    A run counts by where it ended, whether or not its gradient norm fell below the
+    convergence tolerance: Adam with a constant rate, or a run with noisy gradients, hovers
+    near a minimum without converging.
+    """
+    pts = np.asarray(final_points, dtype=np.float64)
+    out = np.full(pts.shape[:-1], MOVING, dtype=np.int64)
+    targets, radius = stationary_points(landscape)
+    if len(targets):
+        with np.errstate(all="ignore"):  # a diverged run's point is inf or NaN
+            d = np.hypot(pts[..., None, 0] - targets[:, 0], pts[..., None, 1] - targets[:, 1])
+        d = np.where(np.isnan(d), np.inf, d)
+        nearest = np.argmin(d, axis=-1)
+        near = np.take_along_axis(d, nearest[..., None], axis=-1)[..., 0] <= radius[nearest]
+        k = len(landscape.minima)
+        out[near] = np.where(nearest[near] < k, nearest[near], SADDLE)
+    out[np.asarray(diverged, dtype=bool)] = DIVERGED
+    return out
+
+
+@dataclass(frozen=True)
+class Share:
+    """How many of ``total`` runs ended one way (``code``: a minimum's index or an outcome of
+    :data:`OUTCOMES`), as a share with its Wilson score 95% interval [``low``, ``high``]."""
+
+    code: int
+    count: int
+    total: int
+
+    @property
+    def share(self) -> float:
+        return self.count / self.total if self.total else float("nan")
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return wilson_interval(self.count, self.total)
+
+
+def wilson_interval(count: int, total: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval for a proportion ``count`` / ``total`` (95% with the default
+    ``z``): unlike the normal approximation it stays inside [0, 1] and is not empty at 0 or
+    ``total`` (Wilson 1927; Newcombe 1998, method 3)."""
+    if total <= 0:
+        return (float("nan"), float("nan"))
+    p, n = count / total, total
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (max(0.0, float(centre - half)), min(1.0, float(centre + half)))
+
+
+def shares(basin: np.ndarray, n_minima: int) -> list[Share]:
+    """The share of runs that ended at each minimum (every one, even at 0 runs), then at each
+    other outcome that happened, in the order saddle, still moving, diverged."""
+    codes = np.ravel(basin)
+    out = [Share(k, int(np.sum(codes == k)), codes.size) for k in range(n_minima)]
+    for code in (SADDLE, MOVING, DIVERGED):
+        count = int(np.sum(codes == code))
+        if count:
+            out.append(Share(code, count, codes.size))
+    return out
+
+
 @dataclass(frozen=True)
 class Sweep:
     """One grid (or random sample) of runs and what each achieved."""
@@ -129,6 +247,16 @@ class Sweep:
     batch_size: int | None = None  # the fixed mini-batch size (None: full batch, or on an axis)
     seed: int = 0  # the one seed every run shares (its mini-batches; the random search's points)
     calls: int = 1  # batched runner calls it took (one per batch size on a batch-size axis)
+    basin: np.ndarray | None = None  # same shape: where each run ended (:func:`basins`)
+    minima: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))  # (k, 2) the surface's minima in its window
+    minimum_losses: np.ndarray = field(default_factory=lambda: np.empty(0))  # (k,) f at each
+    start: tuple[float, float] = (0.0, 0.0)  # the start of every run (the coordinates not on an axis)
+    fixed: tuple = ()  # the settings every run shares, as sorted (name, value) pairs
+
+    @property
+    def starts_swept(self) -> bool:
+        """Whether both axes are the start's coordinates (a basin map over the surface)."""
+        return {self.x_name, self.y_name} == set(START_AXES)
 
     @property
     def success(self) -> np.ndarray:
@@ -143,7 +271,13 @@ class Sweep:
             return np.where(self.status == "converged", self.steps, np.nan).astype(float)
         if name == "diverged":
             return (self.status == "diverged").astype(float)
+        if name == "basin":
+            return self.basin.astype(float)
         raise ValueError(f"Unknown metric {name!r}; choose one of: {', '.join(METRICS)}")
+
+    def shares(self) -> list[Share]:
+        """The share of runs (cells) that ended at each minimum, and the other outcomes (:func:`shares`)."""
+        return shares(self.basin, len(self.minima))
 
     def best(self) -> tuple[float, float, float]:
         """(x, y, loss) of the lowest finite final loss."""
@@ -158,12 +292,30 @@ class Sweep:
 
 
 def _clip(name: str, lo: float, hi: float, widest: tuple[float, float]) -> tuple[float, float]:
-    # Only the run settings' ranges are hard limits (a batch beyond the training set does not
-    # exist); a hyperparameter's box is searched as given.
-    if name not in RUN_SETTINGS:
+    # Only the run settings' ranges and the window are hard limits (a batch beyond the training
+    # set does not exist; a start outside the window is off the map); a hyperparameter's box is
+    # searched as given.
+    if name not in RUN_SETTINGS and not is_start(name):
         return lo, hi
     a, b = widest
     return min(max(lo, a), b), min(max(hi, a), b)
+
+
+def _surface(surface: str, scaling: str | None, params: dict | None):
+    return landscapes.get(surface, **({"scaling": scaling} if scaling is not None else {}), **(params or {}))
+
+
+def _settings(values: dict[str, np.ndarray], start) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The starts (..., 2) and the hyperparameters of a batch from the axes' ``values`` (arrays
+    that broadcast together): a start coordinate on an axis replaces ``start``'s."""
+    xy = [np.float64(start[0]), np.float64(start[1])]
+    hyper = {}
+    for name, v in values.items():
+        if is_start(name):
+            xy[START_AXES.index(name)] = v
+        else:
+            hyper[name] = v
+    return np.stack(np.broadcast_arrays(*xy), axis=-1), hyper
 
 
 def run(
@@ -182,7 +334,13 @@ def run(
     scaling: str | None = None,
     batch_size: int | None = None,
 ) -> Sweep:
-    """Run ``optimizer`` over an ``n`` x ``n`` grid (or ``n*n`` random points) of two hyperparameters.
+    """Run ``optimizer`` over an ``n`` x ``n`` grid (or ``n*n`` random points) of two axes.
+
+    An axis is a hyperparameter, the mini-batch size (data surfaces), or a coordinate of the
+    start point (``"x0"``, ``"y0"``; its range is cut to the surface's window): with both,
+    the grid is a grid of starts, a basin map. ``start`` gives the coordinates not on an
+    axis, ``fixed`` the settings every run shares (``noise``, hyperparameters not on an
+    axis; the rest are the optimizer's defaults).
 
     One batched call for the whole grid; with ``batch_size`` on an axis (data surfaces only),
     one batched call per batch-size value (the runner takes one batch size per call), the
@@ -193,9 +351,12 @@ def run(
 
     ``scaling`` and a fixed ``batch_size`` (None: the full batch) apply to a data surface.
     Every run shares ``seed`` (common random numbers): runs with the same batch size see
-    the same mini-batches in the same order, exactly those :func:`optimizers.run` with
-    ``seed`` sees, so each cell's final loss is that of its single run. ``seed`` also
-    draws the random search's points.
+    the same mini-batches in the same order (with ``noise``, the same gradient noise),
+    exactly those :func:`optimizers.run` with ``seed`` sees, so each cell's final loss is
+    that of its single run. ``seed`` also draws the random search's points.
+
+    Every cell also records where its run ended (:func:`basins`: which minimum, if any),
+    the ``basin`` metric.
     """
     axes = sweepable(optimizer, surface)
     if BATCH in (x_name, y_name) and not is_data(surface):
@@ -208,14 +369,15 @@ def run(
     batch_axis = BATCH in (x_name, y_name)
     if batch_axis and batch_size is not None:
         raise ValueError("batch_size is on an axis: leave the fixed batch_size out (None)")
-    x_range, y_range = axis_range(x_name, surface), axis_range(y_name, surface)
+    x_range, y_range = axis_range(x_name, surface, scaling), axis_range(y_name, surface, scaling)
     x_lo, x_hi = _clip(x_name, *(float(v) for v in box[:2]), x_range)
     y_lo, y_hi = _clip(y_name, *(float(v) for v in box[2:]), y_range)
-    landscape = landscapes.get(surface, **({"scaling": scaling} if scaling is not None else {}), **(params or {}))
+    landscape = _surface(surface, scaling, params)
     common = dict(history=False, seed=seed, **(fixed or {}))
 
     def call(m, **grid):
-        return optimizers.run_batch(landscape, optimizer, start, steps, batch_size=m, **common, **grid)
+        starts, hyper = _settings(grid, start)
+        return optimizers.run_batch(landscape, optimizer, starts, steps, batch_size=m, **common, **hyper)
 
     calls = 1
     if random:
@@ -225,36 +387,132 @@ def run(
         if batch_axis:
             sizes, other, other_name = (xs, ys, y_name) if x_name == BATCH else (ys, xs, x_name)
             final, codes, stops = np.empty(n * n), np.empty(n * n, dtype=int), np.empty(n * n, dtype=int)
+            points = np.empty((n * n, 2))
             values = np.unique(sizes)
             for m in values:
                 at = sizes == m
                 b = call(int(m), **{other_name: other[at]})
-                final[at], codes[at], stops[at] = b.final_losses, b.status_codes, b.stop_steps
+                final[at], codes[at], stops[at], points[at] = b.final_losses, b.status_codes, b.stop_steps, b.final_points
             calls = len(values)
         else:
             b = call(batch_size, **{x_name: xs, y_name: ys})
-            final, codes, stops = b.final_losses, b.status_codes, b.stop_steps
+            final, codes, stops, points = b.final_losses, b.status_codes, b.stop_steps, b.final_points
     else:
         xs, ys = axis(x_name, x_lo, x_hi, n), axis(y_name, y_lo, y_hi, n)
         if batch_axis:
             final, codes, stops = (np.empty((len(ys), len(xs)), dtype=d) for d in (float, int, int))
+            points = np.empty((len(ys), len(xs), 2))
             if x_name == BATCH:
                 for j, m in enumerate(xs):
                     b = call(int(m), **{y_name: ys})
-                    final[:, j], codes[:, j], stops[:, j] = b.final_losses, b.status_codes, b.stop_steps
+                    final[:, j], codes[:, j], stops[:, j], points[:, j] = b.final_losses, b.status_codes, b.stop_steps, b.final_points
             else:
                 for i, m in enumerate(ys):
                     b = call(int(m), **{x_name: xs})
-                    final[i], codes[i], stops[i] = b.final_losses, b.status_codes, b.stop_steps
+                    final[i], codes[i], stops[i], points[i] = b.final_losses, b.status_codes, b.stop_steps, b.final_points
             calls = len(xs) if x_name == BATCH else len(ys)
         else:
             b = call(batch_size, **{x_name: xs[None, :], y_name: ys[:, None]})
-            final, codes, stops = b.final_losses, b.status_codes, b.stop_steps
+            final, codes, stops, points = b.final_losses, b.status_codes, b.stop_steps, b.final_points
+    status = np.asarray(optimizers.STATUSES)[codes]
     return Sweep(
-        x_name, y_name, xs, ys, final, np.asarray(optimizers.STATUSES)[codes], stops, random, (x_lo, x_hi, y_lo, y_hi),
+        x_name, y_name, xs, ys, final, status, stops, random, (x_lo, x_hi, y_lo, y_hi),
         x_log=is_log(x_name), y_log=is_log(y_name), x_range=x_range, y_range=y_range,
         surface=surface, scaling=getattr(landscape, "scaling", None) if is_data(surface) else None,
         batch_size=None if batch_axis else batch_size, seed=int(seed), calls=calls,
+        basin=basins(landscape, points, status == "diverged"), minima=landscape.minima,
+        minimum_losses=np.asarray(landscape.f(landscape.minima), dtype=float).reshape(-1),
+        start=(float(start[0]), float(start[1])), fixed=tuple(sorted((fixed or {}).items())),
+    )  # fmt: skip
+
+
+SEEDS_MAX = 1000  # the most seeds :func:`seeds` runs in one call
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """One start run with ``n`` seeds: where each run ended and its final loss."""
+
+    surface: str
+    optimizer: str
+    start: tuple[float, float]
+    seeds: np.ndarray  # (n,) the seeds, first_seed, first_seed + 1, ...
+    basin: np.ndarray  # (n,) where each run ended (:func:`basins`)
+    final_loss: np.ndarray  # (n,)
+    status: np.ndarray  # (n,) strings
+    steps: int
+    noise: float
+    batch_size: int | None
+    minima: np.ndarray  # (k, 2)
+    minimum_losses: np.ndarray  # (k,)
+    fixed: tuple = ()  # the settings every run shares, as sorted (name, value) pairs
+
+    @property
+    def n(self) -> int:
+        return int(self.seeds.size)
+
+    def shares(self) -> list[Share]:
+        """The share of seeds whose run ended at each minimum, and at each other outcome (:func:`shares`)."""
+        return shares(self.basin, len(self.minima))
+
+    def global_minima(self, rtol: float = 1e-6) -> list[int]:
+        """The indices of the minima with the lowest loss (several when they tie, as Himmelblau's four)."""
+        if not len(self.minimum_losses):
+            return []
+        low = float(np.min(self.minimum_losses))
+        return [k for k, v in enumerate(self.minimum_losses) if v <= low + rtol * max(1.0, abs(low))]
+
+    def reached_global(self) -> Share:
+        """How many runs ended at a global minimum (any of them when several tie)."""
+        return Share(-100, int(np.isin(self.basin, self.global_minima()).sum()), self.n)
+
+    def loss_spread(self) -> tuple[float, float, float]:
+        """The 5th percentile, median and 95th percentile of the final losses of the runs that did not diverge (NaN if all did)."""
+        finite = self.final_loss[(self.basin != DIVERGED) & np.isfinite(self.final_loss)]
+        if not finite.size:
+            return (float("nan"),) * 3
+        lo, mid, hi = np.percentile(finite, [5, 50, 95])
+        return float(lo), float(mid), float(hi)
+
+
+def seeds(
+    surface: str,
+    optimizer: str,
+    start,
+    n: int = 200,
+    steps: int = 500,
+    noise: float = 0.0,
+    fixed: dict | None = None,
+    params: dict | None = None,
+    scaling: str | None = None,
+    batch_size: int | None = None,
+    first_seed: int = 0,
+) -> Seeds:
+    """Run ``optimizer`` from one ``start`` with ``n`` seeds (``first_seed``, ``first_seed + 1``,
+    ...; at most :data:`SEEDS_MAX`), all in one batched call, and record where each run ended.
+
+    The seed draws what is random in a run: the gradient noise (``noise``, see
+    ``optimizers.run_batch``) or, on a data surface, the mini-batches (``batch_size``).
+    Run ``i`` is exactly :func:`optimizers.run` with ``seed=first_seed + i``. Without
+    either, every seed gives the same run. ``fixed`` holds the hyperparameters (the rest
+    are the optimizer's defaults).
+    """
+    n = int(n)
+    if not 1 <= n <= SEEDS_MAX:
+        raise ValueError(f"Invalid number of seeds: {n} (allowed: 1 to {SEEDS_MAX})")
+    landscape = _surface(surface, scaling, params)
+    seed_values = np.arange(int(first_seed), int(first_seed) + n)
+    b = optimizers.run_batch(
+        landscape, optimizer, np.asarray(start, dtype=np.float64), steps, noise=noise, seed=seed_values,
+        batch_size=batch_size, history=False, **(fixed or {}),
+    )  # fmt: skip
+    status = np.asarray(optimizers.STATUSES)[b.status_codes]
+    return Seeds(
+        surface=surface, optimizer=optimizer, start=(float(start[0]), float(start[1])), seeds=seed_values,
+        basin=basins(landscape, b.final_points, status == "diverged"), final_loss=b.final_losses, status=status,
+        steps=int(steps), noise=float(noise), batch_size=batch_size, minima=landscape.minima,
+        minimum_losses=np.asarray(landscape.f(landscape.minima), dtype=float).reshape(-1),
+        fixed=tuple(sorted((fixed or {}).items())),
     )  # fmt: skip
 
 
