@@ -60,6 +60,9 @@ class Lesson:
     measure: Callable[[list[list], tuple[Panel, ...]], dict[str, float]]  # (trajectories per panel, panels) -> numbers
     effect: Callable[[dict[str, float]], bool]
     link: str = "playground"  # the page the preset opens
+    # With link "sweep": the Sweep page's session-state keys (its URL keys) the lesson's button sets
+    # and its link carries; None opens the Sweep page as it stands.
+    sweep_state: Mapping[str, object] | None = None
 
 
 def surface(panel: Panel):

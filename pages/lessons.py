@@ -27,10 +27,10 @@ def lessons_page() -> None:
     c1, c2 = st.columns(2)
     if lesson.link == "sweep":
         if c1.button(t("ls.open_sweep", lg), type="primary", key="open_lesson"):
-            st.switch_page("pages/sweep.py")
+            lessons_view.open_in_sweep(lesson.sweep_state)
     elif c1.button(t("ls.open", lg), type="primary", key="open_lesson"):
         lessons_view.open_in_playground(state)
-    c2.markdown(f"[{t('ls.share', lg)}](/?{lessons_view.link_query(state)})")
+    c2.markdown(f"[{t('ls.share', lg)}]({lessons_view.share_link(lesson, state)})")
     if len({r.optimizer for r in lesson.panels[0].runs}) < len(lesson.panels[0].runs):
         st.caption(t("ls.variants_note", lg))
 

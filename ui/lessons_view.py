@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from types import MappingProxyType
+from typing import Mapping
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -72,9 +73,24 @@ def panels(lesson: lessons.Lesson, result: lessons.Outcome, lg: str) -> None:
             show(spec, f"lesson_chart_{lesson.key}_{i}")
 
 
-def link_query(state: dict) -> str:
+def link_query(state: Mapping[str, object]) -> str:
     # Booleans as the URL spells them: true / false.
     return urlencode({k: str(v).lower() if isinstance(v, bool) else v for k, v in state.items()}, doseq=True)
+
+
+def share_link(lesson: lessons.Lesson, state: dict) -> str:
+    """The link to the lesson's setup: the Sweep page set as the lesson's button sets it (a lesson
+    with a ``sweep_state``), else the Playground with the preset ``state``."""
+    if lesson.link == "sweep" and lesson.sweep_state:
+        return f"/sweep?{link_query(lesson.sweep_state)}"
+    return f"/?{link_query(state)}"
+
+
+def open_in_sweep(state: Mapping[str, object] | None) -> None:
+    """Open the Sweep page, its controls first set to ``state`` (their session-state keys) when given."""
+    if state:
+        st.session_state.update(dict(state))
+    st.switch_page("pages/sweep.py")
 
 
 def open_in_playground(state: dict) -> None:
