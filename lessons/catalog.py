@@ -10,11 +10,13 @@ real models, with real mini-batches and a real test split.
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 
 import numpy as np
 
 import landscapes
 import optimizers
+import sweep
 
 from landscapes.data import condition_number
 
@@ -260,6 +262,125 @@ LOCAL_MINIMUM = Lesson(
     ),
     measure=_local_minimum,
     effect=lambda n: n["momentum"] < n["sgd"] - 1.0,
+)
+
+# C3, H1 over many starts and seeds: basins of attraction --------------------------
+
+_BASIN_GRID = 32  # starts per side of the grid over the window: 1024 runs
+_BASIN_SEEDS = 200  # seeds from the one start beside the saddle
+_BASIN_EDGE = (-2.0, -0.5)  # on the window's edge: SGD settles in a shallow local minimum, momentum rolls on
+_BASIN_SADDLE = (-1.15, 0.77)  # 0.04 from the saddle (-1.109, 0.768), on the side of the local minimum
+_BASIN_NOISE = 2.0  # one of the Playground's (and the Sweep page's) noise options
+_BASIN_STEPS = 300
+
+
+def _at_global(basin: np.ndarray, minimum_losses: np.ndarray) -> np.ndarray:
+    """Whether each run ended at a global minimum (any of the minima tied for the lowest loss, as
+    ``sweep.Seeds.global_minima`` counts them)."""
+    low = float(np.min(minimum_losses))
+    return np.isin(basin, np.flatnonzero(minimum_losses <= low + 1e-6 * max(1.0, abs(low))))
+
+
+def _basins(tr, panels):
+    edge, beside = panels
+    sgd, mom = edge.runs
+    f = surface(edge)
+    (x_lo, x_hi), (y_lo, y_hi) = f.window
+    mu = float(mom.hyper["momentum"])
+    eff = float(mom.hyper["lr"]) / (1.0 - mu)
+
+    def grid(optimizer: str, hyper) -> tuple[np.ndarray, np.ndarray]:
+        """Whether the run from each start of the grid over the window ends at a global minimum, and at a local one."""
+        box = (x_lo, x_hi, y_lo, y_hi)
+        s = sweep.run(edge.landscape, optimizer, "x0", "y0", box, _BASIN_GRID, steps=edge.steps, fixed=dict(hyper), params=dict(edge.params))
+        at_global = _at_global(s.basin, s.minimum_losses)
+        return at_global, (s.basin >= 0) & ~at_global
+
+    (plain, plain_local), (rolled, rolled_local) = grid(sgd.optimizer, sgd.hyper), grid(mom.optimizer, mom.hyper)
+    wider, _ = grid(sgd.optimizer, {**sgd.hyper, "lr": eff})  # SGD at momentum's effective rate lr / (1 - mu)
+    noisy = beside.runs[1]
+    seeds = sweep.seeds(
+        beside.landscape, noisy.optimizer, noisy.start or beside.start, n=_BASIN_SEEDS, steps=beside.steps,
+        noise=noisy.noise, fixed=dict(noisy.hyper), params=dict(beside.params), first_seed=noisy.seed,
+    )  # fmt: skip
+    reached = seeds.reached_global()
+    low, high = reached.interval
+    clean = tr[1][0]  # the noise-free run from the same start
+    clean_basin = int(sweep.basins(surface(beside), clean.points[-1:], [clean.status == "diverged"])[0])
+    return {
+        "starts": float(plain.size),
+        "side": float(_BASIN_GRID),
+        "steps": float(edge.steps),
+        "sgd_lr": float(sgd.hyper["lr"]),
+        "mom_lr": float(mom.hyper["lr"]),
+        "mu": mu,
+        "eff_lr": eff,
+        "sgd": 100 * float(plain.mean()),
+        "momentum": 100 * float(rolled.mean()),
+        "sgd_eff": 100 * float(wider.mean()),
+        "gained": float(np.sum(rolled & plain_local)),  # starts where SGD settled in a local minimum, momentum in a global one
+        "lost": float(np.sum(plain & rolled_local)),  # and the other way round
+        "sx": float(seeds.start[0]),
+        "sy": float(seeds.start[1]),
+        "noise": float(noisy.noise),
+        "seeds": float(reached.total),
+        "noisy": 100 * reached.share,
+        "low": 100 * low,
+        "high": 100 * high,
+        "reached": float(reached.count),
+        # The noise-free run: where it ended (1 at a local minimum that is not a global one), at what loss.
+        "clean_local": float(clean_basin >= 0 and not _at_global(np.array([clean_basin]), seeds.minimum_losses)[0]),
+        "clean_loss": clean.final_loss,
+        "global_loss": float(np.min(seeds.minimum_losses)),
+    }
+
+
+BASINS = Lesson(
+    key="basins",
+    claims=("C3", "H1"),
+    panels=(
+        # A start from which the two differ: SGD settles in the shallow local minimum, momentum rolls on.
+        Panel(
+            "six_hump_camel",
+            (RunSpec("sgd", {"lr": 0.01}), RunSpec("momentum", {"lr": 0.005, "momentum": 0.9})),
+            start=_BASIN_EDGE,
+            steps=_BASIN_STEPS,
+        ),
+        # Beside the saddle between a local and a global minimum: without noise, and with it (seed 0 drawn).
+        Panel(
+            "six_hump_camel",
+            (RunSpec("sgd", {"lr": 0.01}, label="exact"), RunSpec("sgd", {"lr": 0.01}, label="noisy", noise=_BASIN_NOISE)),
+            start=_BASIN_SADDLE,
+            steps=_BASIN_STEPS,
+        ),
+    ),
+    measure=_basins,
+    # Over the grid, momentum reaches a global minimum from at least 2 points more of the starts
+    # than SGD, and than SGD at momentum's effective rate (the inertia, not the larger step); beside
+    # the saddle the noise-free run settles in a local minimum while noise sends some of the seeds,
+    # not all, to a global one.
+    effect=lambda n: n["momentum"] >= n["sgd"] + 2
+    and n["momentum"] >= n["sgd_eff"] + 2
+    and n["clean_local"] == 1
+    and 0 < n["reached"] < n["seeds"],
+    link="sweep",
+    sweep_state=MappingProxyType(
+        {
+            "sw_landscape": "six_hump_camel",
+            "sw_optimizer": "sgd",
+            "sw_x": "x0",
+            "sw_y": "y0",
+            "sw_metric": "basin",
+            "sw_vs": "momentum",
+            "sw_mode": "grid",
+            "sw_n": _BASIN_GRID,
+            "sw_steps": _BASIN_STEPS,
+            "sw_noise": _BASIN_NOISE,
+            "sw_seeds": _BASIN_SEEDS,
+            "sw_sx": _BASIN_SADDLE[0],
+            "sw_sy": _BASIN_SADDLE[1],
+        }
+    ),
 )
 
 # C4 ----------------------------------------------------------------------------
@@ -808,6 +929,7 @@ LESSONS: tuple[Lesson, ...] = (
     ZERO_INIT,
     THROUGH_SADDLE,
     LOCAL_MINIMUM,
+    BASINS,
     NESTEROV,
     ADAGRAD,
     ADAM,

@@ -129,6 +129,13 @@ BREAKERS = {
     ],
     "momentum_saddle": [lambda l: _hyper(_hyper(l, 0, 1, momentum=0.0), 0, 2, momentum=0.0)],
     "local_minimum": [lambda l: _hyper(l, 0, 1, momentum=0.0)],
+    "basins": [
+        lambda l: _hyper(l, 0, 1, momentum=0.0),  # no inertia: momentum's map is SGD's at lr 0.005
+        lambda l: _hyper(l, 0, 1, lr=0.01),  # unfair: SGD at the effective rate 0.1 reaches as many starts
+        lambda l: _changed(l, 1, 1, noise=0.0),  # no noise: every seed ends where the noise-free run does
+        lambda l: _changed(l, 1, start=(-1.6, 0.8)),  # deep in the local valley: this noise gets no seed out
+        lambda l: _changed(l, 1, start=(-1.05, 0.77)),  # past the saddle: the noise-free run reaches the global minimum
+    ],
     "nesterov": [
         lambda l: _hyper(_hyper(l, 0, 0, momentum=0.0), 0, 1, momentum=0.0),  # both plain SGD
         lambda l: _hyper(_hyper(l, 0, 0, momentum=0.3), 0, 1, momentum=0.3),  # neither overshoots at all
@@ -182,7 +189,7 @@ NOISY = [lesson for lesson in lessons.LESSONS if lessons.noisy(lesson)]
 
 def test_the_noisy_lessons_are_the_expected_ones():
     # Simulated noise, or real mini-batches: both depend on the seed.
-    assert {lesson.key for lesson in NOISY} == {"schedules", "lbfgs", "ensembles", "lbfgs_minibatch", "ensemble_predictions"}
+    assert {lesson.key for lesson in NOISY} == {"schedules", "lbfgs", "ensembles", "lbfgs_minibatch", "ensemble_predictions", "basins"}
 
 
 def test_with_seed_moves_every_seed_dependent_run_and_keeps_members_apart():
@@ -266,6 +273,10 @@ def test_each_lesson_page_renders_and_its_preset_opens_exactly(lesson):
     for i, panel in enumerate(lesson.panels):  # each setup says its surface (and on data, its scaling and batches)
         assert lessons_view.caption(panel, i + 1, "en") in captions
     at.button(key="open_lesson").click().run()
+    if lesson.sweep_state is not None:  # the Sweep page, set as the lesson says (what it draws is the Sweep page's tests')
+        assert [title.value for title in at.title] == [t("sw.title", "en")]
+        assert {k: at.session_state[k] for k in lesson.sweep_state} == dict(lesson.sweep_state)
+        return
     assert not at.exception
     if lesson.link == "sweep":
         assert at.selectbox(key="sw_optimizer").value == "adam"
