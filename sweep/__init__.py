@@ -182,6 +182,16 @@ def basins(landscape, final_points, diverged) -> np.ndarray:
     return out
 
 
+def global_minima(minimum_losses, rtol: float = 1e-6) -> list[int]:
+    """The indices of the minima with the lowest loss: several when they tie within ``rtol``
+    (relative, at least absolute for losses below 1), as Himmelblau's four or the camel's two."""
+    losses = np.asarray(minimum_losses, dtype=float)
+    if not losses.size:
+        return []
+    low = float(np.min(losses))
+    return [k for k, v in enumerate(losses) if v <= low + rtol * max(1.0, abs(low))]
+
+
 @dataclass(frozen=True)
 class Share:
     """How many of ``total`` runs ended one way (``code``: a minimum's index or an outcome of
@@ -278,6 +288,14 @@ class Sweep:
     def shares(self) -> list[Share]:
         """The share of runs (cells) that ended at each minimum, and the other outcomes (:func:`shares`)."""
         return shares(self.basin, len(self.minima))
+
+    def global_minima(self) -> list[int]:
+        """The indices of the minima with the lowest loss (:func:`global_minima`)."""
+        return global_minima(self.minimum_losses)
+
+    def reached_global(self) -> Share:
+        """How many runs (cells) ended at a global minimum (any of them when several tie)."""
+        return Share(-100, int(np.isin(self.basin, self.global_minima()).sum()), int(np.size(self.basin)))
 
     def best(self) -> tuple[float, float, float]:
         """(x, y, loss) of the lowest finite final loss."""
@@ -455,12 +473,9 @@ class Seeds:
         """The share of seeds whose run ended at each minimum, and at each other outcome (:func:`shares`)."""
         return shares(self.basin, len(self.minima))
 
-    def global_minima(self, rtol: float = 1e-6) -> list[int]:
-        """The indices of the minima with the lowest loss (several when they tie, as Himmelblau's four)."""
-        if not len(self.minimum_losses):
-            return []
-        low = float(np.min(self.minimum_losses))
-        return [k for k, v in enumerate(self.minimum_losses) if v <= low + rtol * max(1.0, abs(low))]
+    def global_minima(self) -> list[int]:
+        """The indices of the minima with the lowest loss (:func:`global_minima`)."""
+        return global_minima(self.minimum_losses)
 
     def reached_global(self) -> Share:
         """How many runs ended at a global minimum (any of them when several tie)."""
