@@ -1,5 +1,6 @@
 """Sweep: coarse-to-fine hyperparameter search over two axes, one batched run per grid
-(per batch size, when the mini-batch size of a data surface is an axis)."""
+(per batch size, when the mini-batch size of a data surface is an axis); with the start's
+coordinates on the axes, the basins of attraction and success over seeds."""
 
 import streamlit as st
 
@@ -15,12 +16,31 @@ def sweep_page() -> None:
     st.caption(t("sw.intro", lg))
     c = sweep_view.controls(lg)
     controls.link_notice(notice)
+    clicked = sweep_view.pending_start()  # a cell clicked on a map of starts
+    if clicked is not None:
+        st.info(t("sw.basin.opening", lg, x=clicked[0], y=clicked[1]))
+        sweep_view.open_start(c, clicked, c.compared)
     if c.x == c.y:
         st.warning(t("sw.same_axes", lg))
         return
     setup = c.setup
     box = sweep_view.current_box(setup)
-    result, seconds = sweep_view.grid(c.surface, c.optimizer, c.x, c.y, box, c.n, c.steps, c.random, c.scaling, c.batch)
+    if c.metric == "basin":
+        sweep_view.basins_section(c, lg, setup, box)
+        c1, c2 = st.columns(2)
+        c1.button(t("sw.back", lg), key="sw_back", disabled=not sweep_view.history(), on_click=sweep_view.back)
+        c2.button(t("sw.reset", lg), key="sw_reset", on_click=sweep_view.reset)
+    else:
+        hyperparameter_search(c, lg, setup, box)
+    if c.starts:
+        sweep_view.seeds_section(c, lg)
+    if sweep_view.history():
+        st.markdown(f"**{t('sw.history', lg)}**")
+        st.markdown(sweep_view.history_table())  # not st.dataframe: it loads pandas and pyarrow
+
+
+def hyperparameter_search(c: sweep_view.Controls, lg: str, setup: tuple, box: tuple) -> None:
+    result, seconds = sweep_view.grid(c.surface, c.optimizer, c.x, c.y, box, c.n, c.steps, c.random, c.scaling, c.batch, c.fixed())
     bx, by, loss = result.best()
     x_label, y_label = sweep_view.label(c.x, lg), sweep_view.label(c.y, lg)
     if loss == loss:  # not NaN
@@ -43,9 +63,6 @@ def sweep_page() -> None:
     if c4.button(t("sw.open", lg), key="sw_open", type="primary", disabled=loss != loss):
         sweep_view.open_best(c, bx, by)
     st.caption(t("sw.rounded", lg))
-    if sweep_view.history():
-        st.markdown(f"**{t('sw.history', lg)}**")
-        st.markdown(sweep_view.history_table())  # not st.dataframe: it loads pandas and pyarrow
 
 
 sweep_page()

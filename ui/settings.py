@@ -125,6 +125,10 @@ def landscape_options() -> list[str]:
 SWEEP_MODES = ("grid", "random")
 SWEEP_N_RANGE, SWEEP_N_STEP, SWEEP_N_DEFAULT = (8, 64), 8, 64
 SWEEP_STEPS_RANGE, SWEEP_STEPS_STEP, SWEEP_STEPS_DEFAULT = (50, 2000), 50, 500
+# A map of starts (both axes the start's coordinates): a second optimizer's map beside it
+# (sw_vs, NO_COMPARISON for none), and success over seeds from one start (sw_sx, sw_sy).
+NO_COMPARISON = "none"
+SWEEP_SEEDS_RANGE, SWEEP_SEEDS_STEP, SWEEP_SEEDS_DEFAULT = (10, 1000), 10, 200
 # The cyclical schedule's period in steps: the slider's range and step, and its value when a link says none.
 CYCLE_RANGE = (10, 1000)
 CYCLE_STEP = 10
@@ -301,7 +305,7 @@ def parameter_ranges(surface: str) -> dict[str, tuple[float, float]]:
 
 def _sweep_axis(text: str) -> bool:
     """An axis some sweep can have (whether this optimizer on this surface offers it is the Sweep page's check)."""
-    return text == sweep.BATCH or any(text in sweep.sweepable(o) for o in optimizers.names())
+    return text == sweep.BATCH or text in sweep.START_AXES or any(text in sweep.sweepable(o) for o in optimizers.names())
 
 
 def _validator(key: str, surface: str = DEFAULT_LANDSCAPE):
@@ -348,6 +352,12 @@ def _validator(key: str, surface: str = DEFAULT_LANDSCAPE):
         "sw_n": lambda v: _number(v, *SWEEP_N_RANGE, whole=True),
         "sw_steps": lambda v: _number(v, *SWEEP_STEPS_RANGE, whole=True),
         "sw_metric": lambda v: v in sweep.METRICS,
+        "sw_vs": lambda v: v == NO_COMPARISON or v in optimizers.names(),
+        "sw_noise": lambda v: _one_of(v, NOISE_OPTIONS),
+        "sw_seeds": lambda v: _number(v, *SWEEP_SEEDS_RANGE, whole=True),
+        # Within the surface's window: the page checks that (the window depends on the surface).
+        "sw_sx": lambda v: _number(v, *START_RANGE),
+        "sw_sy": lambda v: _number(v, *START_RANGE),
     }
     if key in fixed:
         return fixed[key]

@@ -30,22 +30,45 @@ SEED = 0  # the one seed every run of a sweep shares (common random numbers); th
 
 @cache.shared(max_entries=64)
 def cached_grid(
-    surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps: int, random: bool, scaling: str | None = None, batch: int | None = None
+    surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps: int, random: bool, scaling: str | None = None, batch: int | None = None,
+    fixed: tuple = (),
 ) -> sweep.Sweep:
     """The grid, shared by every session: its arrays read-only, so none can change them for the others.
 
     ``scaling`` and ``batch`` (the fixed mini-batch size, None: full batch) apply to a data
-    surface; every run shares seed 0 (common random numbers, see :func:`sweep.run`)."""
+    surface; ``fixed``, the settings every run shares as sorted (name, value) pairs (see
+    :func:`fixed_settings`); every run shares seed 0 (common random numbers, see :func:`sweep.run`)."""
     result = sweep.run(
         surface, optimizer, x, y, box, n=n, steps=steps, start=S.default_start(surface, scaling), random=random,
-        scaling=scaling, batch_size=batch, seed=SEED,
+        scaling=scaling, batch_size=batch, seed=SEED, fixed=dict(fixed),
     )  # fmt: skip
-    cache.read_only(result.x, result.y, result.final_loss, result.status, result.steps)
+    cache.read_only(result.x, result.y, result.final_loss, result.status, result.steps, result.basin, result.minima, result.minimum_losses)
+    return result
+
+
+def fixed_settings(optimizer: str, surface: str, scaling: str | None, axes: tuple[str, str], noise: float = 0.0) -> tuple:
+    """What every run of a sweep shares, as sorted (name, value) pairs: the hyperparameters not on
+    an axis at the surface's teaching values (those the Playground opens with), and the
+    gradient ``noise`` when there is any."""
+    out = {name: S.default_hyperparameter(optimizer, name, surface, scaling) for name in S.hyper_names(optimizer) if name not in axes}
+    if noise:
+        out["noise"] = float(noise)
+    return tuple(sorted(out.items()))
+
+
+@cache.shared(max_entries=32)
+def cached_seeds(surface: str, optimizer: str, start: tuple, n: int, steps: int, scaling: str | None, batch: int | None, fixed: tuple) -> sweep.Seeds:
+    """One start run with seeds 0 .. n-1 (:func:`sweep.seeds`), shared by every session, read-only."""
+    settings = dict(fixed)
+    noise = settings.pop("noise", 0.0)
+    result = sweep.seeds(surface, optimizer, start, n=n, steps=steps, noise=noise, fixed=settings, scaling=scaling, batch_size=batch)
+    cache.read_only(result.seeds, result.basin, result.final_loss, result.status, result.minima, result.minimum_losses)
     return result
 
 
 def grid(
-    surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps: int, random: bool, scaling: str | None = None, batch: int | None = None
+    surface: str, optimizer: str, x: str, y: str, box: tuple, n: int, steps: int, random: bool, scaling: str | None = None, batch: int | None = None,
+    fixed: tuple = (),
 ) -> tuple[sweep.Sweep, float]:
     """The sweep, and the seconds this call took to get it.
 
@@ -54,12 +77,12 @@ def grid(
     another session). A time stored with the result would report the first
     computation's milliseconds on every later hit as if it were this one."""
     t0 = time.perf_counter()
-    result = cached_grid(surface, optimizer, x, y, box, n, steps, random, scaling, batch)  # positional: the memo's key
+    result = cached_grid(surface, optimizer, x, y, box, n, steps, random, scaling, batch, fixed)  # positional: the memo's key
     return result, time.perf_counter() - t0
 
 
-def full_box(x: str, y: str, surface: str | None = None) -> tuple[float, float, float, float]:
-    return (*sweep.axis_range(x, surface), *sweep.axis_range(y, surface))
+def full_box(x: str, y: str, surface: str | None = None, scaling: str | None = None) -> tuple[float, float, float, float]:
+    return (*sweep.axis_range(x, surface, scaling), *sweep.axis_range(y, surface, scaling))
 
 
 def history() -> list:
@@ -67,7 +90,9 @@ def history() -> list:
 
 
 def label(name: str, lg: str) -> str:
-    """A hyperparameter's (or run setting's) name, from its declaration's label key."""
+    """A hyperparameter's (or run setting's, or the start's coordinate's) name, from its declaration's label key."""
+    if sweep.is_start(name):
+        return t(f"sw.axis.{name}", lg)
     return t(optimizers.declaration(name).label, lg)
 
 
@@ -90,6 +115,10 @@ class Controls:
     metric: str
     scaling: str | None = None  # a data surface's input scaling
     batch: int | None = None  # the fixed mini-batch size (None: the full batch, or the size is on an axis)
+    noise: float = 0.0  # the gradient noise of the seeded runs (formula surfaces; the maps are noise-free)
+    vs: str | None = None  # on a map of starts: the optimizer whose map is drawn beside (None: none)
+    seeds: int = S.SWEEP_SEEDS_DEFAULT  # on a map of starts: success over this many seeds ...
+    seed_start: tuple[float, float] | None = None  # ... from this start
 
     @property
     def setup(self) -> tuple:
@@ -99,6 +128,25 @@ class Controls:
     @property
     def batch_axis(self) -> bool:
         return sweep.BATCH in (self.x, self.y)
+
+    @property
+    def starts(self) -> bool:
+        """Whether the axes are the start's two coordinates: a map of starts."""
+        return {self.x, self.y} == set(sweep.START_AXES)
+
+    def fixed(self, optimizer: str | None = None) -> tuple:
+        """What every run of ``optimizer``'s grid shares (default: the chosen optimizer's), :func:`fixed_settings`:
+        noise-free, so that where each cell ends is certain."""
+        return fixed_settings(optimizer or self.optimizer, self.surface, self.scaling, (self.x, self.y))
+
+    @property
+    def compared(self) -> list[str]:
+        """The optimizers whose maps are drawn: the chosen one, and the one beside it if any."""
+        return [self.optimizer] + ([self.vs] if self.vs else [])
+
+    def seed_settings(self, optimizer: str) -> tuple:
+        """What every seeded run of ``optimizer`` shares: all its hyperparameters at their teaching values, and the noise."""
+        return fixed_settings(optimizer, self.surface, self.scaling, (), self.noise)
 
 
 def controls(lg: str) -> Controls:
@@ -134,13 +182,53 @@ def controls(lg: str) -> Controls:
         t("sw.steps", lg), *S.SWEEP_STEPS_RANGE, step=S.SWEEP_STEPS_STEP, key="sw_steps", bind="query-params",
         **({} if "sw_steps" in st.session_state else {"value": S.SWEEP_STEPS_DEFAULT}),
     )  # fmt: skip
-    metric = _choice(t("sw.metric", lg), list(sweep.METRICS), "final_loss", "sw_metric", lambda m: t(f"sw.metric.{m}", lg))
+    starts = {x, y} == set(sweep.START_AXES)
+    metric = _choice(t("sw.metric", lg), list(sweep.METRICS), "basin" if starts else "final_loss", "sw_metric", lambda m: t(f"sw.metric.{m}", lg))
     drawn.update(sw_mode=mode, sw_n=n, sw_steps=steps, sw_metric=metric)
+    vs, n_seeds, seed_start, noise = None, S.SWEEP_SEEDS_DEFAULT, None, 0.0
+    if starts:
+        others = [S.NO_COMPARISON] + [o for o in first_order if o != optimizer]
+        compared = _choice(t("sw.vs", lg), others, S.NO_COMPARISON, "sw_vs", lambda o: t("sw.vs.none", lg) if o == S.NO_COMPARISON else t(f"opt.{o}", lg))
+        vs = None if compared == S.NO_COMPARISON else compared
+        n_seeds, seed_start, noise = _seed_controls(lg, surface, scaling)
+        drawn.update(sw_vs=compared, sw_seeds=n_seeds, sw_sx=seed_start[0], sw_sy=seed_start[1])
+        if not is_data(surface):
+            drawn["sw_noise"] = noise
     _check_link(opening, drawn)
-    for key in ("sw_scaling", "sw_batch"):  # a control not drawn leaves the link, which stays true to the page
+    for key in ("sw_scaling", "sw_batch", "sw_noise", "sw_vs", "sw_seeds", "sw_sx", "sw_sy"):  # a control not drawn leaves the link, which stays true to the page
         if key not in drawn and key in st.query_params:
             del st.query_params[key]
-    return Controls(surface, optimizer, x, y, mode == "random", int(n), int(steps), metric, scaling, batch)
+    return Controls(surface, optimizer, x, y, mode == "random", int(n), int(steps), metric, scaling, batch, float(noise), vs, int(n_seeds), seed_start)
+
+
+def _seed_controls(lg: str, surface: str, scaling: str | None) -> tuple[int, tuple[float, float], float]:
+    """Success over seeds: how many seeds, from which start (within the window; the surface's
+    teaching start by default) and, on a formula surface, with what gradient noise (a data
+    surface's randomness is its mini-batches)."""
+    st.sidebar.markdown(f"**{t('sw.seeds.title', lg)}**")
+    n = st.sidebar.slider(
+        t("sw.seeds.n", lg), *S.SWEEP_SEEDS_RANGE, step=S.SWEEP_SEEDS_STEP, key="sw_seeds", bind="query-params",
+        **({} if "sw_seeds" in st.session_state else {"value": S.SWEEP_SEEDS_DEFAULT}),
+    )  # fmt: skip
+    noise = 0.0
+    if not is_data(surface):
+        noise = st.sidebar.select_slider(
+            t("sw.noise", lg), S.NOISE_OPTIONS, key="sw_noise", bind="query-params", help=t("sw.noise_help", lg),
+            **({} if "sw_noise" in st.session_state else {"value": 0.0}),
+        )  # fmt: skip
+    window = sweep.axis_range("x0", surface, scaling), sweep.axis_range("y0", surface, scaling)
+    default = S.default_start(surface, scaling)
+    start = []
+    for key, label_key, (lo, hi), d in zip(("sw_sx", "sw_sy"), ("sw.seeds.x", "sw.seeds.y"), window, default):
+        if key in st.session_state and not lo <= float(st.session_state[key]) <= hi:
+            st.session_state[key] = float(d)  # another surface's start: back to this one's
+        start.append(
+            st.sidebar.number_input(
+                t(label_key, lg), min_value=float(lo), max_value=float(hi), step=0.1, format="%.3f", key=key, bind="query-params",
+                **({} if key in st.session_state else {"value": float(d)}),
+            )  # fmt: skip
+        )
+    return int(n), (float(start[0]), float(start[1])), float(noise)
 
 
 # -- the opening link ---------------------------------------------------------------------
@@ -149,7 +237,10 @@ def controls(lg: str) -> Controls:
 # the surface, the scaling and the batch size on the surface), so it is checked after the controls
 # are drawn: a key of the opening link whose value no control took (or whose control is not drawn,
 # such as sw_batch with the batch size on an axis) joins the page's one notice.
-LINK_KEYS = ("sw_landscape", "sw_scaling", "sw_optimizer", "sw_x", "sw_y", "sw_batch", "sw_mode", "sw_n", "sw_steps", "sw_metric")
+LINK_KEYS = (
+    "sw_landscape", "sw_scaling", "sw_optimizer", "sw_x", "sw_y", "sw_batch", "sw_noise", "sw_mode", "sw_n", "sw_steps", "sw_metric",
+    "sw_vs", "sw_seeds", "sw_sx", "sw_sy",
+)  # fmt: skip
 _OPENING_KEY = "_sw_opening_link"  # the Sweep keys of the link that opened this session's first Sweep page
 
 
@@ -178,7 +269,7 @@ def _check_link(opening: dict[str, str] | None, drawn: dict[str, object]) -> Non
 def current_box(setup: tuple) -> tuple:
     """The box being searched: the last refinement made for this setup, else the full ranges."""
     h = [b for s, b in history() if s == setup]
-    return h[-1] if h else full_box(setup[2], setup[3], setup[0])
+    return h[-1] if h else full_box(setup[2], setup[3], setup[0], setup[5])
 
 
 def history_table() -> str:
@@ -194,13 +285,13 @@ def refine_to(setup: tuple, box: tuple) -> None:
     history().append((setup, tuple(float(v) for v in box)))
 
 
-def refine_to_selection(setup: tuple, result: sweep.Sweep) -> None:
+def refine_to_selection(setup: tuple, result: sweep.Sweep, key: str = CHART) -> None:
     """on_select callback: refine into the box the user dragged (runs before the rerun, so one run draws it).
 
     A box reaching past the searched ranges is cut to them; a selection that cannot be used
     leaves the grid as it is. Either way the page says so (:func:`event_notice`)."""
     try:
-        picked = selection_box(st.session_state.get(CHART), result)
+        picked = selection_box(st.session_state.get(key), result)
     except UnusableSelection as refused:
         _note_event(setup, reason=refused.reason)
         return
@@ -243,7 +334,7 @@ class UnusableSelection(ValueError):
 def searched_range(result: sweep.Sweep, name: str) -> tuple[float, float]:
     """The widest range a sweep searches over ``name`` (``sweep.axis_range``, from the declarations)."""
     held = result.x_range if name == result.x_name else result.y_range
-    return held if held is not None else sweep.axis_range(name, result.surface or None)
+    return held if held is not None else sweep.axis_range(name, result.surface or None, result.scaling)
 
 
 def _numbers(values, count: int | None = None) -> list[float]:
@@ -390,6 +481,8 @@ def open_best(c: Controls, xv: float, yv: float) -> None:
     for name, value in ((c.x, xv), (c.y, yv)):
         if name == sweep.BATCH:
             batch = value
+        elif sweep.is_start(name):
+            state[name] = float(value)
         else:
             state[S.hyper_key(c.optimizer, name)] = S.hyper_value(name, value)  # the Playground control's nearest value
     if c.scaling is not None:
@@ -399,3 +492,182 @@ def open_best(c: Controls, xv: float, yv: float) -> None:
         st.session_state[S.SCALING_KEY], st.session_state[S.BATCH_KEY] = state[S.SCALING_KEY], state[S.BATCH_KEY]
         st.session_state.setdefault(S.SEEDED_KEY, set()).update({S.SCALING_KEY, S.BATCH_KEY})
     open_in_playground(state)
+
+
+# -- a map of starts: basins of attraction, and success over seeds ----------------------------
+CHART_VS = "sweep_chart_vs"  # the second optimizer's map
+SEEDS_CHART = "sweep_seeds_chart"
+_PENDING_START = "_sw_open_start"  # the start a click on a map chose; the page opens it (a callback cannot switch pages)
+
+
+def _outcome_name(code: int, global_minima: list[int], lg: str) -> str:
+    if code >= 0:
+        return t("sw.basin.global" if code in global_minima else "sw.basin.minimum", lg, k=code + 1)
+    return t(f"sw.basin.outcome.{code}", lg)
+
+
+def basin_labels(result, lg: str) -> dict:
+    """The basin map's words (:func:`figures.basin_figure`): axis titles, one legend entry per
+    outcome with its share of the runs, and each outcome's hover text."""
+    glob = result.global_minima()
+    outcome = [(s.code, t("sw.basin.legend", lg, name=_outcome_name(s.code, glob, lg), share=100 * s.share)) for s in result.shares()]
+    hover = {code: t(f"sw.basin.hover.{code}", lg, steps="{steps}") for code in sweep.OUTCOMES}
+    for k, (mx, my) in enumerate(np.asarray(result.minima)):
+        hover[k] = t("sw.basin.hover.minimum", lg, k=k + 1, x=mx, y=my, steps="{steps}")
+    return {
+        "x": figures.axis_title(label(result.x_name, lg), result.x_log),
+        "y": figures.axis_title(label(result.y_name, lg), result.y_log),
+        "outcome": outcome,
+        "hover": hover,
+        "minimum": t("sw.basin.star", lg),
+    }
+
+
+def _levels(result: sweep.Sweep):
+    """The surface's level lines under a map of starts (the Playground's shared contour grid), else None."""
+    if not result.starts_swept:
+        return None
+    params = tuple(sorted(CATALOG[result.surface].defaults.items()))
+    return cache.contour(result.surface, params, "", result.scaling or "")
+
+
+def basin_map(result: sweep.Sweep, lg: str, setup: tuple, key: str = CHART) -> None:
+    """Draw where each run ended; a click on a cell of a map of starts opens it in the Playground, a box zooms."""
+    show(
+        figures.basin_figure(result, basin_labels(result, lg), _levels(result), height=480),
+        key,
+        on_select=lambda: pick_or_refine(setup, result, key),
+        selection_mode=("box", "points"),
+    )
+
+
+def clicked_point(event, result: sweep.Sweep) -> tuple[float, float] | None:
+    """The one cell a click on a map of starts chose, as a start (x0, y0); None for anything else
+    a selection can be (a box, several points, nothing). Raises UnusableSelection for a click
+    that is not a finite point of the searched window."""
+    if not result.starts_swept or not isinstance(event, Mapping) or event.get(UNREADABLE):
+        return None
+    selection = event.get("selection")
+    if not isinstance(selection, Mapping) or selection.get("box") or not isinstance(selection.get("points"), list):
+        return None
+    points = selection["points"]
+    if len(points) != 1:
+        return None
+    point = points[0]
+    if not isinstance(point, Mapping):
+        raise UnusableSelection("unreadable")
+    x, y = _numbers([point.get("x"), point.get("y")], 2)
+    values = {result.x_name: x, result.y_name: y}
+    (x_lo, x_hi), (y_lo, y_hi) = (searched_range(result, name) for name in sweep.START_AXES)
+    if not (x_lo <= values["x0"] <= x_hi and y_lo <= values["y0"] <= y_hi):
+        raise UnusableSelection("outside")
+    return values["x0"], values["y0"]
+
+
+def pick_or_refine(setup: tuple, result: sweep.Sweep, key: str = CHART) -> None:
+    """on_select callback of a basin map: one cell clicked on a map of starts keeps that start for
+    the page to open in the Playground; a box zooms into it (:func:`refine_to_selection`)."""
+    try:
+        start = clicked_point(st.session_state.get(key), result)
+    except UnusableSelection as refused:
+        _note_event(setup, reason=refused.reason)
+        return
+    if start is not None:
+        st.session_state[_PENDING_START] = start
+        return
+    refine_to_selection(setup, result, key)
+
+
+def pending_start() -> tuple[float, float] | None:
+    """The start a click chose since the last run (taken: it is opened once)."""
+    return st.session_state.pop(_PENDING_START, None)
+
+
+def open_start(c: Controls, start: tuple[float, float], optimizers_shown: list[str], noise: float = 0.0) -> None:
+    """Open ``start`` in the Playground with the optimizers of the maps (or of the seeds), at the
+    teaching settings every run of the map used, ``noise`` and seed 0; on a data surface with
+    the sweep's scaling and batch size."""
+    state = {
+        "landscape": c.surface,
+        "optimizers": list(optimizers_shown),
+        "steps": int(min(max(c.steps, S.STEPS_RANGE[0]), S.STEPS_RANGE[1])),
+        "x0": float(start[0]),
+        "y0": float(start[1]),
+        "schedule": "constant",
+        "warmup": 0,
+        "noise": float(noise),
+        "seed": SEED,
+        "average": "none",
+    }
+    if c.scaling is not None:
+        state[S.SCALING_KEY] = c.scaling
+        state[S.BATCH_KEY] = playground_batch(c.surface, c.batch)
+    open_in_playground(state)
+
+
+def seeds_result(c: Controls, optimizer: str) -> tuple[sweep.Seeds, float]:
+    """``optimizer`` run from the seeded start with seeds 0 .. n-1, and the seconds this call took."""
+    t0 = time.perf_counter()
+    result = cached_seeds(c.surface, optimizer, c.seed_start, c.seeds, c.steps, c.scaling, c.batch, c.seed_settings(optimizer))
+    return result, time.perf_counter() - t0
+
+
+def seeds_chart(results: list[sweep.Seeds], lg: str) -> None:
+    """The share of seeds ending at each minimum (and each other outcome), per optimizer, with 95% intervals."""
+    glob = results[0].global_minima()
+    codes = [s.code for s in results[0].shares()]
+    for r in results[1:]:
+        codes += [s.code for s in r.shares() if s.code not in codes]
+    bars = []
+    for r in results:
+        by_code = {s.code: s for s in r.shares()}
+        rows = [by_code.get(code, sweep.Share(code, 0, r.n)) for code in codes]
+        bars.append({
+            "name": t(f"opt.{r.optimizer}", lg),
+            "share": [100 * s.share for s in rows],
+            "low": [100 * s.interval[0] for s in rows],
+            "high": [100 * s.interval[1] for s in rows],
+        })  # fmt: skip
+    labels = {"outcomes": [_outcome_name(code, glob, lg) for code in codes], "axis": t("sw.seeds.axis", lg)}
+    show(figures.seeds_figure(codes, bars, labels), SEEDS_CHART)
+
+
+def basins_section(c: Controls, lg: str, setup: tuple, box: tuple) -> None:
+    """The basin map of each compared optimizer over the same grid, with the share of runs reaching a global minimum."""
+    st.subheader(t("sw.basin.title", lg))
+    st.caption(t("sw.basin.intro", lg, steps=c.steps, tol=sweep.BASIN_TOL))
+    event_notice(lg, setup, box)
+    shown = c.compared
+    for column, optimizer, key in zip(st.columns(len(shown)), shown, (CHART, CHART_VS)):
+        result, seconds = grid(c.surface, optimizer, c.x, c.y, box, c.n, c.steps, c.random, c.scaling, c.batch, c.fixed(optimizer))
+        reached = result.reached_global()
+        with column:
+            st.markdown(f"**{t(f'opt.{optimizer}', lg)}**")
+            basin_map(result, lg, setup, key)
+            st.caption(t("sw.basin.shares", lg, opt=t(f"opt.{optimizer}", lg), share=100 * reached.share, n=reached.total, ms=seconds * 1e3))
+    st.caption(t("sw.basin.click", lg) if c.starts else t("sw.refine_selection", lg))
+
+
+def seeds_section(c: Controls, lg: str) -> None:
+    """Success over seeds from one start: a bar per outcome and optimizer, in words, and the spread of final losses."""
+    st.subheader(t("sw.seeds.title", lg))
+    if c.scaling is not None:
+        st.caption(t("sw.seeds.intro_batch", lg, n=c.seeds, batch=c.batch or sweep.training_size(c.surface), steps=c.steps))
+        if c.batch is None:
+            st.info(t("sw.seeds.no_batch", lg))
+    else:
+        st.caption(t("sw.seeds.intro", lg, n=c.seeds, steps=c.steps, noise=c.noise))
+        if not c.noise:
+            st.info(t("sw.seeds.no_noise", lg))
+    results, seconds = zip(*(seeds_result(c, optimizer) for optimizer in c.compared))
+    seeds_chart(list(results), lg)
+    for r in results:
+        reached = r.reached_global()
+        lo, hi = reached.interval
+        name = t(f"opt.{r.optimizer}", lg)
+        st.markdown(t("sw.seeds.sentence", lg, opt=name, share=100 * reached.share, n=r.n, lo=100 * lo, hi=100 * hi))
+        p5, p50, p95 = r.loss_spread()
+        st.caption(t("sw.seeds.spread", lg, opt=name, p5=p5, p50=p50, p95=p95))
+    st.caption(t("sw.seeds.timing", lg, runs=sum(r.n for r in results), ms=sum(seconds) * 1e3))
+    if st.button(t("sw.seeds.open", lg), key="sw_seeds_open"):
+        open_start(c, c.seed_start, c.compared, c.noise)
