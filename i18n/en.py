@@ -95,7 +95,6 @@ TEXT = {
     'sw.basin.star': 'minimum',
     'sw.basin.shares': '{opt}: a global minimum from {share:.1f}% of the {n} starts ({ms:.0f} ms).',
     'sw.basin.click': 'Click a cell to open that start in the Playground (with both optimizers when two maps are drawn); drag a box to zoom into it.',
-    'sw.basin.opening': 'Opening the start ({x:.3g}, {y:.3g}) in the Playground …',
     'sw.seeds.title': 'Success over seeds',
     'sw.seeds.n': 'Seeds',
     'sw.seeds.x': 'Seeded start x₀',

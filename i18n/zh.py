@@ -95,7 +95,6 @@ TEXT = {
     'sw.basin.star': '极小值',
     'sw.basin.shares': '{opt}：{n} 个起点中有 {share:.1f}% 到达全局极小值（用时 {ms:.0f} 毫秒）。',
     'sw.basin.click': '点击一个格子，即可在演练场中从该起点打开（画出两张图时同时打开两个优化器）；拖出方框可放大该区域。',
-    'sw.basin.opening': '正在演练场中打开起点（{x:.3g}, {y:.3g}）……',
     'sw.seeds.title': '多个随机种子下的成功率',
     'sw.seeds.n': '随机种子数',
     'sw.seeds.x': '多种子运行的起点 x₀',

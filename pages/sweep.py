@@ -10,16 +10,13 @@ from ui import controls, routing, sweep_view
 
 def sweep_page() -> None:
     routing.ensure_router()
+    sweep_view.open_requested()  # a button or a click on a map asked for the Playground
     lg = controls.lang()
     notice = st.empty()  # above the title; filled once the controls have read the link
     st.title(t("sw.title", lg))
     st.caption(t("sw.intro", lg))
     c = sweep_view.controls(lg)
     controls.link_notice(notice)
-    clicked = sweep_view.pending_start()  # a cell clicked on a map of starts
-    if clicked is not None:
-        st.info(t("sw.basin.opening", lg, x=clicked[0], y=clicked[1]))
-        sweep_view.open_start(c, clicked, c.compared)
     if c.x == c.y:
         st.warning(t("sw.same_axes", lg))
         return
@@ -60,8 +57,8 @@ def hyperparameter_search(c: sweep_view.Controls, lg: str, setup: tuple, box: tu
     c1.button(t("sw.refine", lg), key="sw_refine", disabled=loss != loss, on_click=sweep_view.refine_to, args=(setup, sweep_view.sweep.refine_box(result)) if loss == loss else None)
     c2.button(t("sw.back", lg), key="sw_back", disabled=not sweep_view.history(), on_click=sweep_view.back)
     c3.button(t("sw.reset", lg), key="sw_reset", on_click=sweep_view.reset)
-    if c4.button(t("sw.open", lg), key="sw_open", type="primary", disabled=loss != loss):
-        sweep_view.open_best(c, bx, by)
+    best = sweep_view.best_state(c, bx, by) if loss == loss else None
+    c4.button(t("sw.open", lg), key="sw_open", type="primary", disabled=best is None, on_click=sweep_view.request_open, args=(best,))
     st.caption(t("sw.rounded", lg))
 
 

@@ -14,7 +14,7 @@ import lessons
 from i18n import t
 from landscapes.catalog import CATALOG, is_data
 
-from . import cache
+from . import cache, routing
 from . import settings as S
 from .charts import show
 from .compute import fig_labels, surface_labels
@@ -90,7 +90,7 @@ def open_in_sweep(state: Mapping[str, object] | None) -> None:
     """Open the Sweep page, its controls first set to ``state`` (their session-state keys) when given."""
     if state:
         st.session_state.update(dict(state))
-    st.switch_page("pages/sweep.py")
+    routing.switch_to("pages/sweep.py")
 
 
 def open_in_playground(state: dict) -> None:
@@ -115,4 +115,4 @@ def open_in_playground(state: dict) -> None:
     st.session_state.setdefault(S.SEEDED_KEY, set()).update(
         {"landscape", "optimizers", "schedule", "average", S.SCALING_KEY, S.BATCH_KEY, *S.hyper_keys()}
     )
-    st.switch_page("pages/playground.py")
+    routing.switch_to("pages/playground.py")

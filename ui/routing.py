@@ -41,3 +41,13 @@ def ensure_router() -> None:
     # The same pages the router declares; nothing of this run is shown, the rerun replaces it.
     st.navigation([st.Page(path, url_path=url, default=(i == 0)) for i, (path, _, _, url) in enumerate(PAGES)], position="hidden")
     st.rerun()
+
+
+def switch_to(page: str) -> None:
+    """Go to ``page`` with an empty link (the page's own controls write theirs).
+
+    ``st.switch_page(page)`` clears the link with a check that refuses once a control of this
+    page has bound its value to it (``bind="query-params"``; the Sweep page's sliders do), and
+    the binding outlives the run that drew the control. Passing the new page's query
+    parameters, none, replaces them without that check."""
+    st.switch_page(page, query_params={})

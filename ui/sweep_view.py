@@ -460,35 +460,59 @@ def playground_batch(surface: str, size: float | None):
     return S.FULL_BATCH if picked == len(options) else int(options[picked])
 
 
-def open_best(c: Controls, xv: float, yv: float) -> None:
-    """Open the best cell in the Playground: its optimizer and the two values (each at the Playground
-    control's nearest value); on a data surface also the scaling and the batch size, the cell's own
-    when the batch size is an axis, else the sweep's fixed one."""
-    sx, sy = S.default_start(c.surface, c.scaling)
+def playground_state(c: Controls, start: tuple[float, float], shown: list[str], noise: float = 0.0, batch=None) -> dict:
+    """The Playground's state for runs of ``shown`` from ``start`` as the sweep ran them: the
+    teaching settings (the Playground's own defaults), a constant rate, ``noise``, seed 0, the
+    sweep's steps (within the Playground's range); on a data surface the sweep's scaling and
+    ``batch`` (default: the sweep's fixed batch size) at the Playground control's nearest value."""
     state = {
         "landscape": c.surface,
-        "optimizers": [c.optimizer],
+        "optimizers": list(shown),
         "steps": int(min(max(c.steps, S.STEPS_RANGE[0]), S.STEPS_RANGE[1])),
-        "x0": float(sx),
-        "y0": float(sy),
+        "x0": float(start[0]),
+        "y0": float(start[1]),
         "schedule": "constant",
         "warmup": 0,
-        "noise": 0.0,
+        "noise": float(noise),
         "seed": SEED,
         "average": "none",
     }
-    batch = c.batch
+    if c.scaling is not None:
+        state[S.SCALING_KEY] = c.scaling
+        state[S.BATCH_KEY] = playground_batch(c.surface, c.batch if batch is None else batch)
+    return state
+
+
+def best_state(c: Controls, xv: float, yv: float) -> dict:
+    """The Playground's state for the best cell: its optimizer and the two values (each at the
+    Playground control's nearest value); the batch size the cell's own when it is an axis."""
+    state = playground_state(c, S.default_start(c.surface, c.scaling), [c.optimizer])
     for name, value in ((c.x, xv), (c.y, yv)):
         if name == sweep.BATCH:
-            batch = value
+            state.update(playground_state(c, (state["x0"], state["y0"]), [c.optimizer], batch=value))
         elif sweep.is_start(name):
             state[name] = float(value)
         else:
             state[S.hyper_key(c.optimizer, name)] = S.hyper_value(name, value)  # the Playground control's nearest value
-    if c.scaling is not None:
-        state[S.SCALING_KEY] = c.scaling
-        state[S.BATCH_KEY] = playground_batch(c.surface, batch)
-        # Also set here, so the Playground gets them whatever open_in_playground copies.
+    return state
+
+
+# A button or a click on a map asks for the Playground in its callback, which cannot switch
+# pages; the state waits here, and the next run opens it before it draws (or computes) anything.
+_PENDING_OPEN = "_sw_open_in_playground"
+
+
+def request_open(state: dict) -> None:
+    """Callback: open ``state`` in the Playground at the start of the next run."""
+    st.session_state[_PENDING_OPEN] = state
+
+
+def open_requested() -> None:
+    """Open the Playground if a button or a click asked for it (call first: the page is not drawn)."""
+    state = st.session_state.pop(_PENDING_OPEN, None)
+    if state is None:
+        return
+    if S.SCALING_KEY in state:  # also set here, so the Playground gets them whatever open_in_playground copies
         st.session_state[S.SCALING_KEY], st.session_state[S.BATCH_KEY] = state[S.SCALING_KEY], state[S.BATCH_KEY]
         st.session_state.setdefault(S.SEEDED_KEY, set()).update({S.SCALING_KEY, S.BATCH_KEY})
     open_in_playground(state)
@@ -497,7 +521,6 @@ def open_best(c: Controls, xv: float, yv: float) -> None:
 # -- a map of starts: basins of attraction, and success over seeds ----------------------------
 CHART_VS = "sweep_chart_vs"  # the second optimizer's map
 SEEDS_CHART = "sweep_seeds_chart"
-_PENDING_START = "_sw_open_start"  # the start a click on a map chose; the page opens it (a callback cannot switch pages)
 
 
 def _outcome_name(code: int, global_minima: list[int], lg: str) -> str:
@@ -531,12 +554,12 @@ def _levels(result: sweep.Sweep):
     return cache.contour(result.surface, params, "", result.scaling or "")
 
 
-def basin_map(result: sweep.Sweep, lg: str, setup: tuple, key: str = CHART) -> None:
+def basin_map(result: sweep.Sweep, lg: str, c: Controls, setup: tuple, key: str = CHART) -> None:
     """Draw where each run ended; a click on a cell of a map of starts opens it in the Playground, a box zooms."""
     show(
         figures.basin_figure(result, basin_labels(result, lg), _levels(result), height=480),
         key,
-        on_select=lambda: pick_or_refine(setup, result, key),
+        on_select=lambda: pick_or_refine(c, setup, result, key),
         selection_mode=("box", "points"),
     )
 
@@ -557,52 +580,35 @@ def clicked_point(event, result: sweep.Sweep) -> tuple[float, float] | None:
     if not isinstance(point, Mapping):
         raise UnusableSelection("unreadable")
     x, y = _numbers([point.get("x"), point.get("y")], 2)
-    values = {result.x_name: x, result.y_name: y}
-    (x_lo, x_hi), (y_lo, y_hi) = (searched_range(result, name) for name in sweep.START_AXES)
-    if not (x_lo <= values["x0"] <= x_hi and y_lo <= values["y0"] <= y_hi):
+    if not (_within(x, searched_range(result, result.x_name)) and _within(y, searched_range(result, result.y_name))):
         raise UnusableSelection("outside")
+    # The browser reports the cell's centre as drawn (float32): the run's own start is the nearest one.
+    if result.random:
+        i = int(np.argmin(np.hypot(result.x - x, result.y - y)))
+        x, y = float(result.x[i]), float(result.y[i])
+    else:
+        x, y = float(result.x[np.argmin(np.abs(result.x - x))]), float(result.y[np.argmin(np.abs(result.y - y))])
+    values = {result.x_name: x, result.y_name: y}
     return values["x0"], values["y0"]
 
 
-def pick_or_refine(setup: tuple, result: sweep.Sweep, key: str = CHART) -> None:
-    """on_select callback of a basin map: one cell clicked on a map of starts keeps that start for
-    the page to open in the Playground; a box zooms into it (:func:`refine_to_selection`)."""
+def _within(value: float, bounds: tuple[float, float], slack: float = 1e-6) -> bool:
+    lo, hi = bounds
+    return lo - slack * (hi - lo) <= value <= hi + slack * (hi - lo)
+
+
+def pick_or_refine(c: Controls, setup: tuple, result: sweep.Sweep, key: str = CHART) -> None:
+    """on_select callback of a basin map: one cell clicked on a map of starts opens that start in
+    the Playground, with the optimizers of the maps; a box zooms into it (:func:`refine_to_selection`)."""
     try:
         start = clicked_point(st.session_state.get(key), result)
     except UnusableSelection as refused:
         _note_event(setup, reason=refused.reason)
         return
     if start is not None:
-        st.session_state[_PENDING_START] = start
+        request_open(playground_state(c, start, c.compared))
         return
     refine_to_selection(setup, result, key)
-
-
-def pending_start() -> tuple[float, float] | None:
-    """The start a click chose since the last run (taken: it is opened once)."""
-    return st.session_state.pop(_PENDING_START, None)
-
-
-def open_start(c: Controls, start: tuple[float, float], optimizers_shown: list[str], noise: float = 0.0) -> None:
-    """Open ``start`` in the Playground with the optimizers of the maps (or of the seeds), at the
-    teaching settings every run of the map used, ``noise`` and seed 0; on a data surface with
-    the sweep's scaling and batch size."""
-    state = {
-        "landscape": c.surface,
-        "optimizers": list(optimizers_shown),
-        "steps": int(min(max(c.steps, S.STEPS_RANGE[0]), S.STEPS_RANGE[1])),
-        "x0": float(start[0]),
-        "y0": float(start[1]),
-        "schedule": "constant",
-        "warmup": 0,
-        "noise": float(noise),
-        "seed": SEED,
-        "average": "none",
-    }
-    if c.scaling is not None:
-        state[S.SCALING_KEY] = c.scaling
-        state[S.BATCH_KEY] = playground_batch(c.surface, c.batch)
-    open_in_playground(state)
 
 
 def seeds_result(c: Controls, optimizer: str) -> tuple[sweep.Seeds, float]:
@@ -643,7 +649,7 @@ def basins_section(c: Controls, lg: str, setup: tuple, box: tuple) -> None:
         reached = result.reached_global()
         with column:
             st.markdown(f"**{t(f'opt.{optimizer}', lg)}**")
-            basin_map(result, lg, setup, key)
+            basin_map(result, lg, c, setup, key)
             st.caption(t("sw.basin.shares", lg, opt=t(f"opt.{optimizer}", lg), share=100 * reached.share, n=reached.total, ms=seconds * 1e3))
     st.caption(t("sw.basin.click", lg) if c.starts else t("sw.refine_selection", lg))
 
@@ -669,5 +675,4 @@ def seeds_section(c: Controls, lg: str) -> None:
         p5, p50, p95 = r.loss_spread()
         st.caption(t("sw.seeds.spread", lg, opt=name, p5=p5, p50=p50, p95=p95))
     st.caption(t("sw.seeds.timing", lg, runs=sum(r.n for r in results), ms=sum(seconds) * 1e3))
-    if st.button(t("sw.seeds.open", lg), key="sw_seeds_open"):
-        open_start(c, c.seed_start, c.compared, c.noise)
+    st.button(t("sw.seeds.open", lg), key="sw_seeds_open", on_click=request_open, args=(playground_state(c, c.seed_start, c.compared, c.noise),))
