@@ -82,6 +82,8 @@ TEXT = {
     'sw.vs.none': 'no second optimizer',
     'sw.basin.title': 'Basins of attraction: where each start ends',
     'sw.basin.intro': 'Each cell is one run started there ({steps} steps, the teaching settings of the Playground). Its colour is the minimum the run ends at: the minimum whose circle of radius {tol:g} × the shorter side of the window (less where two stationary points are close) holds its last point.',
+    'sw.basin.intro_settings': 'Each cell is one run with those settings ({steps} steps, the others at the teaching settings of the Playground). Its colour is the minimum the run ends at: the minimum whose circle of radius {tol:g} × the shorter side of the window (less where two stationary points are close) holds its last point.',
+    'sw.basin.title_settings': 'Where each run ends',
     'sw.basin.minimum': 'minimum {k}',
     'sw.basin.global': 'minimum {k} (global)',
     'sw.basin.legend': '{name}: {share:.1f}%',

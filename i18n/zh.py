@@ -82,6 +82,8 @@ TEXT = {
     'sw.vs.none': '不比较',
     'sw.basin.title': '吸引域：每个起点最终停在哪里',
     'sw.basin.intro': '每个格子是从该点出发的一次运行（{steps} 步，采用演练场的教学设置）。颜色表示运行最终到达的极小值：最后一个点落在哪个极小值的圆内（半径为窗口短边的 {tol:g} 倍；两个驻点相距较近时更小）。',
+    'sw.basin.intro_settings': '每个格子是采用该组设置的一次运行（{steps} 步，其余设置取演练场的教学设置）。颜色表示运行最终到达的极小值：最后一个点落在哪个极小值的圆内（半径为窗口短边的 {tol:g} 倍；两个驻点相距较近时更小）。',
+    'sw.basin.title_settings': '每次运行最终停在哪里',
     'sw.basin.minimum': '极小值 {k}',
     'sw.basin.global': '极小值 {k}（全局）',
     'sw.basin.legend': '{name}，占 {share:.1f}%',

@@ -640,8 +640,8 @@ def seeds_chart(results: list[sweep.Seeds], lg: str) -> None:
 
 def basins_section(c: Controls, lg: str, setup: tuple, box: tuple) -> None:
     """The basin map of each compared optimizer over the same grid, with the share of runs reaching a global minimum."""
-    st.subheader(t("sw.basin.title", lg))
-    st.caption(t("sw.basin.intro", lg, steps=c.steps, tol=sweep.BASIN_TOL))
+    st.subheader(t("sw.basin.title" if c.starts else "sw.basin.title_settings", lg))
+    st.caption(t("sw.basin.intro" if c.starts else "sw.basin.intro_settings", lg, steps=c.steps, tol=sweep.BASIN_TOL))
     event_notice(lg, setup, box)
     shown = c.compared
     for column, optimizer, key in zip(st.columns(len(shown)), shown, (CHART, CHART_VS)):
