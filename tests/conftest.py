@@ -24,3 +24,31 @@ from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
 set_hypothesis_home_dir(tempfile.mkdtemp(prefix="descent-lab-hypothesis-"))
 settings.register_profile("no_database", database=None)
 settings.load_profile("no_database")
+
+
+# -- a chart selection, as the browser sends it -------------------------------------------------
+
+import pytest  # noqa: E402
+from streamlit.testing.v1.element_tree import ElementTree  # noqa: E402
+
+
+@pytest.fixture
+def chart_selections(monkeypatch) -> dict:
+    """Selections the browser holds, by chart id -> JSON text (AppTest tests). Like Streamlit's
+    frontend, the browser sends a chart's selection with every rerun while that chart is drawn
+    (a new figure is a new chart id, and its old selection is gone)."""
+    held: dict[str, str] = {}
+    original = ElementTree.get_widget_states
+
+    def with_selections(tree):
+        states = original(tree)
+        drawn = {c.proto.id for c in tree.get("plotly_chart")}
+        for wid, text in held.items():
+            if wid in drawn:
+                ws = states.widgets.add()
+                ws.id = wid
+                ws.string_value = text
+        return states
+
+    monkeypatch.setattr(ElementTree, "get_widget_states", with_selections)
+    return held

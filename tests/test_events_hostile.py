@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import ElementTree
 
 import sweep
 from figures.style import packed
@@ -41,25 +40,9 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture
-def browser(monkeypatch):
-    """Selections the browser holds, by chart id -> JSON text. Like Streamlit's frontend, the
-    browser sends a chart's selection with every rerun while that chart is drawn (a new figure
-    is a new chart id, and its old selection is gone)."""
-    held: dict[str, str] = {}
-    original = ElementTree.get_widget_states
-
-    def with_selections(tree):
-        states = original(tree)
-        drawn = {c.proto.id for c in tree.get("plotly_chart")}
-        for wid, text in held.items():
-            if wid in drawn:
-                ws = states.widgets.add()
-                ws.id = wid
-                ws.string_value = text
-        return states
-
-    monkeypatch.setattr(ElementTree, "get_widget_states", with_selections)
-    return held
+def browser(chart_selections):
+    """Selections the browser holds, by chart id -> JSON text (tests/conftest.py)."""
+    return chart_selections
 
 
 def sweep_page(lang: str = "en", **query) -> AppTest:

@@ -12,18 +12,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import ElementTree
 
 import figures
 import sweep
-
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
+from sweep_pages import sweep_page
 
 # The basins lesson's setup (SGD beside momentum on the six-hump camel, 32 x 32 starts, 300 steps;
 # 200 seeds from beside the saddle at (-1.15, 0.77) with noise 2), as a link.
@@ -35,33 +31,9 @@ CAMEL = {
 
 
 @pytest.fixture
-def browser(monkeypatch):
-    """Selections the browser holds, by chart id -> JSON text, sent with every rerun while that chart is drawn."""
-    held: dict[str, str] = {}
-    original = ElementTree.get_widget_states
-
-    def with_selections(tree):
-        states = original(tree)
-        drawn = {c.proto.id for c in tree.get("plotly_chart")}
-        for wid, text in held.items():
-            if wid in drawn:
-                ws = states.widgets.add()
-                ws.id = wid
-                ws.string_value = text
-        return states
-
-    monkeypatch.setattr(ElementTree, "get_widget_states", with_selections)
-    return held
-
-
-def sweep_page(query: dict, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    for k, v in {"lang": lang, **query}.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page("pages/sweep.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def browser(chart_selections):
+    """Selections the browser holds, by chart id -> JSON text (tests/conftest.py)."""
+    return chart_selections
 
 
 def specs(at: AppTest) -> list[dict]:

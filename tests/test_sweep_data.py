@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 import landscapes
 import optimizers
 import sweep
+from sweep_pages import sweep_page
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 START = (-1.0, 1.5)  # faithful, standardized: its teaching start
@@ -102,16 +103,6 @@ def test_the_playground_gets_the_nearest_batch_size_its_control_offers():
 
 
 # -- the page -------------------------------------------------------------------------------
-
-
-def sweep_page(query: dict, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in {"lang": lang, **query}.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page("pages/sweep.py").run()
-    assert not at.exception, at.exception
-    return at
 
 
 def heatmap(at: AppTest) -> dict:
