@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .landscape import level_lines_trace, selectable_lattice
-from .style import layout_base, packed
+from .style import layout_base, packed, style
 
 def _scale(log: bool, values: np.ndarray) -> np.ndarray:
     return np.log10(values) if log else values
@@ -96,16 +96,21 @@ def basin_color(code: int) -> str:
     return BASIN_COLORS[code % len(BASIN_COLORS)] if code >= 0 else OUTCOME_STYLE[code][0]
 
 
-def basin_figure(sweep, labels: dict, levels=None, height: int = 520) -> dict:
+def basin_figure(sweep, labels: dict, levels=None, height: int = 520, mark=None) -> dict:
     """Which minimum each run ended at, one colour per minimum (``sweep.basin``).
 
     ``labels``: ``x``, ``y`` (axis titles), ``outcome`` (a list of (code, legend text) in
     legend order: the minima and the other outcomes that happened), ``hover`` (code -> text
     for one cell, a format string over ``steps``), ``minimum`` (the minima's marker name).
     ``levels``: a contour grid (:func:`figures.landscape.grid`) drawn under a map of starts,
-    with the minima marked and numbered. Cells that did not end at a minimum are grey, each
-    outcome with its own glyph, so colour is not the only cue. An invisible marker at every
-    cell centre makes a click report the cell (a heatmap trace reports no points).
+    with the minima marked and numbered. ``mark``: a point to mark, ``(x, y, name)`` (the
+    start of the seeded runs). Cells that did not end at a minimum are grey, each outcome with
+    its own glyph, so colour is not the only cue.
+
+    A click reports one cell: an invisible marker at every cell centre carries the hover text
+    and takes the click (a heatmap trace reports no points). Streamlit turns a click into a
+    selection only when the drag mode is not a selection (with ``select`` it makes a click
+    clear the selection), so a drag zooms and a box is drawn with the toolbar's Box Select.
     """
     codes = np.asarray(sweep.basin)
     xs, ys = _scale(sweep.x_log, sweep.x), _scale(sweep.y_log, sweep.y)
@@ -131,9 +136,9 @@ def basin_figure(sweep, labels: dict, levels=None, height: int = 520) -> dict:
         })  # fmt: skip
     else:
         data.append({
-            "type": "heatmap", "x": packed(xs), "y": packed(ys), "z": packed(slot, "i4"), "text": text.tolist(),
+            "type": "heatmap", "x": packed(xs), "y": packed(ys), "z": packed(slot, "i4"),
             "colorscale": scale, "zmin": -0.5, "zmax": n_slots - 0.5, "showscale": False, "opacity": 0.82,
-            "hovertemplate": hover, "name": "basins",
+            "hoverinfo": "skip", "name": "basins",
         })  # fmt: skip
         if levels is not None:  # the level lines over the colours too, faint: the map stays readable
             data.append({**level_lines_trace(levels), "line": {"width": 0.6, "color": "rgba(30,30,30,0.3)"}})
@@ -160,56 +165,59 @@ def basin_figure(sweep, labels: dict, levels=None, height: int = 520) -> dict:
             "name": labels["minimum"], "showlegend": False,
             "hovertemplate": labels["minimum"] + " %{text}: (%{x:.3g}, %{y:.3g})<extra></extra>",
         })  # fmt: skip
-    if not sweep.random:
-        data.append(selectable_lattice(xs, ys, "cells", size=9, hover=False))
+    if mark is not None:
+        data.append({
+            "type": "scatter", "mode": "markers", "x": [float(mark[0])], "y": [float(mark[1])], "name": mark[2], "showlegend": True,
+            "marker": {"symbol": "diamond", "size": 13, "color": "#ffffff", "line": {"width": 2.5, "color": "#000000"}},
+            "hovertemplate": f"{mark[2]}: (%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
+        })  # fmt: skip
+    if not sweep.random:  # last: on top, so the hover and the click find a cell
+        data.append({**selectable_lattice(xs, ys, "cells", size=9), "text": np.ravel(text).tolist(), "hovertemplate": hover})
     layout = {
         **layout_base(14),
         "height": height,
-        "xaxis": {"title": {"text": labels["x"]}, "showgrid": False, "zeroline": False},
-        "yaxis": {"title": {"text": labels["y"]}, "showgrid": False, "zeroline": False},
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.14, "xanchor": "left", "x": 0},
-        "margin": {"l": 50, "r": 20, "t": 20, "b": 40},
-        "dragmode": "select",
+        "xaxis": {"title": {"text": labels["x"]}, "showgrid": False, "zeroline": False, "automargin": True},
+        "yaxis": {"title": {"text": labels["y"]}, "showgrid": False, "zeroline": False, "automargin": True},
+        # Above the map, one entry a row (two a row overlap in a half-width column); below, it
+        # would meet the x axis's title at some widths.
+        "legend": {"orientation": "v", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0, "font": {"size": 12}, "tracegroupgap": 0},
+        "margin": {"l": 50, "r": 20, "t": 10, "b": 30},
+        "dragmode": "zoom",
         "clickmode": "event+select",
+        "hovermode": "closest",
         "uirevision": "basins",
     }
-    if levels is not None:  # a map of starts: the window, one unit as long on both axes
+    if levels is not None:  # a map of starts: the window, filling the plot area (not one unit as long on both axes: a narrow column would leave a thin strip)
         layout["xaxis"]["range"] = [float(xs[0]), float(xs[-1])] if not sweep.random else list(sweep.box[:2])
-        layout["yaxis"].update(range=[float(ys[0]), float(ys[-1])] if not sweep.random else list(sweep.box[2:]), scaleanchor="x", scaleratio=1)
+        layout["yaxis"]["range"] = [float(ys[0]), float(ys[-1])] if not sweep.random else list(sweep.box[2:])
     return {"data": data, "layout": layout}
 
 
-SEED_PATTERNS = ("", "/", ".", "x")  # one fill pattern per optimizer: the colour is the outcome's
-
-
-def seeds_figure(codes: list[int], bars: list[dict], labels: dict, height: int = 320) -> dict:
-    """Success over seeds: per outcome (``codes``: minima indices, then other outcomes), one bar
-    per optimizer, coloured as the basin map colours the outcome, with the 95% interval as
-    error bars. ``bars``: per optimizer ``name``, ``share``, ``low``, ``high`` (percent, one
-    per code). ``labels``: ``outcomes`` (one per code), ``axis`` (the value axis title)."""
-    colors = [basin_color(code) for code in codes]
+def seeds_figure(bars: list[dict], labels: dict, height: int | None = None) -> dict:
+    """Success over seeds: one horizontal bar per outcome and optimizer (each optimizer in its
+    own colour, as on the Playground), the 95% interval as error bars. ``bars``: per optimizer
+    ``optimizer`` (its key), ``name``, ``share``, ``low``, ``high`` (percent, one per outcome).
+    ``labels``: ``outcomes`` (one per bar, top to bottom), ``axis`` (the value axis title),
+    ``ci`` (the interval's name in the hover text)."""
+    outcomes = list(labels["outcomes"])
     data = []
-    for i, bar in enumerate(bars):
-        share = np.asarray(bar["share"], dtype=float)
+    for bar in bars:
+        share, low, high = (np.asarray(bar[k], dtype=float) for k in ("share", "low", "high"))
         data.append({
-            "type": "bar", "name": bar["name"], "x": list(labels["outcomes"]), "y": share.round(2).tolist(),
-            "marker": {"color": colors, "line": {"width": 1, "color": "#333333"}, "pattern": {"shape": SEED_PATTERNS[i % len(SEED_PATTERNS)], "fgcolor": "#222222"}},
-            "error_y": {
-                "type": "data", "symmetric": False, "color": "#222222", "thickness": 1.5, "width": 5,
-                "array": (np.asarray(bar["high"], dtype=float) - share).round(2).tolist(),
-                "arrayminus": (share - np.asarray(bar["low"], dtype=float)).round(2).tolist(),
-            },
-            "text": [f"{v:.1f}%" for v in share], "textposition": "outside", "cliponaxis": False,
-            "hovertemplate": f"{bar['name']}<br>%{{x}}: %{{y:.1f}}%<extra></extra>",
+            "type": "bar", "orientation": "h", "name": bar["name"], "y": outcomes, "x": share.round(2).tolist(),
+            "marker": {"color": style(bar["optimizer"])["color"]},
+            "error_x": {"type": "data", "symmetric": False, "array": (high - share).round(2).tolist(), "arrayminus": (share - low).round(2).tolist(), "color": "#222222", "thickness": 1.5, "width": 4},
+            "customdata": np.c_[low, high].round(1).tolist(),
+            "hovertemplate": f"{bar['name']} · %{{y}}: %{{x:.1f}}% ({labels['ci']} %{{customdata[0]}}–%{{customdata[1]}}%)<extra></extra>",
         })  # fmt: skip
+    rows = len(outcomes) * max(1, len(bars))
     layout = {
         **layout_base(14),
-        "height": height,
+        "height": height or 110 + 26 * rows,
         "barmode": "group",
-        "yaxis": {"title": {"text": labels["axis"]}, "range": [0, 110], "fixedrange": True},
-        "xaxis": {"fixedrange": True},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
-        "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
-        "showlegend": True,
+        "xaxis": {"title": {"text": labels["axis"]}, "range": [0, 100], "fixedrange": True, "ticksuffix": "%"},
+        "yaxis": {"autorange": "reversed", "fixedrange": True, "automargin": True},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0, "traceorder": "normal"},
+        "margin": {"l": 20, "r": 20, "t": 30, "b": 50},
     }
     return {"data": data, "layout": layout}

@@ -53,7 +53,8 @@ def basin_maps(at: AppTest) -> list[dict]:
 
 
 def legend(spec: dict) -> list[str]:
-    return [d["name"] for d in spec["data"] if d.get("showlegend")]
+    """The outcomes' legend entries (each with its share), not the marked start's."""
+    return [d["name"] for d in spec["data"] if d.get("showlegend") and d["name"].endswith("%")]
 
 
 def texts(at: AppTest) -> str:
@@ -100,6 +101,8 @@ def test_both_maps_and_the_seeds_are_drawn(camel_en):
         stars = [d for d in spec["data"] if d.get("text") == [str(k) for k in range(1, 7)]]
         assert len(stars) == 1 and np.allclose(np.c_[stars[0]["x"], stars[0]["y"]], CAMEL_MINIMA, atol=1e-3)
         assert sum(1 for d in spec["data"] if d["type"] == "contour") >= 1, "the level lines under the map"
+        (start,) = [d for d in spec["data"] if d.get("name") == "start of the seeded runs"]
+        assert (start["x"], start["y"]) == ([-1.15], [0.77])
     (bars,) = [s for s in specs(at) if any(d["type"] == "bar" for d in s["data"])]
     assert [d["name"] for d in bars["data"]] == ["SGD", "Momentum"]
     text = texts(at)
@@ -229,10 +232,13 @@ def test_the_figure_marks_every_outcome_with_its_own_glyph():
     spec = figures.basin_figure(result, labels)
     (heat,) = [d for d in spec["data"] if d.get("name") == "basins"]
     assert decode(heat["z"]).tolist() == [[0, 3], [2, 1]]  # legend slots
-    assert heat["text"] == [["at 1 after 7", "div 7"], ["moving 7", "saddle 7"]]
+    (cells,) = [d for d in spec["data"] if d.get("name") == "cells"]  # the hover text and the click: on the cells, row by row
+    assert cells["text"] == ["at 1 after 7", "div 7", "moving 7", "saddle 7"] and heat["hoverinfo"] == "skip"
+    assert spec["data"][-1] is cells  # on top of every other trace
+    assert (spec["layout"]["dragmode"], spec["layout"]["clickmode"]) == ("zoom", "event+select")  # a click selects (see basin_figure)
     glyphs = {d["name"]: (d["marker"]["symbol"], decode(d["x"]).tolist(), decode(d["y"]).tolist()) for d in spec["data"] if d["name"].startswith("glyph")}
     assert glyphs == {"glyph -3": ("cross-thin", [1.0], [1.0]), "glyph -2": ("line-ew", [0.0], [1.0]), "glyph -1": ("x-thin", [1.0], [0.0])}
-    assert legend(spec) == ["min 1", "saddle", "moving", "diverged"]
+    assert [d["name"] for d in spec["data"] if d.get("showlegend")] == ["min 1", "saddle", "moving", "diverged"]
 
 
 def test_opening_the_best_point_works_from_a_link_that_set_the_sliders():

@@ -520,6 +520,7 @@ def open_requested() -> None:
 
 # -- a map of starts: basins of attraction, and success over seeds ----------------------------
 CHART_VS = "sweep_chart_vs"  # the second optimizer's map
+MAP_HEIGHT = {1: 640, 2: 430}  # px, by maps side by side: the legend above, the window wider than tall
 SEEDS_CHART = "sweep_seeds_chart"
 
 
@@ -554,10 +555,12 @@ def _levels(result: sweep.Sweep):
     return cache.contour(result.surface, params, "", result.scaling or "")
 
 
-def basin_map(result: sweep.Sweep, lg: str, c: Controls, setup: tuple, key: str = CHART) -> None:
-    """Draw where each run ended; a click on a cell of a map of starts opens it in the Playground, a box zooms."""
+def basin_map(result: sweep.Sweep, lg: str, c: Controls, setup: tuple, key: str = CHART, height: int = 600) -> None:
+    """Draw where each run ended, with the seeded runs' start marked; a click on a cell of a map
+    of starts opens it in the Playground, a box (the toolbar's Box Select) refines into it."""
+    mark = (*c.seed_start, t("sw.seeds.start", lg)) if c.starts and c.seed_start else None
     show(
-        figures.basin_figure(result, basin_labels(result, lg), _levels(result), height=480),
+        figures.basin_figure(result, basin_labels(result, lg), _levels(result), height=height, mark=mark),
         key,
         on_select=lambda: pick_or_refine(c, setup, result, key),
         selection_mode=("box", "points"),
@@ -619,23 +622,30 @@ def seeds_result(c: Controls, optimizer: str) -> tuple[sweep.Seeds, float]:
 
 
 def seeds_chart(results: list[sweep.Seeds], lg: str) -> None:
-    """The share of seeds ending at each minimum (and each other outcome), per optimizer, with 95% intervals."""
+    """The share of seeds ending at each minimum (and each other outcome) that some optimizer's
+    seeds reached, per optimizer, with 95% intervals."""
     glob = results[0].global_minima()
-    codes = [s.code for s in results[0].shares()]
-    for r in results[1:]:
-        codes += [s.code for s in r.shares() if s.code not in codes]
+    counts = [{s.code: s for s in r.shares()} for r in results]
+    codes = [s.code for s in results[0].shares() if any(c.get(s.code) and c[s.code].count for c in counts)]
+    for c in counts[1:]:
+        codes += [code for code, s in c.items() if s.count and code not in codes]
     bars = []
-    for r in results:
-        by_code = {s.code: s for s in r.shares()}
+    for r, by_code in zip(results, counts):
         rows = [by_code.get(code, sweep.Share(code, 0, r.n)) for code in codes]
         bars.append({
-            "name": t(f"opt.{r.optimizer}", lg),
-            "share": [100 * s.share for s in rows],
-            "low": [100 * s.interval[0] for s in rows],
-            "high": [100 * s.interval[1] for s in rows],
+            "optimizer": r.optimizer, "name": t(f"opt.{r.optimizer}", lg),
+            "share": [100 * s.share for s in rows], "low": [100 * s.interval[0] for s in rows], "high": [100 * s.interval[1] for s in rows],
         })  # fmt: skip
-    labels = {"outcomes": [_outcome_name(code, glob, lg) for code in codes], "axis": t("sw.seeds.axis", lg)}
-    show(figures.seeds_figure(codes, bars, labels), SEEDS_CHART)
+    labels = {"outcomes": [_outcome_name(code, glob, lg) for code in codes], "axis": t("sw.seeds.axis", lg), "ci": t("sw.seeds.ci", lg)}
+    show(figures.seeds_figure(bars, labels), SEEDS_CHART)
+
+
+def timing(seconds: float, lg: str) -> str:
+    """How long getting a result took, in words: a result another session (or an earlier run) computed came from the cache."""
+    return t("sw.cached", lg) if seconds < CACHE_HIT_S else t("sw.ms", lg, ms=seconds * 1e3)
+
+
+CACHE_HIT_S = 0.002  # faster than any grid or seeded run computes: the shared cache answered
 
 
 def basins_section(c: Controls, lg: str, setup: tuple, box: tuple) -> None:
@@ -649,8 +659,8 @@ def basins_section(c: Controls, lg: str, setup: tuple, box: tuple) -> None:
         reached = result.reached_global()
         with column:
             st.markdown(f"**{t(f'opt.{optimizer}', lg)}**")
-            basin_map(result, lg, c, setup, key)
-            st.caption(t("sw.basin.shares", lg, opt=t(f"opt.{optimizer}", lg), share=100 * reached.share, n=reached.total, ms=seconds * 1e3))
+            basin_map(result, lg, c, setup, key, height=MAP_HEIGHT[len(shown)])
+            st.caption(t("sw.basin.shares", lg, opt=t(f"opt.{optimizer}", lg), share=100 * reached.share, n=reached.total, time=timing(seconds, lg)))
     st.caption(t("sw.basin.click", lg) if c.starts else t("sw.refine_selection", lg))
 
 
@@ -674,5 +684,5 @@ def seeds_section(c: Controls, lg: str) -> None:
         st.markdown(t("sw.seeds.sentence", lg, opt=name, share=100 * reached.share, n=r.n, lo=100 * lo, hi=100 * hi))
         p5, p50, p95 = r.loss_spread()
         st.caption(t("sw.seeds.spread", lg, opt=name, p5=p5, p50=p50, p95=p95))
-    st.caption(t("sw.seeds.timing", lg, runs=sum(r.n for r in results), ms=sum(seconds) * 1e3))
+    st.caption(t("sw.seeds.timing", lg, runs=sum(r.n for r in results), time=timing(sum(seconds), lg)))
     st.button(t("sw.seeds.open", lg), key="sw_seeds_open", on_click=request_open, args=(playground_state(c, c.seed_start, c.compared, c.noise),))
