@@ -51,6 +51,7 @@ def hyperparameter_search(c: sweep_view.Controls, lg: str, setup: tuple, box: tu
         st.caption(t("sw.crn", lg, seed=result.seed))
     sweep_view.event_notice(lg, setup, box)  # a box dragged past the edge was cut; a selection that cannot be used, ignored
     sweep_view.heatmap(result, c.metric, lg, setup)
+    st.caption(sweep_view.fixed_caption(c, c.optimizer, lg))
     st.caption(t("sw.refine_selection", lg) + " " + t("sw.blank", lg))
     c1, c2, c3, c4 = st.columns(4)
     # Callbacks run before the rerun, so one run draws the new grid.

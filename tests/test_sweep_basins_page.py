@@ -110,6 +110,9 @@ def test_both_maps_and_the_seeds_are_drawn(camel_en):
     assert "SGD: a global minimum from 59.0% of the 1024 starts" in text
     assert "Momentum: a global minimum from 62.9% of the 1024 starts" in text
     assert "SGD reached a global minimum in 20% of 200 seeds, 95% CI 15–26%." in text
+    # The settings every run shares, as the hand-written runs below use them.
+    assert "SGD, every run: learning rate = 0.01." in text
+    assert "Momentum, every run: learning rate = 0.005, momentum μ = 0.9." in text
 
 
 def test_each_maps_legend_counts_its_cells(camel_en):

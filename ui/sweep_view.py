@@ -614,6 +614,17 @@ def pick_or_refine(c: Controls, setup: tuple, result: sweep.Sweep, key: str = CH
     refine_to_selection(setup, result, key)
 
 
+def fixed_caption(c: Controls, optimizer: str, lg: str) -> str:
+    """What every run of ``optimizer``'s grid shares, in words: the settings and start coordinates off the axes."""
+    def value(v) -> str:
+        return t("sw.on" if v else "sw.off", lg) if isinstance(v, bool) else f"{v:g}"
+
+    shared = list(c.fixed(optimizer))
+    shared += [(name, v) for name, v in zip(sweep.START_AXES, S.default_start(c.surface, c.scaling)) if name not in (c.x, c.y)]
+    settings = ", ".join(f"{label(name, lg)} = {value(v)}" for name, v in shared) or t("sw.fixed.none", lg)
+    return t("sw.fixed", lg, opt=t(f"opt.{optimizer}", lg), settings=settings)
+
+
 def seeds_result(c: Controls, optimizer: str) -> tuple[sweep.Seeds, float]:
     """``optimizer`` run from the seeded start with seeds 0 .. n-1, and the seconds this call took."""
     t0 = time.perf_counter()
@@ -661,6 +672,7 @@ def basins_section(c: Controls, lg: str, setup: tuple, box: tuple) -> None:
             st.markdown(f"**{t(f'opt.{optimizer}', lg)}**")
             basin_map(result, lg, c, setup, key, height=MAP_HEIGHT[len(shown)])
             st.caption(t("sw.basin.shares", lg, opt=t(f"opt.{optimizer}", lg), share=100 * reached.share, n=reached.total, time=timing(seconds, lg)))
+            st.caption(fixed_caption(c, optimizer, lg))
     st.caption(t("sw.basin.click", lg) if c.starts else t("sw.refine_selection", lg))
 
 
