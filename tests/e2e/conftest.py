@@ -8,6 +8,7 @@ on a free port; Chromium is Debian's (``E2E_CHROMIUM`` overrides the path).
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -124,3 +125,17 @@ def phone_page(request, browser, browser_log, server):
 def server_log_mark(server):
     """Offset into the server log at the start of the test; see ``assert_healthy``."""
     return server.log_size()
+
+
+# Opened at a page URL (/lessons, /sweep), Streamlit's frontend first probes
+# /<page>/_stcore/health and /<page>/_stcore/host-config in case the app is served under a
+# base path, then uses /_stcore/...: those two 404s are expected.
+_PROBE = re.compile(r"/[a-z_]+/_stcore/(health|host-config)$")
+
+
+@pytest.fixture
+def bad_responses(page) -> list[str]:
+    """Every HTTP response of 400 or more the page receives (the base-path probes aside)."""
+    seen: list[str] = []
+    page.on("response", lambda r: seen.append(f"{r.status} {r.url}") if r.status >= 400 and not _PROBE.search(r.url.split("?")[0]) else None)
+    return seen

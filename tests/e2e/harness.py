@@ -192,3 +192,14 @@ def pixel_of(page, x: float, y: float, key: str = "path_chart") -> tuple[float, 
     px = box["x"] + (x - x0) / (x1 - x0) * box["width"]
     py = box["y"] + (y1 - y) / (y1 - y0) * box["height"]
     return px, py
+
+
+def no_errors(page, browser_log, bad_responses=()) -> None:
+    """The page shows no exception, logged no page error or console error (a failed resource
+    load aside: ``bad_responses`` lists those that matter), and received no bad response."""
+    exc = page.locator("[data-testid=stException]")
+    assert exc.count() == 0, exc.first.inner_text()
+    assert browser_log.page_errors == [], browser_log.page_errors
+    assert list(bad_responses) == []
+    other = [m for m in browser_log.console_errors if not m.startswith("Failed to load resource")]
+    assert other == [], other

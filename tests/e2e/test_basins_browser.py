@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from harness import LOAD_TIMEOUT_MS, figure_data, open_app, path_traces, wait_idle
+from harness import LOAD_TIMEOUT_MS, figure_data, no_errors, open_app, path_traces, wait_idle
 from i18n import t
 
 import sweep
@@ -39,27 +39,6 @@ TARGET = (1.5, -0.5)  # the cell clicked: the one whose centre is nearest (in th
 
 def query(page) -> dict[str, list[str]]:
     return parse_qs(urlparse(page.url).query)
-
-
-# Opened at a page URL (/sweep), Streamlit's frontend first probes /sweep/_stcore/health and
-# /sweep/_stcore/host-config in case the app is served under a base path: those 404s are expected.
-_PROBE = re.compile(r"/[a-z_]+/_stcore/(health|host-config)$")
-
-
-@pytest.fixture
-def bad_responses(page) -> list[str]:
-    seen: list[str] = []
-    page.on("response", lambda r: seen.append(f"{r.status} {r.url}") if r.status >= 400 and not _PROBE.search(r.url.split("?")[0]) else None)
-    return seen
-
-
-def no_errors(page, browser_log, bad_responses) -> None:
-    exc = page.locator("[data-testid=stException]")
-    assert exc.count() == 0, exc.first.inner_text()
-    assert browser_log.page_errors == [], browser_log.page_errors
-    assert list(bad_responses) == []
-    other = [m for m in browser_log.console_errors if not m.startswith("Failed to load resource")]
-    assert other == [], other
 
 
 _READY = "(key) => { const gd = document.querySelector('.st-key-' + key + ' .js-plotly-plot'); return !!(gd && gd._fullData && gd._fullData.length && gd._fullLayout && gd._fullLayout.xaxis); }"

@@ -7,7 +7,7 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from harness import LOAD_TIMEOUT_MS, figure_data, open_app, path_traces, wait_idle
+from harness import LOAD_TIMEOUT_MS, figure_data, no_errors, open_app, path_traces, wait_idle
 from i18n import t
 
 import lessons
@@ -29,27 +29,6 @@ def settle_on_playground(page) -> None:
 
 def close_to(a: float, b: float) -> bool:
     return abs(a - b) < 1e-6
-
-
-# Opened at a page URL (/lessons), Streamlit's frontend first probes
-# /lessons/_stcore/health and /lessons/_stcore/host-config in case the app is
-# served under a base path, then uses /_stcore/...: those two 404s are expected.
-_PROBE = re.compile(r"/[a-z_]+/_stcore/(health|host-config)$")
-
-
-@pytest.fixture
-def bad_responses(page) -> list[str]:
-    seen: list[str] = []
-    page.on("response", lambda r: seen.append(f"{r.status} {r.url}") if r.status >= 400 and not _PROBE.search(r.url.split("?")[0]) else None)
-    return seen
-
-
-def no_errors(page, browser_log, bad_responses=()) -> None:
-    assert page.locator("[data-testid=stException]").count() == 0
-    assert browser_log.page_errors == [], browser_log.page_errors
-    assert list(bad_responses) == []
-    other = [m for m in browser_log.console_errors if not m.startswith("Failed to load resource")]
-    assert other == [], other
 
 
 def test_lesson_opens_its_preset_in_the_playground(page, base_url, browser_log, bad_responses):
