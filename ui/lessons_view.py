@@ -73,9 +73,16 @@ def panels(lesson: lessons.Lesson, result: lessons.Outcome, lg: str) -> None:
             show(spec, f"lesson_chart_{lesson.key}_{i}")
 
 
+def link_params(state: Mapping[str, object]) -> dict[str, str | list[str]]:
+    """``state`` as a link's query parameters: texts, a list for a repeated key, booleans as the URL spells them (true / false)."""
+    def text(v) -> str:
+        return str(v).lower() if isinstance(v, bool) else str(v)
+
+    return {k: [text(x) for x in v] if isinstance(v, (list, tuple)) else text(v) for k, v in state.items()}
+
+
 def link_query(state: Mapping[str, object]) -> str:
-    # Booleans as the URL spells them: true / false.
-    return urlencode({k: str(v).lower() if isinstance(v, bool) else v for k, v in state.items()}, doseq=True)
+    return urlencode(link_params(state), doseq=True)
 
 
 def share_link(lesson: lessons.Lesson, state: dict) -> str:
@@ -115,4 +122,4 @@ def open_in_playground(state: dict) -> None:
     st.session_state.setdefault(S.SEEDED_KEY, set()).update(
         {"landscape", "optimizers", "schedule", "average", S.SCALING_KEY, S.BATCH_KEY, *S.hyper_keys()}
     )
-    routing.switch_to("pages/playground.py")
+    routing.switch_to("pages/playground.py", link_params(state))  # the address bar then holds the preset: reload or share it

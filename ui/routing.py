@@ -43,11 +43,12 @@ def ensure_router() -> None:
     st.rerun()
 
 
-def switch_to(page: str) -> None:
-    """Go to ``page`` with an empty link (the page's own controls write theirs).
+def switch_to(page: str, query: dict | None = None) -> None:
+    """Go to ``page`` with the link ``query`` ({key: text or list of texts}; none: an empty link,
+    the page's own controls write theirs).
 
     ``st.switch_page(page)`` clears the link with a check that refuses once a control of this
     page has bound its value to it (``bind="query-params"``; the Sweep page's sliders do), and
     the binding outlives the run that drew the control. Passing the new page's query
-    parameters, none, replaces them without that check."""
-    st.switch_page(page, query_params={})
+    parameters replaces them without that check."""
+    st.switch_page(page, query_params=query or {})

@@ -215,7 +215,19 @@ def test_a_click_on_a_cell_opens_that_start_in_the_playground(page, base_url, br
     assert start["n"] == 1 and abs(start["x"][0] - centre[0]) < 1e-6 and abs(start["y"][0] - centre[1]) < 1e-6, (start, centre)
     assert page.locator(".st-key-x0 input").input_value() == f"{centre[0]:.3f}"
     assert page.locator(".st-key-y0 input").input_value() == f"{centre[1]:.3f}"
+    # The address bar holds the start in full: a reload, or the link shared, opens the same runs.
     for k, v in (("x0", centre[0]), ("y0", centre[1])):
-        if k in q:
-            assert abs(float(q[k][0]) - v) < 1e-6, page.url
+        assert k in q and abs(float(q[k][0]) - v) < 1e-12, page.url
+    assert q.get("steps") == ["300"], page.url
+    assert not [k for k in q if k.startswith("sw_")], page.url  # nothing of the Sweep page's link
+    wait_idle(page)
+    page.reload()
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('.st-key-path_chart .js-plotly-plot'); return !!(gd && gd._fullData && gd._fullData.length); }",
+        timeout=LOAD_TIMEOUT_MS,
+    )
+    wait_idle(page)
+    assert page.locator(".st-key-x0 input").input_value() == f"{centre[0]:.3f}"
+    start = next(tr for tr in figure_data(page)["traces"] if tr["name"] == t("fig.start", "en"))
+    assert abs(start["x"][0] - centre[0]) < 1e-6 and abs(start["y"][0] - centre[1]) < 1e-6, (start, centre)
     no_errors(page, browser_log, bad_responses)

@@ -48,6 +48,8 @@ def test_lesson_opens_its_preset_in_the_playground(page, base_url, browser_log, 
     assert names == [t(f"opt.{o}", "en") for o in preset["optimizers"]]
     start = [tr for tr in figure_data(page)["traces"] if tr["name"] == t("fig.start", "en")][0]
     assert (start["x"], start["y"]) == ([preset["x0"]], [preset["y0"]])
+    # The start too: the address bar opens the same runs when reloaded or shared.
+    assert [float(v) for v in q["x0"] + q["y0"]] == [preset["x0"], preset["y0"]], page.url
     no_errors(page, browser_log, bad_responses)
 
 
