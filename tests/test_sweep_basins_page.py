@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 import figures
 import sweep
 from sweep_pages import sweep_page
+from ui import settings as S
 
 # The basins lesson's setup (SGD beside momentum on the six-hump camel, 32 x 32 starts, 300 steps;
 # 200 seeds from beside the saddle at (-1.15, 0.77) with noise 2), as a link.
@@ -259,3 +260,15 @@ def test_the_seeds_button_opens_the_seeded_start_with_its_noise():
     assert not at.exception, [e.value for e in at.exception]
     assert (at.session_state["x0"], at.session_state["y0"], at.session_state["noise"]) == (-1.15, 0.77, 2.0)
     assert list(at.session_state["optimizers"]) == ["sgd", "momentum"] and at.session_state["seed"] == 0
+
+
+def test_the_best_cell_of_a_learning_rate_by_start_sweep_opens_with_its_start():
+    at = sweep_page({"sw_landscape": "himmelblau", "sw_optimizer": "adam", "sw_x": "lr", "sw_y": "x0", "sw_n": "8", "sw_steps": "200"})
+    (best,) = [i.value for i in at.info if i.value.startswith("Best:")]
+    x0 = float(re.search(r"start x₀ = (-?[\d.e-]+)", best).group(1))  # printed to 4 significant digits
+    at.button(key="sw_open").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["x0"] == pytest.approx(x0, abs=5e-4 * max(1, abs(x0)))
+    assert at.session_state["y0"] == S.default_start("himmelblau")[1]  # the coordinate not on an axis
+    assert list(at.session_state["optimizers"]) == ["adam"]
+

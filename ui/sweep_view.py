@@ -484,15 +484,15 @@ def playground_state(c: Controls, start: tuple[float, float], shown: list[str], 
 
 
 def best_state(c: Controls, xv: float, yv: float) -> dict:
-    """The Playground's state for the best cell: its optimizer and the two values (each at the
-    Playground control's nearest value); the batch size the cell's own when it is an axis."""
-    state = playground_state(c, S.default_start(c.surface, c.scaling), [c.optimizer])
-    for name, value in ((c.x, xv), (c.y, yv)):
-        if name == sweep.BATCH:
-            state.update(playground_state(c, (state["x0"], state["y0"]), [c.optimizer], batch=value))
-        elif sweep.is_start(name):
-            state[name] = float(value)
-        else:
+    """The Playground's state for the best cell: its optimizer and the two values (a hyperparameter
+    at the Playground control's nearest value); the batch size and the start the cell's own when
+    they are axes."""
+    values = {c.x: xv, c.y: yv}
+    default = S.default_start(c.surface, c.scaling)
+    start = tuple(float(values.get(name, d)) for name, d in zip(sweep.START_AXES, default))
+    state = playground_state(c, start, [c.optimizer], batch=values.get(sweep.BATCH))
+    for name, value in values.items():
+        if name != sweep.BATCH and not sweep.is_start(name):
             state[S.hyper_key(c.optimizer, name)] = S.hyper_value(name, value)  # the Playground control's nearest value
     return state
 
