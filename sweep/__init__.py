@@ -131,54 +131,66 @@ def random_points(name: str, lo: float, hi: float, n: int, rng: np.random.Genera
 
 # How a run ends, as the ``basin`` metric codes it: the index of the minimum it reached
 # (0, 1, ... into ``landscape.minima``), or one of these.
-DIVERGED, MOVING, SADDLE = -1, -2, -3
-OUTCOMES: dict[int, str] = {DIVERGED: "diverged", MOVING: "moving", SADDLE: "saddle"}
-BASIN_TOL = 0.1  # the largest radius within which a run "ends at" a point: this fraction of the window's shorter side
+DIVERGED, MOVING, SADDLE, STOPPED = -1, -2, -3, -4
+OUTCOMES: dict[int, str] = {DIVERGED: "diverged", MOVING: "moving", SADDLE: "saddle", STOPPED: "stopped"}
+BASIN_TOL = 0.1  # the largest radius within which a run "ends at" a point, in units of the window's side along each axis
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile: two-sided 95% intervals
+
+
+def _in_window_units(landscape, points) -> np.ndarray:
+    """``points`` with each coordinate divided by the window's side along it: a distance in
+    these units means the same share of the map across and up (Old Faithful's raw window is
+    0.25 by 13)."""
+    (x_lo, x_hi), (y_lo, y_hi) = landscape.window
+    return np.asarray(points, dtype=np.float64) / np.array([x_hi - x_lo, y_hi - y_lo])
 
 
 def stationary_points(landscape) -> tuple[np.ndarray, np.ndarray]:
     """The surface's stationary points inside its window, minima first (in the order of
     ``landscape.minima``) then the others (saddles, maxima, degenerate points), (m, 2); and
-    the radius around each within which a run counts as ending there, (m,): the smaller of
-    :data:`BASIN_TOL` times the window's shorter side and half the distance to the nearest
-    other stationary point, so that no two circles overlap."""
-    (x_lo, x_hi), (y_lo, y_hi) = landscape.window
+    the radius around each within which a run counts as ending there, (m,), in window units
+    (each coordinate over the window's side along it): the smaller of :data:`BASIN_TOL` and
+    half the distance to the nearest other stationary point, so that no two regions overlap."""
     others = [c.point for c in landscape.critical_points if c.kind != "minimum"]
     points = np.concatenate([landscape.minima, np.array(others, dtype=np.float64).reshape(-1, 2)])
-    radius = np.full(len(points), BASIN_TOL * min(x_hi - x_lo, y_hi - y_lo))
+    radius = np.full(len(points), BASIN_TOL)
     if len(points) > 1:
-        d = np.hypot(points[:, None, 0] - points[None, :, 0], points[:, None, 1] - points[None, :, 1])
+        u = _in_window_units(landscape, points)
+        d = np.hypot(u[:, None, 0] - u[None, :, 0], u[:, None, 1] - u[None, :, 1])
         np.fill_diagonal(d, np.inf)
         radius = np.minimum(radius, d.min(axis=1) / 2)
     return points, radius
 
 
-def basins(landscape, final_points, diverged) -> np.ndarray:
-    """Where each run ended, as an int per run (the ``basin`` metric).
+def basins(landscape, final_points, status) -> np.ndarray:
+    """Where each run ended, as an int per run (the ``basin`` metric); ``status``: each run's
+    status (:data:`optimizers.STATUSES`).
 
     ``k >= 0``: the last point lies within the radius :func:`stationary_points` gives around
-    ``landscape.minima[k]``. :data:`SADDLE`: within the radius of another stationary point
-    inside the window (a saddle, a maximum, a degenerate point: a run started on a saddle's
-    stable manifold ends there). :data:`DIVERGED`: the run diverged (``diverged``, one bool
-    per run). :data:`MOVING`: anything else, a run still on its way when its steps ran out
-    (or stopped away from every stationary point: the Newton methods at a singular Hessian).
-    A run counts by where it ended, whether or not its gradient norm fell below the
-    convergence tolerance: Adam with a constant rate, or a run with noisy gradients, hovers
-    near a minimum without converging.
+    ``landscape.minima[k]`` (distances in window units: a tenth of the window's side along
+    each axis at most). :data:`SADDLE`: within the radius of another stationary point inside
+    the window (a saddle, a maximum, a degenerate point: a run started on a saddle's stable
+    manifold ends there). :data:`DIVERGED`: the run diverged. :data:`MOVING`: its steps ran
+    out away from every stationary point (still on its way). :data:`STOPPED`: it stopped
+    away from them (converged to a point outside the window, stalled on a flat region, a
+    singular Hessian). A run counts by where it ended, whether or not its gradient norm fell
+    below the convergence tolerance: Adam with a constant rate, or a run with noisy gradients,
+    hovers near a minimum without converging.
     """
+    status = np.asarray(status)
     pts = np.asarray(final_points, dtype=np.float64)
-    out = np.full(pts.shape[:-1], MOVING, dtype=np.int64)
+    out = np.where(status == "max_steps", MOVING, STOPPED).astype(np.int64)
     targets, radius = stationary_points(landscape)
     if len(targets):
         with np.errstate(all="ignore"):  # a diverged run's point is inf or NaN
-            d = np.hypot(pts[..., None, 0] - targets[:, 0], pts[..., None, 1] - targets[:, 1])
+            u, t = _in_window_units(landscape, pts), _in_window_units(landscape, targets)
+            d = np.hypot(u[..., None, 0] - t[:, 0], u[..., None, 1] - t[:, 1])
         d = np.where(np.isnan(d), np.inf, d)
         nearest = np.argmin(d, axis=-1)
         near = np.take_along_axis(d, nearest[..., None], axis=-1)[..., 0] <= radius[nearest]
         k = len(landscape.minima)
         out[near] = np.where(nearest[near] < k, nearest[near], SADDLE)
-    out[np.asarray(diverged, dtype=bool)] = DIVERGED
+    out[status == "diverged"] = DIVERGED
     return out
 
 
@@ -224,10 +236,10 @@ def wilson_interval(count: int, total: int, z: float = Z95) -> tuple[float, floa
 
 def shares(basin: np.ndarray, n_minima: int) -> list[Share]:
     """The share of runs that ended at each minimum (every one, even at 0 runs), then at each
-    other outcome that happened, in the order saddle, still moving, diverged."""
+    other outcome that happened, in the order saddle, stopped elsewhere, still moving, diverged."""
     codes = np.ravel(basin)
     out = [Share(k, int(np.sum(codes == k)), codes.size) for k in range(n_minima)]
-    for code in (SADDLE, MOVING, DIVERGED):
+    for code in (SADDLE, STOPPED, MOVING, DIVERGED):
         count = int(np.sum(codes == code))
         if count:
             out.append(Share(code, count, codes.size))
@@ -438,7 +450,7 @@ def run(
         x_log=is_log(x_name), y_log=is_log(y_name), x_range=x_range, y_range=y_range,
         surface=surface, scaling=getattr(landscape, "scaling", None) if is_data(surface) else None,
         batch_size=None if batch_axis else batch_size, seed=int(seed), calls=calls,
-        basin=basins(landscape, points, status == "diverged"), minima=landscape.minima,
+        basin=basins(landscape, points, status), minima=landscape.minima,
         minimum_losses=np.asarray(landscape.f(landscape.minima), dtype=float).reshape(-1),
         start=(float(start[0]), float(start[1])), fixed=tuple(sorted((fixed or {}).items())),
     )  # fmt: skip
@@ -524,7 +536,7 @@ def seeds(
     status = np.asarray(optimizers.STATUSES)[b.status_codes]
     return Seeds(
         surface=surface, optimizer=optimizer, start=(float(start[0]), float(start[1])), seeds=seed_values,
-        basin=basins(landscape, b.final_points, status == "diverged"), final_loss=b.final_losses, status=status,
+        basin=basins(landscape, b.final_points, status), final_loss=b.final_losses, status=status,
         steps=int(steps), noise=float(noise), batch_size=batch_size, minima=landscape.minima,
         minimum_losses=np.asarray(landscape.f(landscape.minima), dtype=float).reshape(-1),
         fixed=tuple(sorted((fixed or {}).items())),

@@ -62,6 +62,30 @@ def test_a_diverged_run_and_a_run_still_on_its_way_get_their_own_codes():
     assert np.allclose(bowl.minima, [[0.0, 0.0]])
 
 
+def test_a_run_that_stops_outside_the_window_is_not_called_still_moving():
+    # Newton on Rastrigin from (-3.76, -5.12), the window's bottom edge: the quadratic model
+    # of a cosine bump sends it to a stationary point near (-5.97, -4.97), outside the window
+    # [-5.12, 5.12]^2, where it converges in a few steps.
+    s = sweep.run("rastrigin", "newton", "x0", "y0", (-3.76, -3.75, -5.12, -5.1), n=2, steps=50)
+    single = optimizers.run(landscapes.get("rastrigin"), "newton", start=(-3.76, -5.12), steps=50)
+    assert single.status == "converged" and single.points[-1][0] < -5.12
+    assert (s.x[0], s.y[0], s.status[0, 0]) == (-3.76, -5.12, "converged")
+    assert s.basin[0, 0] == sweep.STOPPED
+    assert sweep.STOPPED in [sh.code for sh in s.shares()]
+
+
+def test_an_anisotropic_window_measures_the_radius_along_each_side():
+    # Old Faithful, raw inputs: the window is about 0.25 wide and 13 tall. A point a twentieth
+    # of the height above the minimum (0.65 in b) is within a tenth of each side: at the minimum.
+    f = landscapes.get("faithful", scaling="raw")
+    (x_lo, x_hi), (y_lo, y_hi) = f.window
+    m = f.minima[0]
+    near = m + np.array([0.0, (y_hi - y_lo) / 20])
+    far = m + np.array([(x_hi - x_lo) / 5, 0.0])
+    codes = sweep.basins(f, np.array([near, far]), np.array(["max_steps", "max_steps"]))
+    assert codes.tolist() == [0, sweep.MOVING]
+
+
 def test_the_basin_metric_agrees_with_single_runs_over_a_coarse_grid():
     s = sweep.run("six_hump_camel", "momentum", "x0", "y0", (-2.0, 2.0, -1.1, 1.1), n=6, steps=300, fixed={"lr": 0.005})
     camel = landscapes.get("six_hump_camel")
