@@ -4,7 +4,7 @@
   batched call: the runs, then the basin figure and its JSON. Bar: <= 1 s.
 - 1000 seeds x 500 steps of noisy SGD from one start on the six-hump camel, one batched
   call. Bar: <= 0.5 s.
-- The basins lesson, measured on every render: its two 32 x 32 maps and 200 seeds.
+- The basins lesson, measured on every render: its three 32 x 32 grids and 200 seeds.
 Run: python -m bench.bench_basins
 """
 
@@ -80,7 +80,7 @@ def lesson() -> None:
     the_lesson = lessons.get("basins")
     lessons.run(the_lesson)
     times, _ = timed(lambda: lessons.run(the_lesson))
-    print("Lesson 'basins', measured on every render (two 32 x 32 maps x 300 steps, 200 seeds, single runs)")
+    print("Lesson 'basins', measured on every render (three 32 x 32 grids x 300 steps, 200 seeds, single runs)")
     print(f"  lessons.run           : {spread(times)}")
 
 

@@ -5,7 +5,7 @@ from .landscape import Grid, eigen_traces, gradient_field_trace, grid, taylor_tr
 from .layers import layered, merged
 from .paths import SURFACE_TRACES, Run, frame_steps, in_column, path_figure, thin
 from .style import OPTIMIZER_STYLE, style
-from .sweep import axis_title, basin_color, basin_figure, seeds_figure, sweep_figure
+from .sweep import LEGEND_MAX, axis_title, basin_color, basin_figure, seeds_figure, sweep_figure
 
 __all__ = [
     "Grid",
@@ -30,6 +30,7 @@ __all__ = [
     "basin_figure",
     "basin_color",
     "seeds_figure",
+    "LEGEND_MAX",
     "axis_title",
     "taylor_trace",
     "thin",

@@ -86,10 +86,14 @@ def sweep_figure(sweep, metric: np.ndarray, labels: dict[str, str], height: int 
 # they repeat past seven minima), and neutral greys, each with its own glyph, for the rest.
 BASIN_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#A08C00")
 OUTCOME_STYLE = {  # code -> (fill, glyph drawn on each such cell, glyph colour)
+    -4: ("#bdbdbd", "circle-open", "#333333"),  # stopped away from every stationary point of the window
     -3: ("#9e9e9e", "cross-thin", "#ffffff"),  # a saddle (or maximum)
     -2: ("#d9d9d9", "line-ew", "#555555"),  # still moving
     -1: ("#4d4d4d", "x-thin", "#ffffff"),  # diverged
 }
+
+
+LEGEND_MAX = 10  # legend entries of a basin map; more would crowd out the map
 
 
 def basin_color(code: int) -> str:
@@ -100,8 +104,9 @@ def basin_figure(sweep, labels: dict, levels=None, height: int = 520, mark=None)
     """Which minimum each run ended at, one colour per minimum (``sweep.basin``).
 
     ``labels``: ``x``, ``y`` (axis titles), ``outcome`` (a list of (code, legend text) in
-    legend order: the minima and the other outcomes that happened), ``hover`` (code -> text
-    for one cell, a format string over ``steps``), ``minimum`` (the minima's marker name).
+    legend order, every outcome that happened; past :data:`LEGEND_MAX` one line, ``more``, a
+    format string over ``k``, stands for the rest), ``hover`` (code -> text for one cell, a
+    format string over ``steps``), ``minimum`` (the minima's marker name).
     ``levels``: a contour grid (:func:`figures.landscape.grid`) drawn under a map of starts,
     with the minima marked and numbered. ``mark``: a point to mark, ``(x, y, name)`` (the
     start of the seeded runs). Cells that did not end at a minimum are grey, each outcome with
@@ -114,6 +119,12 @@ def basin_figure(sweep, labels: dict, levels=None, height: int = 520, mark=None)
     """
     codes = np.asarray(sweep.basin)
     xs, ys = _scale(sweep.x_log, sweep.x), _scale(sweep.y_log, sweep.y)
+    swapped = sweep.starts_swept and sweep.x_name == "y0"  # y0 across, x0 up: the surface's overlays turned to match
+    if levels is not None and swapped:
+        levels = levels._replace(xs=levels.ys, ys=levels.xs, z=levels.z.T, color=levels.color.T)
+    minima = np.asarray(sweep.minima).reshape(-1, 2)[:, ::-1] if swapped else np.asarray(sweep.minima).reshape(-1, 2)
+    if mark is not None and swapped:
+        mark = (mark[1], mark[0], mark[2])
     present = [code for code, _ in labels["outcome"]]
     slots = {code: i for i, code in enumerate(present)}
     slot = np.vectorize(lambda c: slots.get(int(c), 0), otypes=[np.int32])(codes) if codes.size else codes
@@ -151,13 +162,16 @@ def basin_figure(sweep, labels: dict, levels=None, height: int = 520, mark=None)
                 "marker": {"symbol": glyph, "size": 7, "color": ink, "line": {"width": 1.2, "color": ink}},
                 "hoverinfo": "skip", "showlegend": False, "name": f"glyph {code}",
             })  # fmt: skip
-    for code, name in labels["outcome"]:  # the legend: one entry per outcome, with its share
+    for code, name in labels["outcome"][:LEGEND_MAX]:  # the legend: one entry per outcome, with its share
         marker = {"symbol": "square", "size": 14, "color": basin_color(code)}
         if code < 0:
             marker["line"] = {"width": 1, "color": "#333333"}
         data.append({"type": "scatter", "mode": "markers", "x": [None], "y": [None], "marker": marker, "name": name, "showlegend": True, "hoverinfo": "skip"})
-    if levels is not None and len(sweep.minima):
-        m = np.asarray(sweep.minima)
+    if len(labels["outcome"]) > LEGEND_MAX:  # Rastrigin's runs reach dozens of minima: the rest in one line (the hover names each)
+        rest = len(labels["outcome"]) - LEGEND_MAX
+        data.append({"type": "scatter", "mode": "markers", "x": [None], "y": [None], "marker": {"symbol": "square-open", "size": 14, "color": "#777777"}, "name": labels["more"].format(k=rest), "showlegend": True, "hoverinfo": "skip"})
+    if levels is not None and len(minima):
+        m = minima
         data.append({
             "type": "scatter", "mode": "markers+text", "x": m[:, 0].tolist(), "y": m[:, 1].tolist(),
             "text": [str(k + 1) for k in range(len(m))], "textposition": "top center", "textfont": {"size": 15, "color": "#000000"},

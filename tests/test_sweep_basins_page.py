@@ -204,7 +204,7 @@ def test_a_click_on_a_cell_opens_that_start_in_the_playground(browser, chart):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert [title.value for title in at.title] != ["Sweep"], "the Playground opened"
-    exact = sweep.axis(sweep.START_AXES[0], -2.0, 2.0, 16)[11], sweep.axis(sweep.START_AXES[1], -1.1, 1.1, 16)[3]
+    exact = np.linspace(-2.0, 2.0, 16)[11], np.linspace(-1.1, 1.1, 16)[3]  # the camel's window, 16 starts a side
     assert (at.session_state["x0"], at.session_state["y0"]) == pytest.approx(exact, abs=1e-12)  # the run's own start, not the float32 one
     assert list(at.session_state["optimizers"]) == ["sgd", "momentum"]
     assert at.session_state["landscape"] == "six_hump_camel" and at.session_state["steps"] == 300
@@ -272,3 +272,52 @@ def test_the_best_cell_of_a_learning_rate_by_start_sweep_opens_with_its_start():
     assert at.session_state["y0"] == S.default_start("himmelblau")[1]  # the coordinate not on an axis
     assert list(at.session_state["optimizers"]) == ["adam"]
 
+
+
+def test_leaving_a_map_of_starts_after_moving_its_sliders_keeps_the_page_working():
+    # The seeds' controls bind their values to the link; when they are no longer drawn Streamlit
+    # drops those keys itself (deleting a bound key by hand is an error).
+    at = sweep_page({**CAMEL, "sw_n": "8"})
+    at.select_slider(key="sw_noise").set_value(0.3).run()
+    at.selectbox(key="sw_y").set_value("lr").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not {"sw_noise", "sw_seeds", "sw_sx", "sw_sy", "sw_vs"} & set(at.query_params)
+    at.selectbox(key="sw_landscape").set_value("faithful").run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_a_new_surface_takes_its_own_seeded_start():
+    at = sweep_page({**CAMEL, "sw_n": "8"})
+    at.selectbox(key="sw_landscape").set_value("himmelblau").run()
+    assert not at.exception
+    assert (at.session_state["sw_sx"], at.session_state["sw_sy"]) == S.default_start("himmelblau")
+
+
+def test_swapped_start_axes_turn_the_surface_with_them():
+    at = sweep_page({**CAMEL, "sw_x": "y0", "sw_y": "x0", "sw_n": "8", "sw_vs": "none"})
+    (spec,) = basin_maps(at)
+    assert spec["layout"]["xaxis"]["range"] == [-1.1, 1.1] and spec["layout"]["yaxis"]["range"] == [-2.0, 2.0]
+    (stars,) = [d for d in spec["data"] if d.get("text") == [str(k) for k in range(1, 7)]]
+    assert np.allclose(np.c_[stars["y"], stars["x"]], CAMEL_MINIMA, atol=1e-3)  # y0 across, x0 up
+    (start,) = [d for d in spec["data"] if d.get("name") == "start of the seeded runs"]
+    assert (start["x"], start["y"]) == ([0.77], [-1.15])
+    levels = [d for d in spec["data"] if d["type"] == "contour"]
+    lx, ly = decode(levels[0]["x"]), decode(levels[0]["y"])
+    assert -1.1 <= lx.min() and lx.max() <= 1.1 and ly.max() > 1.5 and ly.min() < -1.5  # y0's span across, x0's up
+
+
+def test_a_data_surface_map_of_starts_says_its_mini_batches_and_the_seeds_need_them():
+    query = {"sw_landscape": "faithful", "sw_optimizer": "sgd", "sw_x": "x0", "sw_y": "y0", "sw_n": "8", "sw_seeds": "20"}
+    at = sweep_page(query)
+    assert len(basin_maps(at)) == 1 and "sw_noise" not in [w.key for w in at.select_slider]
+    assert any("With the full batch every seed makes the same run" in i.value for i in at.info)
+    at = sweep_page({**query, "sw_batch": "16"})
+    text = texts(at)
+    assert "uses mini-batches of 16 drawn with seed 0" in text and "draws their mini-batches of 16" in text
+    assert not any("full batch" in i.value for i in at.info)
+
+
+def test_percentages_in_words_never_round_a_share_to_none_or_all():
+    from ui.sweep_view import percent
+
+    assert (percent(40, 200), percent(1, 200), percent(199, 200), percent(0, 200), percent(200, 200)) == ("20", "0.5", "99.5", "0", "100")

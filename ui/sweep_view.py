@@ -195,10 +195,16 @@ def controls(lg: str) -> Controls:
         if not is_data(surface):
             drawn["sw_noise"] = noise
     _check_link(opening, drawn)
-    for key in ("sw_scaling", "sw_batch", "sw_noise", "sw_vs", "sw_seeds", "sw_sx", "sw_sy"):  # a control not drawn leaves the link, which stays true to the page
+    # A control not drawn leaves the link, which stays true to the page. Those bound to the link
+    # (sliders, number inputs) may not be deleted by hand: Streamlit clears theirs when the
+    # control is gone at the end of the run.
+    for key in ("sw_scaling", "sw_batch", "sw_vs"):
         if key not in drawn and key in st.query_params:
             del st.query_params[key]
     return Controls(surface, optimizer, x, y, mode == "random", int(n), int(steps), metric, scaling, batch, float(noise), vs, int(n_seeds), seed_start)
+
+
+_SEEDED_SURFACE = "_sw_seeded_surface"  # the surface (and scaling) the seeded start belongs to
 
 
 def _seed_controls(lg: str, surface: str, scaling: str | None) -> tuple[int, tuple[float, float], float]:
@@ -218,10 +224,13 @@ def _seed_controls(lg: str, surface: str, scaling: str | None) -> tuple[int, tup
         )  # fmt: skip
     window = sweep.axis_range("x0", surface, scaling), sweep.axis_range("y0", surface, scaling)
     default = S.default_start(surface, scaling)
+    # Another surface's start (or one outside the window): back to this surface's.
+    moved = st.session_state.get(_SEEDED_SURFACE, (surface, scaling)) != (surface, scaling)
+    st.session_state[_SEEDED_SURFACE] = (surface, scaling)
     start = []
     for key, label_key, (lo, hi), d in zip(("sw_sx", "sw_sy"), ("sw.seeds.x", "sw.seeds.y"), window, default):
-        if key in st.session_state and not lo <= float(st.session_state[key]) <= hi:
-            st.session_state[key] = float(d)  # another surface's start: back to this one's
+        if key in st.session_state and (moved or not lo <= float(st.session_state[key]) <= hi):
+            st.session_state[key] = float(d)
         start.append(
             st.sidebar.number_input(
                 t(label_key, lg), min_value=float(lo), max_value=float(hi), step=0.1, format="%.3f", key=key, bind="query-params",
@@ -534,7 +543,10 @@ def basin_labels(result, lg: str) -> dict:
     """The basin map's words (:func:`figures.basin_figure`): axis titles, one legend entry per
     outcome with its share of the runs, and each outcome's hover text."""
     glob = result.global_minima()
-    outcome = [(s.code, t("sw.basin.legend", lg, name=_outcome_name(s.code, glob, lg), share=100 * s.share)) for s in result.shares()]
+    reached = [s for s in result.shares() if s.count]
+    if len(reached) > figures.LEGEND_MAX:  # the legend shows the most reached first (minima before the other outcomes)
+        reached.sort(key=lambda s: (s.code < 0, -s.count, s.code))
+    outcome = [(s.code, t("sw.basin.legend", lg, name=_outcome_name(s.code, glob, lg), share=100 * s.share)) for s in reached]
     hover = {code: t(f"sw.basin.hover.{code}", lg, steps="{steps}") for code in sweep.OUTCOMES}
     for k, (mx, my) in enumerate(np.asarray(result.minima)):
         hover[k] = t("sw.basin.hover.minimum", lg, k=k + 1, x=mx, y=my, steps="{steps}")
@@ -544,6 +556,7 @@ def basin_labels(result, lg: str) -> dict:
         "outcome": outcome,
         "hover": hover,
         "minimum": t("sw.basin.star", lg),
+        "more": t("sw.basin.more", lg),
     }
 
 
@@ -651,6 +664,13 @@ def seeds_chart(results: list[sweep.Seeds], lg: str) -> None:
     show(figures.seeds_figure(bars, labels), SEEDS_CHART)
 
 
+def percent(count: float, total: int) -> str:
+    """``count`` of ``total`` as a percentage in whole numbers, unless that would read 0% or 100% while it is neither (1 of 200: 0.5%)."""
+    p = 100 * count / total
+    whole = f"{p:.0f}"
+    return f"{p:.1f}" if whole in ("0", "100") and 0 < count < total else whole
+
+
 def timing(seconds: float, lg: str) -> str:
     """How long getting a result took, in words: a result another session (or an earlier run) computed came from the cache."""
     return t("sw.cached", lg) if seconds < CACHE_HIT_S else t("sw.ms", lg, ms=seconds * 1e3)
@@ -667,13 +687,19 @@ def basins_section(c: Controls, lg: str, setup: tuple, box: tuple) -> None:
     shown = c.compared
     for column, optimizer, key in zip(st.columns(len(shown)), shown, (CHART, CHART_VS)):
         result, seconds = grid(c.surface, optimizer, c.x, c.y, box, c.n, c.steps, c.random, c.scaling, c.batch, c.fixed(optimizer))
-        reached = result.reached_global()
+        reached, name = result.reached_global(), t(f"opt.{optimizer}", lg)
         with column:
-            st.markdown(f"**{t(f'opt.{optimizer}', lg)}**")
+            st.markdown(f"**{name}**")
             basin_map(result, lg, c, setup, key, height=MAP_HEIGHT[len(shown)])
-            st.caption(t("sw.basin.shares", lg, opt=t(f"opt.{optimizer}", lg), share=100 * reached.share, n=reached.total, time=timing(seconds, lg)))
+            if not len(result.minima):
+                st.caption(t("sw.basin.no_minimum", lg, opt=name, time=timing(seconds, lg)))
+            else:
+                words = "sw.basin.shares" if c.starts else "sw.basin.shares_runs"
+                st.caption(t(words, lg, opt=name, share=100 * reached.share, n=reached.total, time=timing(seconds, lg)))
             st.caption(fixed_caption(c, optimizer, lg))
-    st.caption(t("sw.basin.click", lg) if c.starts else t("sw.refine_selection", lg))
+    if c.scaling is not None and c.batch is not None:
+        st.caption(t("sw.basin.minibatch", lg, batch=c.batch))
+    st.caption(t("sw.basin.click", lg) if c.starts else t("sw.basin.box", lg))
 
 
 def seeds_section(c: Controls, lg: str) -> None:
@@ -693,8 +719,12 @@ def seeds_section(c: Controls, lg: str) -> None:
         reached = r.reached_global()
         lo, hi = reached.interval
         name = t(f"opt.{r.optimizer}", lg)
-        st.markdown(t("sw.seeds.sentence", lg, opt=name, share=100 * reached.share, n=r.n, lo=100 * lo, hi=100 * hi))
+        if len(r.minima):
+            st.markdown(t("sw.seeds.sentence", lg, opt=name, share=percent(reached.count, r.n), n=r.n, lo=percent(lo * r.n, r.n), hi=percent(hi * r.n, r.n)))
+        else:
+            st.markdown(t("sw.seeds.no_minimum", lg, opt=name, n=r.n))
         p5, p50, p95 = r.loss_spread()
-        st.caption(t("sw.seeds.spread", lg, opt=name, p5=p5, p50=p50, p95=p95))
+        if p50 == p50:  # not every seed diverged
+            st.caption(t("sw.seeds.spread", lg, opt=name, p5=p5, p50=p50, p95=p95))
     st.caption(t("sw.seeds.timing", lg, runs=sum(r.n for r in results), time=timing(sum(seconds), lg)))
     st.button(t("sw.seeds.open", lg), key="sw_seeds_open", on_click=request_open, args=(playground_state(c, c.seed_start, c.compared, c.noise),))
