@@ -167,8 +167,8 @@ def basins(landscape, final_points, status) -> np.ndarray:
     status (:data:`optimizers.STATUSES`).
 
     ``k >= 0``: the last point lies within the radius :func:`stationary_points` gives around
-    ``landscape.minima[k]`` (distances in window units: a tenth of the window's side along
-    each axis at most). :data:`SADDLE`: within the radius of another stationary point inside
+    ``landscape.minima[k]`` (distances in window units: inside an ellipse whose half-axes are a
+    tenth of the window's width and height, at most). :data:`SADDLE`: within the radius of another stationary point inside
     the window (a saddle, a maximum, a degenerate point: a run started on a saddle's stable
     manifold ends there). :data:`DIVERGED`: the run diverged. :data:`MOVING`: its steps ran
     out away from every stationary point (still on its way). :data:`STOPPED`: it stopped
