@@ -47,6 +47,11 @@ def sweepable(optimizer: str, surface: str | None = None) -> list[str]:
     return names
 
 
+def maps_starts(x_name: str, y_name: str) -> bool:
+    """Whether two axes are the start's two coordinates: a map of starts over the surface."""
+    return {x_name, y_name} == set(START_AXES)
+
+
 def is_start(name: str) -> bool:
     """Whether ``name`` is a coordinate of the start point (``"x0"`` or ``"y0"``), not a hyperparameter."""
     return name in START_AXES
@@ -278,7 +283,7 @@ class Sweep:
     @property
     def starts_swept(self) -> bool:
         """Whether both axes are the start's coordinates (a basin map over the surface)."""
-        return {self.x_name, self.y_name} == set(START_AXES)
+        return maps_starts(self.x_name, self.y_name)
 
     @property
     def success(self) -> np.ndarray:

@@ -320,4 +320,4 @@ def test_a_data_surface_map_of_starts_says_its_mini_batches_and_the_seeds_need_t
 def test_percentages_in_words_never_round_a_share_to_none_or_all():
     from ui.sweep_view import percent
 
-    assert (percent(40, 200), percent(1, 200), percent(199, 200), percent(0, 200), percent(200, 200)) == ("20", "0.5", "99.5", "0", "100")
+    assert (percent(40 / 200), percent(1 / 200), percent(199 / 200), percent(0 / 200), percent(200 / 200)) == ("20", "0.5", "99.5", "0", "100")

@@ -76,8 +76,13 @@ def grid(
     grid is new, the cache lookup when it was computed before (Back, a rerun,
     another session). A time stored with the result would report the first
     computation's milliseconds on every later hit as if it were this one."""
+    return _timed(cached_grid, surface, optimizer, x, y, box, n, steps, random, scaling, batch, fixed)  # positional: the memo's key
+
+
+def _timed(f, *args):
+    """``f(*args)`` and the seconds the call took (cache lookup included)."""
     t0 = time.perf_counter()
-    result = cached_grid(surface, optimizer, x, y, box, n, steps, random, scaling, batch, fixed)  # positional: the memo's key
+    result = f(*args)
     return result, time.perf_counter() - t0
 
 
@@ -132,7 +137,7 @@ class Controls:
     @property
     def starts(self) -> bool:
         """Whether the axes are the start's two coordinates: a map of starts."""
-        return {self.x, self.y} == set(sweep.START_AXES)
+        return sweep.maps_starts(self.x, self.y)
 
     def fixed(self, optimizer: str | None = None) -> tuple:
         """What every run of ``optimizer``'s grid shares (default: the chosen optimizer's), :func:`fixed_settings`:
@@ -182,7 +187,7 @@ def controls(lg: str) -> Controls:
         t("sw.steps", lg), *S.SWEEP_STEPS_RANGE, step=S.SWEEP_STEPS_STEP, key="sw_steps", bind="query-params",
         **({} if "sw_steps" in st.session_state else {"value": S.SWEEP_STEPS_DEFAULT}),
     )  # fmt: skip
-    starts = {x, y} == set(sweep.START_AXES)
+    starts = sweep.maps_starts(x, y)
     metric = _choice(t("sw.metric", lg), list(sweep.METRICS), "basin" if starts else "final_loss", "sw_metric", lambda m: t(f"sw.metric.{m}", lg))
     drawn.update(sw_mode=mode, sw_n=n, sw_steps=steps, sw_metric=metric)
     vs, n_seeds, seed_start, noise = None, S.SWEEP_SEEDS_DEFAULT, None, 0.0
@@ -639,10 +644,8 @@ def fixed_caption(c: Controls, optimizer: str, lg: str) -> str:
 
 
 def seeds_result(c: Controls, optimizer: str) -> tuple[sweep.Seeds, float]:
-    """``optimizer`` run from the seeded start with seeds 0 .. n-1, and the seconds this call took."""
-    t0 = time.perf_counter()
-    result = cached_seeds(c.surface, optimizer, c.seed_start, c.seeds, c.steps, c.scaling, c.batch, c.seed_settings(optimizer))
-    return result, time.perf_counter() - t0
+    """``optimizer`` run from the seeded start with seeds 0 .. n-1, and the seconds this call took (see :func:`grid`)."""
+    return _timed(cached_seeds, c.surface, optimizer, c.seed_start, c.seeds, c.steps, c.scaling, c.batch, c.seed_settings(optimizer))
 
 
 def seeds_chart(results: list[sweep.Seeds], lg: str) -> None:
@@ -664,11 +667,10 @@ def seeds_chart(results: list[sweep.Seeds], lg: str) -> None:
     show(figures.seeds_figure(bars, labels), SEEDS_CHART)
 
 
-def percent(count: float, total: int) -> str:
-    """``count`` of ``total`` as a percentage in whole numbers, unless that would read 0% or 100% while it is neither (1 of 200: 0.5%)."""
-    p = 100 * count / total
-    whole = f"{p:.0f}"
-    return f"{p:.1f}" if whole in ("0", "100") and 0 < count < total else whole
+def percent(share: float) -> str:
+    """A share (0 .. 1) as a percentage in whole numbers, unless that would read 0% or 100% while it is neither (1 of 200: 0.5%)."""
+    whole = f"{100 * share:.0f}"
+    return f"{100 * share:.1f}" if whole in ("0", "100") and 0 < share < 1 else whole
 
 
 def timing(seconds: float, lg: str) -> str:
@@ -720,7 +722,7 @@ def seeds_section(c: Controls, lg: str) -> None:
         lo, hi = reached.interval
         name = t(f"opt.{r.optimizer}", lg)
         if len(r.minima):
-            st.markdown(t("sw.seeds.sentence", lg, opt=name, share=percent(reached.count, r.n), n=r.n, lo=percent(lo * r.n, r.n), hi=percent(hi * r.n, r.n)))
+            st.markdown(t("sw.seeds.sentence", lg, opt=name, share=percent(reached.share), n=r.n, lo=percent(lo), hi=percent(hi)))
         else:
             st.markdown(t("sw.seeds.no_minimum", lg, opt=name, n=r.n))
         p5, p50, p95 = r.loss_spread()
