@@ -3,7 +3,7 @@
 from .curves import INSIDE_LABELS, inside_overlays, internals_figure, lookahead_traces, schedule_image, schedule_svg, step_arrows, surface_figure
 from .landscape import Grid, eigen_traces, gradient_field_trace, grid, taylor_trace
 from .layers import layered, merged
-from .paths import SURFACE_TRACES, Run, frame_steps, in_column, path_figure, thin
+from .paths import SURFACE_TRACES, Run, expanded, frame_steps, in_column, path_figure, thin
 from .style import OPTIMIZER_STYLE, style
 from .sweep import LEGEND_MAX, axis_title, basin_color, basin_figure, seeds_figure, sweep_figure
 
@@ -12,6 +12,7 @@ __all__ = [
     "OPTIMIZER_STYLE",
     "Run",
     "eigen_traces",
+    "expanded",
     "frame_steps",
     "gradient_field_trace",
     "grid",

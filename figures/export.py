@@ -12,15 +12,18 @@ def standalone_html(spec: dict, title: str = "Descent Lab") -> str:
     """One self-contained HTML page: plotly.js is inlined, so it plays with the network off.
 
     ``spec`` is left as it was: the app shares one figure between sessions, and
-    ``go.Figure`` reorders the keys of the dicts it is given.
+    ``go.Figure`` reorders the keys of the dicts it is given. An animation sent as a recipe
+    (``figures.path_figure``'s ``recipe``) goes as the frames it describes.
     """
     import copy
 
     import plotly.graph_objects as go
     import plotly.io as pio
 
+    from .paths import expanded
+
     return pio.to_html(
-        go.Figure(copy.deepcopy(spec)),
+        go.Figure(copy.deepcopy(expanded(spec))),
         include_plotlyjs=True,
         full_html=True,
         auto_play=False,

@@ -10,6 +10,8 @@ browser (``ui/assets/live_chart.js``), so both share one geometry.
 
 from __future__ import annotations
 
+from .paths import expanded
+
 TRANSPARENT = "rgba(0,0,0,0)"
 COLORBAR_ONLY = "colorbar-only"  # the meta of a front trace that only draws a back trace's colorbar
 
@@ -20,8 +22,8 @@ def layered(spec: dict, back_traces: int) -> dict:
     - back: those traces without their color scale, the x/y axes hidden, nothing else.
     - front: the other traces, then one empty trace per hidden color scale that
       draws the same colorbar (so the front makes room for it), on a transparent
-      background with no grid (the grid would draw over the surface); frames
-      renumbered to the front's traces.
+      background with no grid (the grid would draw over the surface); frames (or the
+      animation's recipe, ``figures.paths``) renumbered to the front's traces.
     """
     data, layout = spec["data"], spec["layout"]
     back_data = [_without_scale(d) for d in data[:back_traces]]
@@ -44,6 +46,8 @@ def layered(spec: dict, back_traces: int) -> dict:
         }
 
     front = {"data": data[back_traces:] + scales, "layout": in_front(layout), "frames": _renumbered(spec.get("frames", []), -back_traces)}
+    if "animation" in spec:
+        front["animation"] = _renumbered_animation(spec["animation"], -back_traces)
     if "narrow_layout" in spec:
         # The same front on a narrow screen (ui/assets/live_chart.js picks it by width), without
         # the colorbar: a phone needs the width for the contour and its play controls.
@@ -52,15 +56,18 @@ def layered(spec: dict, back_traces: int) -> dict:
 
 
 def merged(layers: dict) -> dict:
-    """The one figure ``layered`` split: back traces then front traces, frames numbered as before.
+    """The one figure ``layered`` split: back traces then front traces, frames numbered as before
+    (an animation's recipe made into its frames, as the browser makes them).
 
     The back traces keep ``showscale`` off (the front drew their colorbars); the
     layout is the front's.
     """
     back, front = layers["back"]["data"], layers["front"]["data"]
     data = back + [d for d in front if d.get("meta") != COLORBAR_ONLY]
-    frames = _renumbered(layers["front"].get("frames", []), len(back))
-    return {"data": data, "layout": layers["front"]["layout"], "frames": frames}
+    figure = {"data": data, "layout": layers["front"]["layout"], "frames": _renumbered(layers["front"].get("frames", []), len(back))}
+    if "animation" in layers["front"]:
+        figure["animation"] = _renumbered_animation(layers["front"]["animation"], len(back))
+    return expanded(figure)
 
 
 def _renumbered(frames: list[dict], shift: int) -> list[dict]:
@@ -97,3 +104,9 @@ def _colorbar_only(trace: dict) -> dict:
         "meta": COLORBAR_ONLY,
         "uid": f"{trace.get('uid', 'surface')}-scale",
     }
+
+
+def _renumbered_animation(animation: dict, shift: int) -> dict:
+    """An animation's recipe with the trace indices it names moved by ``shift``."""
+    runs = [{**r, **{k: r[k] + shift for k in ("path", "head", "model") if k in r}} for r in animation["runs"]]
+    return {**animation, "traces": [i + shift for i in animation["traces"]], "runs": runs}

@@ -3,21 +3,29 @@
 Size is the design constraint: a naive animation (one frame per step, each
 holding every path so far) is megabytes. Here a frame touches only the moving
 traces (one trail and one head per optimizer), there are at most
-``max_frames`` frames, each trail is thinned to at most ``trail_points``
-points, and coordinates travel as float32 (Plotly sends them base64-packed).
+``max_frames`` frames, and coordinates travel as float32 (Plotly sends them
+base64-packed). A frame's trail is the first part of its run's drawn path (the
+run thinned to at most ``path_points`` points) up to the frame's step, ending at
+the head: the trail grows into exactly the path the figure rests on.
 The figure opens on the finished paths; play replays them from the start.
+
+For the live chart the frames travel as a recipe (``recipe=True``: the figure's
+``animation``): each frame's step, head and how many of each path's points its
+trail shows, not the points again. :func:`expanded` rebuilds the frames from it
+(the offline file, the tests) and the browser does the same (``framesOf`` in
+``ui/assets/live_chart.js``): a third of the bytes to make, encode and send.
 """
 
 from __future__ import annotations
 
-import functools
+import base64
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import data_panel as dp
 from . import landscape as lf
-from .style import as_float32, layout_base, packed, packed_float32, style
+from .style import layout_base, packed, packed_float32, style
 
 
 # The path figure's first traces draw the surface (heatmap, level lines): a back layer.
@@ -52,6 +60,11 @@ def _f32(a) -> dict:
     return packed(a)
 
 
+def _unpacked(a) -> np.ndarray:
+    """A float32 array :func:`_f32` packed, back as an array (the same bits)."""
+    return np.frombuffer(base64.b64decode(a["bdata"]), dtype=np.float32)
+
+
 def path_figure(
     surface,
     grid: lf.Grid,
@@ -60,7 +73,6 @@ def path_figure(
     start=None,
     overlays: list[dict] | None = None,
     max_frames: int = 40,
-    trail_points: int = 40,
     path_points: int = 300,
     frame_ms: int = 60,
     height: int = 560,
@@ -69,6 +81,7 @@ def path_figure(
     loss_height: int = 0,
     data_height: int = 300,
     fit_window: dict | None = None,
+    recipe: bool = False,
 ) -> dict:
     """The animated contour figure as a plain dict (Plotly figure JSON).
 
@@ -91,6 +104,9 @@ def path_figure(
     text scale with the font, the contour and the loss panel share the rest as ``height``
     and ``loss_height`` do, at least ``min_panels`` px together. Without a browser (an
     exported file) the figure keeps these sizes.
+
+    ``recipe``: the animation as ``figure["animation"]`` (see the module docstring and
+    :func:`expanded`) instead of ``figure["frames"]``.
     """
     # Every trace has a stable id (letters, digits, dashes: Plotly puts it in CSS selectors):
     # what the viewer changed, a legend entry hidden, stays with its trace when a later
@@ -112,12 +128,14 @@ def path_figure(
             }
         )
     moving: list[list[int]] = []  # per run, the traces its frames move
+    kept: list[np.ndarray] = []  # per run, the indices of its points the path trace draws
     seen: dict[str, int] = {}
     for run in runs:
         s = style(run.key)
         seen[run.key] = seen.get(run.key, 0) + 1
         uid = run.key if seen[run.key] == 1 else f"{run.key}-{seen[run.key]}"  # an averaged path: the second of its key
-        full = run.points[thin(len(run.points), path_points)]
+        kept.append(thin(len(run.points), path_points))
+        full = run.points[kept[-1]]
         data.append(
             {
                 "type": "scatter",
@@ -153,7 +171,8 @@ def path_figure(
             cx, cy = dp.model_curves(surface, run.points[-1:])
             moving[i].append(len(data))
             data.append(dp.curve_trace(run.key, run.label, cx[0], cy[0], ("x3", "y3"), line_width * 0.8, f"{data[moving[i][0]]['uid'][:-5]}-model"))
-    frames = _frames(runs, moving, max_frames, trail_points, path_points, surface if on_data else None)
+    animation = _animation(runs, kept, moving, max_frames, surface if on_data else None)
+    steps = animation["steps"] if animation else []
     (x0, x1), (y0, y1) = surface.window
     names = getattr(surface, "axes", ("x", "y"))
     layout = {
@@ -173,7 +192,7 @@ def path_figure(
     # On a projector (fit_window) height is scarce: the buttons go in the x-axis title's row,
     # left of the centred title, and the slider right under that row.
     rows = _PROJECTOR_ROWS if fit_window else _SCREEN_ROWS
-    controls = int(rows["controls"] * font_size) if frames else 0
+    controls = int(rows["controls"] * font_size) if steps else 0
     contour_bottom = 0.0  # in paper units: where the contour's panel ends
     if loss_height > 0 and runs:
         # One curve per optimizer: an averaged path has the same losses as its run.
@@ -205,10 +224,14 @@ def path_figure(
     else:
         layout["margin"] = {"l": 50, "r": 20, "t": 40, "b": 40 + controls}
         layout["height"] = height + controls
-    if frames:
+    if steps:
         layout["updatemenus"] = [_play_menu(labels, frame_ms, contour_bottom, int(rows["buttons"] * font_size))]
-        layout["sliders"] = [_scrub_slider(frames, labels, contour_bottom, int(rows["slider"] * font_size))]
-    figure = {"data": data, "layout": layout, "frames": frames}
+        layout["sliders"] = [_scrub_slider(steps, labels, contour_bottom, int(rows["slider"] * font_size))]
+    figure = {"data": data, "layout": layout}
+    if recipe and animation:
+        figure["animation"] = animation
+    else:
+        figure["frames"] = _frames(data, animation) if animation else []
     if on_data:
         figure["narrow_layout"] = _data_layouts(surface, figure, labels, height, loss_height if runs else 0, controls, font_size, data_height)
     return figure
@@ -332,42 +355,66 @@ def _round_step(x: float) -> float:
     return float(next(m for m in (1, 2, 5, 10) if m * power >= x * (1 - 1e-12)) * power)
 
 
-def _frames(runs: list[Run], moving: list[list[int]], max_frames: int, trail_points: int, path_points: int, surface=None) -> list[dict]:
+def _animation(runs: list[Run], kept: list[np.ndarray], moving: list[list[int]], max_frames: int, surface=None) -> dict | None:
+    """The animation as a recipe: each frame's step, and per run the head at that step and how
+    much of the run's path trace its trail shows.
+
+    ``kept``: per run, the indices of its points that its path trace draws; ``moving``: per
+    run, its traces (path, head, and on a data surface its model's curve). A run that stopped
+    before a frame's step stays at its last point. ``cut[j]``: the path trace's points at or
+    before frame j's step; ``join[j]``: 1 when the step itself is not one of them, so the
+    trail goes on to the head. On a data surface each frame also holds each run's model there.
+    """
     if not runs:
-        return []
+        return None
     longest = max(len(r.points) - 1 for r in runs)
-    steps = tuple(int(k) for k in frame_steps(longest, max_frames))
-    per_run = [_run_frames(r.points.tobytes(), len(r.points), steps, trail_points, path_points) for r in runs]
-    if surface is not None and steps:  # each run's model at the frame's step, beside its trail and head
-        per_run = [
-            tuple(frame + ({"x": _f32(cx), "y": _f32(cy)},) for frame, cx, cy in zip(frames, *dp.model_curves(surface, r.points[np.minimum(np.array(steps, dtype=int), len(r.points) - 1)])))
-            for frames, r in zip(per_run, runs)
-        ]
-    traces = [i for m in moving for i in m]
+    steps = frame_steps(longest, max_frames)
+    out = []
+    for run, keep, traces in zip(runs, kept, moving):
+        at = np.minimum(steps, len(run.points) - 1)
+        cut = np.searchsorted(keep, at, side="right")  # keep starts at 0: every cut is at least 1
+        heads = run.points[at]
+        item = {
+            "path": traces[0], "head": traces[1], "cut": cut.tolist(), "join": (keep[cut - 1] != at).astype(int).tolist(),
+            "x": _f32(heads[:, 0]), "y": _f32(heads[:, 1]),
+        }  # fmt: skip
+        if surface is not None:
+            item["model"] = traces[2]
+            item["curves"] = [{"x": _f32(cx), "y": _f32(cy)} for cx, cy in zip(*dp.model_curves(surface, heads))]
+        out.append(item)
+    return {"steps": steps.tolist(), "traces": [i for m in moving for i in m], "runs": out}
+
+
+def _frames(data: list[dict], animation: dict) -> list[dict]:
+    """The Plotly frames ``animation`` describes over the traces ``data`` (see :func:`_animation`)."""
+    per_run = []
+    for run in animation["runs"]:
+        path = data[run["path"]]
+        px, py = _unpacked(path["x"]), _unpacked(path["y"])
+        hx, hy = _unpacked(run["x"]), _unpacked(run["y"])
+        frames = []
+        for j, (cut, join) in enumerate(zip(run["cut"], run["join"])):
+            tx, ty = (np.append(px[:cut], hx[j]), np.append(py[:cut], hy[j])) if join else (px[:cut], py[:cut])
+            frame = [{"x": packed_float32(tx), "y": packed_float32(ty)}, {"x": packed_float32(hx[j : j + 1]), "y": packed_float32(hy[j : j + 1])}]
+            if "curves" in run:
+                frame.append(run["curves"][j])
+            frames.append(frame)
+        per_run.append(frames)
     return [
-        {"name": str(k), "data": [d for frames in per_run for d in frames[j]], "traces": traces}
-        for j, k in enumerate(steps)
+        {"name": str(k), "data": [d for frames in per_run for d in frames[j]], "traces": animation["traces"]}
+        for j, k in enumerate(animation["steps"])
     ]
 
 
-@functools.lru_cache(maxsize=64)
-def _run_frames(raw: bytes, n: int, steps: tuple[int, ...], trail_points: int, path_points: int) -> tuple:
-    """One run's (trail, head) per frame. Cached: moving one optimizer's slider redraws only its frames."""
-    points = np.frombuffer(raw, dtype=np.float64).reshape(n, 2)
-    xs, ys = as_float32(points[:, 0]), as_float32(points[:, 1])  # cast once, sliced per frame
-    out = []
-    for k in steps:
-        # The last frame is the figure's resting state: full detail there.
-        most = path_points if k == steps[-1] else trail_points
-        upto = min(k, n - 1)
-        keep = thin(upto + 1, most)
-        out.append(
-            (
-                {"x": packed_float32(xs[keep]), "y": packed_float32(ys[keep])},
-                {"x": packed_float32(xs[upto : upto + 1]), "y": packed_float32(ys[upto : upto + 1])},
-            )
-        )
-    return tuple(out)
+def expanded(figure: dict) -> dict:
+    """``figure`` with the frames its ``animation`` describes (the figure itself when it has
+    none): what the browser draws from a figure made with ``recipe=True``. A new dict: the
+    figure may be shared."""
+    if "animation" not in figure:
+        return figure
+    out = {k: v for k, v in figure.items() if k != "animation"}
+    out["frames"] = _frames(figure["data"], figure["animation"])
+    return out
 
 
 # Under the contour, in font heights: how far down the play buttons and the scrub slider start
@@ -408,9 +455,9 @@ def _play_menu(labels: dict[str, str], frame_ms: int, y: float = 0.0, pad: int =
     }
 
 
-def _scrub_slider(frames: list[dict], labels: dict[str, str], y: float = 0.0, pad: int = 105) -> dict:
+def _scrub_slider(steps: list[int], labels: dict[str, str], y: float = 0.0, pad: int = 105) -> dict:
     return {
-        "active": len(frames) - 1,
+        "active": len(steps) - 1,
         "currentvalue": {"prefix": labels["step"] + " ", "visible": True, "xanchor": "right"},
         "x": 0.0,
         "len": 1.0,
@@ -419,10 +466,10 @@ def _scrub_slider(frames: list[dict], labels: dict[str, str], y: float = 0.0, pa
         "pad": {"t": pad},
         "steps": [
             {
-                "label": f["name"],
+                "label": str(k),
                 "method": "animate",
-                "args": [[f["name"]], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}],
+                "args": [[str(k)], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}],
             }
-            for f in frames
+            for k in steps
         ],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
 
 import numpy as np
@@ -111,6 +112,48 @@ def test_first_frame_sits_at_the_start(bench_runs):
     for k in range(len(runs)):
         assert list(unpack(first[2 * k + 1]["x"])) == [-1.5]
         assert list(unpack(first[2 * k + 1]["y"])) == [2.0]
+
+
+def test_a_trail_is_the_drawn_path_up_to_the_frame_s_step_then_its_head(bench_runs):
+    s, g, runs = bench_runs
+    short = figures.Run("adam", "stopped at 57", runs[-1].points[:58], runs[-1].losses[:58])  # stays at its last point
+    shown = runs[:2] + [short]
+    spec = figures.path_figure(s, g, shown, LABELS, start=(-1.5, 2), path_points=300)
+    f32 = lambda a: np.asarray(a, dtype=np.float32)  # noqa: E731
+    for frame in spec["frames"]:
+        k = int(frame["name"])
+        for r, run in enumerate(shown):
+            n = len(run.points)
+            at = min(k, n - 1)
+            # The path trace's points, by hand: at most 300 of the run's, evenly spread, ends kept.
+            kept = np.arange(n) if n <= 300 else np.rint(np.arange(300) * ((n - 1) / 299)).astype(int)
+            want = run.points[kept[kept <= at]]
+            if at not in kept:
+                want = np.vstack([want, run.points[at]])
+            trail, head = frame["data"][2 * r], frame["data"][2 * r + 1]
+            np.testing.assert_array_equal(unpack(trail["x"]), f32(want[:, 0]))
+            np.testing.assert_array_equal(unpack(trail["y"]), f32(want[:, 1]))
+            assert list(unpack(head["x"])) == [f32(run.points[at, 0])] and list(unpack(head["y"])) == [f32(run.points[at, 1])]
+    # The last frame is the figure at rest: each trail is the whole drawn path.
+    paths = [d for d in spec["data"] if d.get("uid", "").endswith("-path")]
+    for trail, path in zip(spec["frames"][-1]["data"][::2], paths):
+        assert trail == {"x": path["x"], "y": path["y"]}
+
+
+def test_the_recipe_makes_the_same_frames_in_a_third_of_the_bytes(bench_runs):
+    s, g, runs = bench_runs
+    full = figures.path_figure(s, g, runs, LABELS, start=(-1.5, 2), loss_height=240)
+    recipe = figures.path_figure(s, g, runs, LABELS, start=(-1.5, 2), loss_height=240, recipe=True)
+    assert "frames" not in recipe and recipe["animation"]["steps"] == [int(f["name"]) for f in full["frames"]]
+    assert figures.expanded(recipe) == full
+    assert figures.expanded(full) is full  # nothing to expand
+    size = lambda spec: len(pio.to_json(copy.deepcopy(spec), validate=False))  # noqa: E731 (to_json changes what it is given)
+    assert size(recipe) < size(full) / 3
+    # Split into the live chart's layers and put back together, the frames are the same.
+    assert figures.merged(figures.layered(recipe, figures.SURFACE_TRACES))["frames"] == full["frames"]
+    front = figures.layered(recipe, figures.SURFACE_TRACES)["front"]
+    for run in front["animation"]["runs"]:  # numbered as the front's traces
+        assert front["data"][run["path"]]["uid"].endswith("-path") and front["data"][run["head"]]["uid"].endswith("-head")
 
 
 def test_packed_arrays_round_trip():

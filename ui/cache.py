@@ -51,7 +51,7 @@ MEMO_SHARES = {
     "contour": 0.10,  # 150 x 150 grids, ~0.5 MB each
     "trajectory": 0.32,  # one run: ~50 bytes per step and state field
     "averaged": 0.03,  # a run's averaged path, (steps + 1) x 2 floats
-    "path_payloads": 0.27,  # the path figure encoded, as sent (~0.25 MB a figure)
+    "path_payloads": 0.27,  # the path figure encoded, as sent (~0.07 MB for the benchmark link, more with overlays)
     "readouts": 0.01,
     "schedule": 0.01,
     "run_cost": 0.01,  # the cost model: a few numbers per surface and optimizer

@@ -189,11 +189,12 @@ def _path_spec(sc: Scenario, runs: dict, lg: str, flags: tuple[str, ...], inspec
     if "eigen" in flags:
         curv = landscapes.analyze(surface.hessian(point))
         extra += figures.eigen_traces(surface, point, curv, labels)
-    # The loss per step is a panel of the same figure: one chart to draw per move.
-    return figures.path_figure(surface, grid, as_runs(runs, lg, sc.average != "none"), labels, start=sc.start, overlays=extra, **size())
+    # The loss per step is a panel of the same figure: one chart to draw per move. The frames
+    # go as a recipe the browser expands (a third of the bytes); the export expands it here.
+    return figures.path_figure(surface, grid, as_runs(runs, lg, sc.average != "none"), labels, start=sc.start, overlays=extra, recipe=True, **size())
 
 
-# ~0.25 MB each, and only the views being shown right now matter. The figure as a dict is not
+# ~0.07 MB each (the benchmark link), and only the views being shown right now matter. The figure as a dict is not
 # kept: it holds several times its encoded bytes, in thousands of small objects.
 @cache.shared(max_bytes=cache.memo_bytes("path_payloads"), key=lambda key, *rest: key)
 def _path_payloads(key, make_spec, lg: str) -> tuple[bytes, bytes]:

@@ -487,6 +487,53 @@ def test_play_button_animates_paths(page, base_url, browser_log, server, server_
     assert_healthy(page, browser_log, server, server_log_mark)
 
 
+_READ_FRAMES = """() => {
+  const gd = document.querySelector('.st-key-path_chart .js-plotly-plot');
+  const frames = (gd && gd._transitionData && gd._transitionData._frames) || [];
+  return frames.map((f) => ({name: f.name, traces: f.traces,
+    data: f.data.map((d) => ({x: Array.from(d.x, Number), y: Array.from(d.y, Number)}))}));
+}"""
+
+
+def test_the_browser_makes_the_frames_the_server_describes(page, base_url, browser_log, server, server_log_mark):
+    """The live chart gets its animation as a recipe (figures/paths.py) and makes the frames in
+    the browser (framesOf in ui/assets/live_chart.js); figures.expanded makes them in Python.
+    The same link rendered by AppTest gives the recipe: both must make the same frames, bit for bit."""
+    import base64
+    import json
+
+    import numpy as np
+    from streamlit.testing.v1 import AppTest
+
+    import figures
+    from harness import ROOT
+
+    def unpack(a) -> np.ndarray:
+        assert a["dtype"] == "f4", a
+        return np.frombuffer(base64.b64decode(a["bdata"]), dtype=np.float32)
+
+    start = ("-1.321", "1.789")
+    open_app(page, base_url + BENCH_LINK + f"&x0={start[0]}&y0={start[1]}")
+    drawn = page.evaluate(_READ_FRAMES)
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for k, v in {"landscape": "rosenbrock", "optimizers": list(BENCH), "steps": "1000", "x0": start[0], "y0": start[1]}.items():
+        at.query_params[k] = v
+    at.run()
+    (front,) = [p for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.live_chart" for p in [json.loads(c.proto.bytes)] if p["role"] == "front"]
+    assert "animation" in front["figure"] and not front["figure"]["frames"]  # sent as a recipe
+    made = figures.expanded(front["figure"])["frames"]
+
+    assert [f["name"] for f in drawn] == [f["name"] for f in made] and len(made) > 2
+    for got, want in zip(drawn, made):
+        assert got["traces"] == want["traces"]
+        assert len(got["data"]) == len(want["data"]) == 2 * len(BENCH)
+        for g, w in zip(got["data"], want["data"]):
+            for axis in "xy":
+                np.testing.assert_array_equal(np.asarray(g[axis], dtype=np.float32), unpack(w[axis]))
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
 # (e) -----------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@
 //
 // data: UTF-8 JSON bytes (ui/live_chart.py), {name, role, figure, ...}
 //   role "back": figure {data, layout}
-//   role "front": figure {data, layout, frames, narrow?}, config, clickable, png_name, png_title, label, error_text
+//   role "front": figure {data, layout, frames | animation, narrow?}, config, clickable, png_name, png_title, label, error_text
 //   plotly_url: where this server serves the plotly package's plotly.min.js (ui/live_chart.py)
 
 const pairs = (window.__descentLabCharts = window.__descentLabCharts || {});
@@ -152,6 +152,62 @@ function downloadPng(pair, name) {
     a.click();
   }).catch((err) => console.error('Descent Lab chart: PNG export failed', err));
 }
+
+// -- the animation's frames, rebuilt from the paths ---------------------------------
+//
+// The server sends the animation as a recipe (figures/paths.py, figure.animation): each
+// frame's step, and per run the head at that step and how many points of the run's path
+// trace the trail shows (cut), with the head appended when the step is not one of them
+// (join); on a data surface the model's curve too. Not the points again: a third of the
+// bytes per move. figures.paths.expanded makes the same frames in Python (the offline file,
+// the tests), and the browser tests compare the two.
+
+function float32s(a) {
+  if (Array.isArray(a) || ArrayBuffer.isView(a)) return a;
+  if (!a || a.dtype !== 'f4' || a.shape) throw new Error('animation: a path is not a packed float32 array');
+  const text = atob(a.bdata);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
+function framesOf(fig) {
+  const anim = fig.animation;
+  if (!anim) return fig.frames || [];
+  const runs = anim.runs.map((r) => ({
+    ...r,
+    px: float32s(fig.data[r.path].x), py: float32s(fig.data[r.path].y), hx: float32s(r.x), hy: float32s(r.y),
+  }));
+  return anim.steps.map((step, j) => ({
+    name: String(step),
+    traces: anim.traces,
+    data: runs.flatMap((r) => {
+      const cut = r.cut[j];
+      const n = cut + r.join[j];
+      const tx = new Float32Array(n);
+      const ty = new Float32Array(n);
+      tx.set(r.px.subarray(0, cut));
+      ty.set(r.py.subarray(0, cut));
+      if (n > cut) { tx[cut] = r.hx[j]; ty[cut] = r.hy[j]; }
+      const frame = [{x: tx, y: ty}, {x: Float32Array.of(r.hx[j]), y: Float32Array.of(r.hy[j])}];
+      if (r.curves) frame.push(r.curves[j]);
+      return frame;
+    }),
+  }));
+}
+
+// The figure as Plotly takes it: frames made once per message (a redraw reuses them).
+const withFrames = (() => {
+  const made = new WeakMap();
+  return (fig) => {
+    if (!fig.animation) return fig;
+    if (!made.has(fig)) {
+      const {animation, ...rest} = fig;
+      made.set(fig, {...rest, frames: framesOf(fig)});
+    }
+    return made.get(fig);
+  };
+})();
 
 // -- drawing --------------------------------------------------------------------
 
@@ -337,7 +393,7 @@ function installFit(gd, pair, state) {
 }
 
 function drawFront(Plotly, gd, pair, state, data) {
-  const fig = data.figure;
+  const fig = withFrames(data.figure);
   const narrow = isNarrow(fig, gd);
   const size = narrow ? null : windowSize(fig, gd, state.pushed);
   const shape = shapeOf(fig) + (narrow ? '|narrow' : '') + (size ? '|' + JSON.stringify(size) : '');
