@@ -108,5 +108,5 @@ def _colorbar_only(trace: dict) -> dict:
 
 def _renumbered_animation(animation: dict, shift: int) -> dict:
     """An animation's recipe with the trace indices it names moved by ``shift``."""
-    runs = [{**r, **{k: r[k] + shift for k in ("path", "head", "model") if k in r}} for r in animation["runs"]]
+    runs = [{**r, **{k: r[k] + shift for k in ("path", "head")}} for r in animation["runs"]]
     return {**animation, "traces": [i + shift for i in animation["traces"]], "runs": runs}

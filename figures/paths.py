@@ -378,8 +378,7 @@ def _animation(runs: list[Run], kept: list[np.ndarray], moving: list[list[int]],
             "path": traces[0], "head": traces[1], "cut": cut.tolist(), "join": (keep[cut - 1] != at).astype(int).tolist(),
             "x": _f32(heads[:, 0]), "y": _f32(heads[:, 1]),
         }  # fmt: skip
-        if surface is not None:
-            item["model"] = traces[2]
+        if surface is not None:  # the model's curve: the run's third moving trace
             item["curves"] = [{"x": _f32(cx), "y": _f32(cy)} for cx, cy in zip(*dp.model_curves(surface, heads))]
         out.append(item)
     return {"steps": steps.tolist(), "traces": [i for m in moving for i in m], "runs": out}

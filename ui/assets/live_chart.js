@@ -173,7 +173,6 @@ function float32s(a) {
 
 function framesOf(fig) {
   const anim = fig.animation;
-  if (!anim) return fig.frames || [];
   const runs = anim.runs.map((r) => ({
     ...r,
     px: float32s(fig.data[r.path].x), py: float32s(fig.data[r.path].y), hx: float32s(r.x), hy: float32s(r.y),
