@@ -63,6 +63,7 @@ def _moves(n: int) -> dict:
         "steps down": lambda s, i: s.set_slider("steps", s.slider_value("steps") - 5),
         "steps up": lambda s, i: s.set_slider("steps", s.slider_value("steps") + 5),
         "start x0 typed": lambda s, i: s.set_number("x0", START[0] + 0.01 * (i + 1)),
+        "start clicked": lambda s, i: s.click_chart(START[0] - 0.01 * (i + 1), START[1]),
         "seed": lambda s, i: s.set_number("seed", i + 1),
         "noise": lambda s, i: _select_slider(s, "noise", noise[i % len(noise)]),
         "schedule": lambda s, i: _select(s, "schedule", sched[i % len(sched)]),

@@ -38,6 +38,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from ui import hyper_panel
+from ui.live_chart import COMPONENT_NAME as LIVE_CHART
 
 BENCHMARK_QUERY = (
     "landscape=rosenbrock&optimizers=sgd&optimizers=momentum&optimizers=nesterov"
@@ -192,6 +193,11 @@ class Session:
                     # The browser holds each component's state (a JSON map, empty here) and sends it
                     # with every rerun; without it the server reads no trigger for the component.
                     self.states.setdefault(proto.id, ("json_value", "{}"))
+                elif etype == "bidi_component" and el.bidi_component.component_name == LIVE_CHART:
+                    proto = el.bidi_component  # its data (the figure) is not parsed: only its id is needed
+                    key = proto.id.rsplit("-", 1)[-1]
+                    self.panels[key] = Widget(proto.id, etype, None, fm.delta.fragment_id)
+                    self.states.setdefault(proto.id, ("json_value", "{}"))
             elif kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(fm.script_finished)
                 if status == "FINISHED_EARLY_FOR_RERUN":
@@ -269,6 +275,13 @@ class Session:
         # As the browser: a numbered report of every change not yet confirmed (here just this one).
         report = {"seq": comp.proto.get("applied", 0) + 1, "changes": {control: i}}
         self.triggers[trigger_id(comp.id)] = json.dumps([{"event": "change", "value": report}])
+        return await self.rerun(comp.fragment_id)
+
+    async def click_chart(self, x: float, y: float, chart: str = "path_chart") -> RunResult:
+        """Click the live chart ``chart`` at (x, y) in its axes' units, as the browser reports a
+        click on the contour (the component's ``click`` trigger, ``ui/assets/live_chart.js``)."""
+        comp = self.panels[chart]
+        self.triggers[trigger_id(comp.id)] = json.dumps([{"event": "click", "value": {"x": x, "y": y}}])
         return await self.rerun(comp.fragment_id)
 
     def slider_value(self, key: str) -> float:

@@ -156,10 +156,11 @@ def schedule_factors(at: AppTest) -> np.ndarray:
 def test_every_schedule_runs_and_is_plotted(schedule):
     at = fresh()
     at.selectbox(key="schedule").set_value(schedule).run()
+    at.run()  # the whole page (after a keyed rerun AppTest holds only what the fragments drew)
     at.slider(key="warmup").set_value(20).run()
     assert not at.exception
     factors = schedule_factors(at)
-    steps = int(at.slider(key="steps").value)
+    steps = int(at.session_state["steps"])
     assert len(factors) == min(400, steps)
     # The Playground's periods: cosine over the steps after the warm-up, cyclical every 100 steps.
     options = {"cosine": {"period": steps - 20}, "cyclical": {"period": 100}}.get(schedule, {})
@@ -195,6 +196,10 @@ def test_the_cyclical_period_is_a_control_and_in_the_link():
     assert schedule_factors(at)[20] == pytest.approx(1.0) and schedule_factors(at)[40] == pytest.approx(0.1)
     at.slider(key="cycle").set_value(20).run()
     np.testing.assert_allclose(schedule_factors(at), [triangle(t, 20) for t in range(100)], rtol=1e-6)
+    # The whole page again (after a keyed rerun AppTest holds only what the fragments drew), with
+    # the address bar as the browser leaves it: it writes a bound control's value there itself.
+    at.query_params["cycle"] = "20"
+    at.run()
     # Only the cyclical schedule has a period to set; the value comes back with it.
     at.selectbox(key="schedule").set_value("constant").run()
     assert "cycle" not in [s.key for s in at.slider]
@@ -1003,6 +1008,9 @@ RUN_ONLY = [
     ("seed", lambda at: at.number_input(key="seed").set_value(7), {"noise": "0.3", "seed": "7"}),
     ("average", lambda at: at.selectbox(key="average").set_value("ema"), {"average": "ema"}),
     ("p_condition", lambda at: at.slider(key="p_condition").set_value(20.0), {"p_condition": "20.0"}),
+    ("schedule", lambda at: at.selectbox(key="schedule").set_value("cosine"), {"schedule": "cosine"}),
+    ("warmup", lambda at: at.slider(key="warmup").set_value(30), {"schedule": "cosine", "warmup": "30"}),
+    ("cycle", lambda at: at.slider(key="cycle").set_value(40), {"schedule": "cyclical", "cycle": "40"}),
 ]
 
 
@@ -1016,35 +1024,60 @@ def test_a_run_only_control_reruns_the_fragment_and_draws_what_its_link_draws(na
     # Only the fragment ran: no sidebar element was drawn again (the browser keeps the old ones).
     assert not at.sidebar.get("slider") and not at.sidebar.get("number_input")
     # What it drew is what a page opened on the link with that value draws in a full run.
-    assert path_chart(at) == path_chart(fresh(link))
+    opened = fresh(link)
+    assert path_chart(at) == path_chart(opened)
+    # So is the sidebar's schedule plot, when there is one (its own fragment reran with the race).
+    if any("dl-schedule" in h.proto.body for h in opened.get("html")):
+        np.testing.assert_array_equal(schedule_factors(at), schedule_factors(opened))
 
 
 @pytest.mark.parametrize(
     "link, move",
     [
-        ({}, lambda at: at.selectbox(key="schedule").set_value("cosine")),
-        ({}, lambda at: at.slider(key="warmup").set_value(30)),
+        ({}, lambda at: at.selectbox(key="schedule").set_value("cyclical")),  # its period's slider appears
+        ({"schedule": "cyclical"}, lambda at: at.selectbox(key="schedule").set_value("cosine")),  # and goes
         ({}, lambda at: at.selectbox(key="landscape").set_value("himmelblau")),
         ({"landscape": "custom"}, lambda at: at.slider(key="c_a").set_value(2.0)),  # its formula is in the sidebar
     ],
-    ids=["schedule", "warmup", "surface", "typed function's parameter"],
+    ids=["to cyclical", "from cyclical", "surface", "typed function's parameter"],
 )
-def test_the_schedule_and_the_surface_rerun_the_page(link, move):
+def test_the_cyclical_schedule_and_the_surface_rerun_the_page(link, move):
     at = move(fresh(link)).run()
     assert not at.exception and at.sidebar.get("slider")
 
 
-def test_the_steps_rerun_the_page_while_the_sidebar_plots_a_schedule():
+def test_the_steps_rerun_the_sidebar_s_schedule_plot_with_the_race():
     at = fresh({"schedule": "cosine"})
     at.slider(key="steps").set_value(85).run()
-    assert not at.exception and at.sidebar.get("slider")  # the plot spans the steps: drawn again
-    assert len(schedule_factors(at)) == 85
+    assert not at.exception and not at.sidebar.get("slider")  # the rest of the sidebar stays
+    factors = schedule_factors(at)  # the plot spans the steps: drawn again
+    expected = [0.5 * (1 + math.cos(math.pi * t / 85)) for t in range(85)]  # cosine over the 85 steps
+    np.testing.assert_allclose(factors, expected, rtol=1e-6, atol=1e-12)
+    assert path_chart(at) == path_chart(fresh({"schedule": "cosine", "steps": "85"}))
+    assert at.query_params["schedule"] in ("cosine", ["cosine"])
+    # With a constant rate the sidebar says so in words, and a steps move leaves it.
+    at = fresh()
+    at.slider(key="steps").set_value(85).run()
+    assert not at.exception and not [h for h in at.get("html") if "dl-schedule" in h.proto.body]
+
+
+def test_a_schedule_move_writes_its_link_and_comes_back_constant():
+    at = fresh()
+    at.selectbox(key="schedule").set_value("step").run()
+    assert not at.exception and not at.sidebar.get("slider")  # the race and the plot only
+    assert at.query_params["schedule"] in ("step", ["step"]) and len(schedule_factors(at)) > 0
+    at.run()
+    at.selectbox(key="schedule").set_value("constant").run()
+    assert "schedule" not in dict(at.query_params)  # the default leaves the link
+    from i18n import t
+
+    assert [c.value for c in at.caption if c.value == t("pg.schedule_constant", "en")]
 
 
 @pytest.mark.parametrize("name, move, link", RUN_ONLY, ids=[r[0] for r in RUN_ONLY])
 def test_a_run_only_move_without_an_optimizer_reruns_the_page(name, move, link):
     # No optimizer: the fragment was not drawn, so there is none to rerun alone.
-    at = fresh({"optimizers": "sgd"})
+    at = fresh({"optimizers": "sgd", **{k: v for k, v in link.items() if k != name}})
     at.multiselect(key="optimizers").set_value([]).run()
     move(at).run()
     assert not at.exception

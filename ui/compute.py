@@ -261,8 +261,9 @@ def path_chart(sc: Scenario, runs: dict, lg: str, overlays: dict[str, bool], ins
     return make_spec, _path_payloads(key, make_spec, lg)
 
 
-def schedule_image(sc: Scenario, lg: str) -> str:
-    return figures.schedule_image(cache.schedule_factors(sc.schedule, sc.steps), fig_labels(lg), t("pg.schedule_title", lg))
+def schedule_image(schedule: S.ScheduleSetting, steps: int, lg: str) -> str:
+    """The sidebar's plot of ``schedule``'s factor over ``steps`` steps (an SVG image)."""
+    return figures.schedule_image(cache.schedule_factors(schedule, steps), fig_labels(lg), t("pg.schedule_title", lg))
 
 
 def surface_spec(sc: Scenario, runs: dict, lg: str) -> dict:

@@ -31,6 +31,7 @@ from .state import (  # noqa: F401 - settle_* and the rest are the pages' entry 
     reset_for_surface,
     reset_start_for_custom,
     rerun_runs,
+    rerun_schedule,
     rerun_steps,
     set_start_from_click,
     settled_hyperparameters,
@@ -311,13 +312,16 @@ def training_controls(on_data: bool = False) -> tuple[tuple[str, int, int], floa
     title = t("pg.schedule", lg) + " · " + (t("pg.seed_batches", lg) if on_data else t("pg.noise", lg))
     with st.sidebar.container(key="training_group").expander(title):
         schedule = choice(
-            t("pg.schedule", lg), optimizers.schedules.names(), "constant", "schedule", lambda n: t(f"sched.{n}", lg), where=st
+            t("pg.schedule", lg), optimizers.schedules.names(), "constant", "schedule", lambda n: t(f"sched.{n}", lg), where=st,
+            on_change=rerun_schedule,
+        )  # fmt: skip
+        warmup = st.slider(
+            t("pg.warmup", lg), *S.WARMUP_RANGE, step=S.WARMUP_STEP, key="warmup", bind=BIND, on_change=rerun_schedule, **_initial("warmup", 0)
         )
-        warmup = st.slider(t("pg.warmup", lg), *S.WARMUP_RANGE, step=S.WARMUP_STEP, key="warmup", bind=BIND, **_initial("warmup", 0))
         cycle = st.session_state.get(S.CYCLE_HELD_KEY, S.DEFAULT_CYCLE)
         if schedule == "cyclical":
             cycle = st.slider(
-                t("pg.cycle", lg), *S.CYCLE_RANGE, step=S.CYCLE_STEP, key="cycle", bind=BIND, **_initial("cycle", cycle)
+                t("pg.cycle", lg), *S.CYCLE_RANGE, step=S.CYCLE_STEP, key="cycle", bind=BIND, on_change=rerun_schedule, **_initial("cycle", cycle)
             )
             st.session_state[S.CYCLE_HELD_KEY] = cycle
         noise = 0.0

@@ -55,11 +55,14 @@ _CSS = """
 """
 
 
+COMPONENT_NAME = "descent_lab.live_chart"
+
+
 @functools.cache
 def _component():
     js = (_ASSETS / "live_chart.js").read_text(encoding="utf-8")
     # Not style-isolated: Plotly styles its modebar and hover labels from the page's head.
-    return st.components.v2.component("descent_lab.live_chart", html=_HTML, css=_CSS, js=js, isolate_styles=False)
+    return st.components.v2.component(COMPONENT_NAME, html=_HTML, css=_CSS, js=js, isolate_styles=False)
 
 
 # The plotly package's own plotly.js; the folder also holds its templates and datasets (public data).

@@ -288,21 +288,26 @@ def set_start_from_click(chart_key: str) -> None:
         lo, hi = START_LIMITS
         st.session_state["x0"] = round(min(max(x, lo), hi), 3)
         st.session_state["y0"] = round(min(max(y, lo), hi), 3)
-        st.session_state[S.START_CLICKED_KEY] = True
+        st.session_state[S.START_CLICKED_KEY] = True  # the race, which reruns, has the page redrawn
 
 
 RACE = "race"  # the Playground's fragment: hyperparameters, runs and views
+SCHEDULE = "schedule_plot"  # the sidebar's fragment: the learning-rate schedule's plot
 
 
 # The controls outside the race fragment that decide what it draws, but for the run-only ones
-# (steps, start, noise, seed, averaging, a catalog surface's parameters), which it reads itself.
-_PAGE_KEYS = ("landscape", "fx", S.SCALING_KEY, S.BATCH_KEY, "optimizers", "schedule", "warmup", "cycle", "lang", "present")
+# (steps, start, schedule, warm-up, cyclical period, noise, seed, averaging, a catalog surface's
+# parameters), which it reads itself.
+_PAGE_KEYS = ("landscape", "fx", S.SCALING_KEY, S.BATCH_KEY, "optimizers", "lang", "present")
 
 
 def _page_settings() -> tuple:
     ss = st.session_state
     typed = sorted((k, repr(ss[k])) for k in ss.keys() if isinstance(k, str) and k.startswith(S.custom_key("")))
-    return tuple(repr(ss.get(k)) for k in _PAGE_KEYS) + tuple(typed)
+    # The cyclical schedule alone shows a control of its own (its period): a change to or from it
+    # redraws the sidebar.
+    cyclical = ss.get("schedule") == "cyclical"
+    return tuple(repr(ss.get(k)) for k in _PAGE_KEYS) + (cyclical,) + tuple(typed)
 
 
 def race_drawn() -> None:
@@ -334,19 +339,42 @@ def rerun_runs() -> None:
 
 
 def rerun_steps() -> None:
-    """on_change of the steps slider: the fragment alone (:func:`rerun_runs`), unless the sidebar
-    plots a schedule: its plot spans the steps, so the whole page is drawn again."""
+    """on_change of the steps slider: the fragment alone (:func:`rerun_runs`), with the sidebar's
+    schedule plot when it plots one (it spans the steps)."""
+    if _fragment_is_current():
+        st.rerun([RACE, SCHEDULE] if S.is_scheduled(current_schedule(st.session_state.get("steps", 0))) else RACE)
+
+
+def rerun_schedule() -> None:
+    """on_change of the schedule, its warm-up and its cyclical period: the race fragment and the
+    sidebar's schedule plot (``st.rerun([RACE, SCHEDULE])``), not the rest of the sidebar. A change
+    to or from the cyclical schedule shows or hides its period's slider: the page reruns then."""
     ss = st.session_state
-    if _fragment_is_current() and not S.is_scheduled((ss.get("schedule", "constant"), ss.get("warmup", 0), ())):
-        st.rerun(RACE)
+    if ss.get("schedule") not in optimizers.schedules.names():
+        return  # a value the control does not offer: the page reruns, and its notice says so
+    if ss.get("schedule") == "cyclical" and "cycle" in ss:
+        ss[S.CYCLE_HELD_KEY] = ss["cycle"]  # kept while the slider is hidden (controls.training_controls)
+    if _fragment_is_current():
+        st.rerun([RACE, SCHEDULE])
+
+
+def current_schedule(steps: int, base: S.ScheduleSetting | None = None) -> S.ScheduleSetting:
+    """The schedule the controls set now, for a run of ``steps`` (``S.schedule_setting``); a value
+    session state does not hold is ``base``'s (the last full run's)."""
+    ss = st.session_state
+    name, warmup, _ = base or ("constant", 0, ())
+    name = ss.get("schedule", name)
+    name = name if name in optimizers.schedules.names() else (base or ("constant",))[0]
+    warmup = int(ss.get("warmup", warmup))
+    return S.schedule_setting(name, int(steps), warmup, ss.get(S.CYCLE_HELD_KEY, S.DEFAULT_CYCLE))
 
 
 def current_runs(base: Scenario) -> Scenario:
-    """``base`` with the run-only controls (steps, start, noise, seed, averaging, a catalog
-    surface's parameters) as session state holds them now. A keyed rerun of the fragment
-    (:func:`rerun_runs`) calls it with the ``base`` of the last full run; what it then draws is
-    what a full run with the same values draws (tests/test_app.py). The schedule's own controls
-    rerun the page: its setting is only laid out again over the steps."""
+    """``base`` with the run-only controls (steps, start, schedule, warm-up, cyclical period,
+    noise, seed, averaging, a catalog surface's parameters) as session state holds them now. A
+    keyed rerun of the fragment (:func:`rerun_runs`, :func:`rerun_schedule`) calls it with the
+    ``base`` of the last full run; what it then draws is what a full run with the same values
+    draws (tests/test_app.py)."""
     ss = st.session_state
     steps = int(ss.get("steps", base.steps))
     start = (float(ss.get("x0", base.start[0])), float(ss.get("y0", base.start[1])))
@@ -354,13 +382,14 @@ def current_runs(base: Scenario) -> Scenario:
     seed = int(ss.get("seed", base.seed))
     average = ss.get("average", base.average)
     average = average if average in S.AVERAGE_OPTIONS else base.average
-    name, warmup, _ = base.schedule
-    schedule = S.schedule_setting(name, steps, warmup, ss.get(S.CYCLE_HELD_KEY, S.DEFAULT_CYCLE))
+    schedule = current_schedule(steps, base.schedule)
     params = base.params
     if base.landscape in CATALOG:  # a typed function's parameters redraw the page (its formula in the sidebar)
         params = tuple((p, float(ss.get(S.param_key(p), v))) for p, v in base.params)
     now = dataclasses.replace(base, params=params, steps=steps, start=start, noise=noise, seed=seed, average=average, schedule=schedule)
-    to_link("average", average, "none")  # the one of them not bound to the URL by its widget
+    # The two of them not bound to the URL by their widgets.
+    to_link("average", average, "none")
+    to_link("schedule", schedule[0], "constant")
     return now
 
 

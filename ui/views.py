@@ -13,11 +13,11 @@ import streamlit as st
 import figures
 from i18n import t
 
-from . import cache, compute
+from . import cache, compute, numerics
 from . import settings as S
 from .charts import show
 from .compute import PATH_CHART
-from .state import Scenario, set_start_from_click
+from .state import SCHEDULE, Scenario, current_schedule, set_start_from_click
 from .live_chart import live_chart
 
 
@@ -97,14 +97,23 @@ def export_panel(make_spec, runs: dict, lg: str) -> None:
 
 
 def schedule_panel(sc: Scenario, lg: str) -> None:
-    """The learning-rate schedule's plot in the sidebar; a constant rate is said in words (a flat
-    line says nothing more, and only a plotted schedule needs the page redrawn when the steps move)."""
-    if not S.is_scheduled(sc.schedule):
-        st.sidebar.caption(t("pg.schedule_constant", lg))
-        return
-    st.sidebar.caption(t("pg.schedule_title", lg))
+    """The learning-rate schedule's plot at the sidebar's end: a fragment of its own, which the
+    schedule's controls and the steps rerun with the race (``state.rerun_schedule``)."""
     with st.sidebar:
-        st.html(compute.schedule_image(sc, lg))
+        _schedule_plot(sc, lg)
+
+
+@numerics.fragment(key=SCHEDULE)
+def _schedule_plot(base: Scenario, lg: str) -> None:
+    """The schedule the controls set now (``base``: the last full run's); a constant rate is said in
+    words (a flat line says nothing more)."""
+    steps = int(st.session_state.get("steps", base.steps))
+    schedule = current_schedule(steps, base.schedule)
+    if not S.is_scheduled(schedule):
+        st.caption(t("pg.schedule_constant", lg))
+        return
+    st.caption(t("pg.schedule_title", lg))
+    st.html(compute.schedule_image(schedule, steps, lg))
 
 
 def readouts(sc: Scenario, runs: dict, lg: str, inspect_step: int | None) -> None:

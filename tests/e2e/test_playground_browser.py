@@ -173,6 +173,39 @@ def test_a_typed_start_reruns_only_the_runs_and_its_link_draws_the_same(page, ba
     assert_healthy(page, browser_log, server, server_log_mark)
 
 
+def test_the_schedule_and_its_warm_up_rerun_the_runs_and_the_sidebar_s_plot(page, base_url, browser_log, server, server_log_mark):
+    # The schedule's controls rerun the race and the sidebar's schedule plot, each a keyed
+    # fragment (ui/state.rerun_schedule): the paths change, the plot appears and follows the
+    # warm-up, and the link takes both values.
+    open_app(page, base_url + "/")
+    sidebar = page.locator("[data-testid=stSidebar]")
+    assert sidebar.get_by_text(t("pg.schedule_constant", "en")).count() == 1
+    before = figure_traces(page)
+    sidebar.locator("summary", has_text=t("pg.schedule", "en")).click()
+    combo = page.locator(".st-key-schedule input[role=combobox]")
+    combo.click()
+    combo.fill("cosine")
+    combo.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('schedule') === 'cosine'")
+    wait_for_figure_change(page, signature(before))
+    wait_idle(page)
+    assert sidebar.get_by_text(t("pg.schedule_title", "en")).count() == 1
+    plot = sidebar.locator("img.dl-schedule")
+    assert plot.count() == 1
+    drawn = plot.get_attribute("data-factors")
+    after = figure_traces(page)
+    warmup = slider(page, t("pg.warmup", "en"))
+    warmup.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => Number(new URLSearchParams(location.search).get('warmup')) > 0")
+    wait_for_figure_change(page, signature(after))
+    wait_idle(page)
+    warmed = plot.get_attribute("data-factors")
+    assert warmed != drawn and float(warmed.strip("[]").split(",")[0]) < float(drawn.strip("[]").split(",")[0])  # warm-up starts lower
+    assert slider(page, t("pg.steps", "en")).count() == 1  # the sidebar is still drawn
+    assert_healthy(page, browser_log, server, server_log_mark)
+
+
 # (c) -----------------------------------------------------------------------------------
 
 
