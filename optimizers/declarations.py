@@ -14,6 +14,7 @@ Each optimizer also declares what its recorded state fields mean
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -65,7 +66,7 @@ class Hyperparameter(NamedTuple):
         if self.options is None:
             return bool(value)
         value = float(value)
-        options = [float(o) for o in self.options]
+        options = tuple(float(o) for o in self.options)
         if value == math.inf:
             picked = max(options)
         elif value == 0 and 0.0 in options:
@@ -75,7 +76,8 @@ class Hyperparameter(NamedTuple):
         return int(picked) if self.scale == "int" else picked
 
 
-def _nearest(options: list[float], value: float, log: bool) -> float:
+@functools.lru_cache(maxsize=4096)  # the pages snap every control's value on every rerun
+def _nearest(options: tuple[float, ...], value: float, log: bool) -> float:
     arr = np.asarray(options, dtype=float)
     positive = arr[arr > 0]
     if log and value > 0 and positive.size:
