@@ -30,14 +30,13 @@ def race(base: state.Scenario) -> None:
     One pass: every value is settled first (link, session, the panel's report), the runs
     are computed once, the chart is drawn, then the controls that show those values. The
     sidebar's controls rerun the whole page, which calls this again with a new ``base``, except
-    those that change only the runs (steps, the start typed, the schedule, its warm-up and period,
-    noise, seed, averaging, a catalog surface's parameters): they rerun this alone (with the
-    sidebar's schedule plot, a fragment of its own, when it shows the change), and this reads them
-    from the session (``state.current_runs``). A click on the chart sets the start's inputs, which
-    live in the sidebar: the page reruns.
+    those that change only the runs (steps, the start typed or clicked, the schedule, its warm-up
+    and period, noise, seed, averaging, a catalog surface's parameters): they rerun this alone
+    (with the sidebar's start inputs or schedule plot, each a fragment of its own, when they show
+    the change), and this reads them from the session (``state.current_runs``).
     """
     lg = state.lang()
-    if state.start_was_clicked():
+    if state.start_was_clicked():  # a click while this fragment was not the page's current one
         st.rerun(scope="app")  # the start lives in the sidebar: redraw it too
     sc = state.settled_hyperparameters(state.current_runs(base))
     runs = compute.compute(sc)

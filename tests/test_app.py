@@ -296,6 +296,45 @@ def test_click_on_the_contour_sets_the_start():
             assert not start_was_clicked()
 
 
+def test_a_click_reruns_the_race_and_the_start_s_inputs_not_the_sidebar():
+    """With the race fragment current, a click asks Streamlit for a keyed rerun of the race and
+    of the start's inputs (their own fragment), which then write the start again to show it; the
+    browser test clicks the real chart and checks that the next move keeps that start."""
+    from ui import settings as S
+    from ui import state as state_module
+
+    import streamlit as st
+
+    class Halt(Exception):
+        pass
+
+    asked = []
+
+    def rerun(scope="app"):
+        asked.append(scope)
+        raise Halt  # st.rerun halts a callback
+
+    at = fresh()
+    with pytest.MonkeyPatch.context() as mp:
+        session = {"x0": -1.0, "y0": 1.0, "probe": {"click": {"x": 0.5, "y": 0.25}}}
+        mp.setattr(st, "session_state", session)
+        mp.setattr(state_module, "_fragment_is_current", lambda: True)
+        mp.setattr(st, "rerun", rerun)
+        with pytest.raises(Halt):
+            state_module.set_start_from_click("probe")
+        assert asked == [[state_module.RACE, state_module.START]] and (session["x0"], session["y0"]) == (0.5, 0.25)
+        assert not state_module.start_was_clicked()  # no full rerun asked for
+        # The inputs' own run writes the start again, so that Streamlit shows it as new there.
+        assert session[S.START_SHOWN_KEY] is False
+        state_module.show_clicked_start()
+        assert session[S.START_SHOWN_KEY] is True and (session["x0"], session["y0"]) == (0.5, 0.25)
+    # Drawn as by that keyed rerun: the start's inputs hold the click, and the race is the link's.
+    at.session_state["x0"], at.session_state["y0"] = 0.5, 0.25
+    at.run()
+    assert (at.number_input(key="x0").value, at.number_input(key="y0").value) == (0.5, 0.25)
+    assert path_chart(at) == path_chart(fresh({"x0": "0.5", "y0": "0.25"}))
+
+
 def test_overlays_and_other_views_render():
     at = fresh()
     at.toggle(key="field").set_value(True).run()

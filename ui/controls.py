@@ -13,10 +13,11 @@ import optimizers
 from landscapes.catalog import CATALOG
 from i18n import LANGUAGES, t
 
-from . import hyper_panel
+from . import hyper_panel, numerics
 from . import settings as S
 from .state import (  # noqa: F401 - settle_* and the rest are the pages' entry points too
     OVERLAYS,
+    START,
     START_LIMITS,
     Scenario,
     clamp_step,
@@ -34,6 +35,7 @@ from .state import (  # noqa: F401 - settle_* and the rest are the pages' entry 
     rerun_schedule,
     rerun_steps,
     set_start_from_click,
+    show_clicked_start,
     settled_hyperparameters,
     settled_paths_view,
     settled_view,
@@ -256,18 +258,28 @@ def run_controls(surface: str, start: tuple[float, float], scaling: str | None =
         t("pg.steps", lg), *S.STEPS_RANGE, step=5, key="steps", bind=BIND, on_change=rerun_steps,
         **_initial("steps", S.default_steps(surface, scaling)),
     )  # fmt: skip
+    with st.sidebar:
+        start_inputs(start, lg)
+    return tuple(chosen), int(steps), (float(st.session_state["x0"]), float(st.session_state["y0"]))
+
+
+@numerics.fragment(key=START)
+def start_inputs(start: tuple[float, float], lg: str) -> None:
+    """The start's two inputs (``start``: the surface's default, their first value), a fragment of
+    their own: a click on the chart sets them and reruns them with the race
+    (``state.set_start_from_click``), not the rest of the sidebar. A typed start changes only the
+    runs: the race reruns alone."""
+    show_clicked_start()
     sx, sy = start
-    group = st.sidebar.container(key="start_group")
+    group = st.container(key="start_group")
     group.caption(t("pg.start", lg) + " · " + t("pg.start_help", lg))
     c1, c2 = group.columns(2)
-    # A typed start changes only the runs: the fragment reruns alone (a clicked one redraws these inputs).
-    x0 = c1.number_input(
+    c1.number_input(
         t("pg.start_x", lg), *START_LIMITS, step=0.1, format="%.3f", key="x0", bind=BIND, on_change=rerun_runs, **_initial("x0", float(sx))
     )
-    y0 = c2.number_input(
+    c2.number_input(
         t("pg.start_y", lg), *START_LIMITS, step=0.1, format="%.3f", key="y0", bind=BIND, on_change=rerun_runs, **_initial("y0", float(sy))
     )
-    return tuple(chosen), int(steps), (float(x0), float(y0))
 
 
 def hyper_group():

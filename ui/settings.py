@@ -39,6 +39,7 @@ SEEDED_KEY = "_seeded_from_link"  # the controls already seeded from the opening
 VIEW_HELD_KEY = "_view_held"  # the view, kept while its switch is not drawn
 CYCLE_HELD_KEY = "_cycle_held"  # the cyclical period, kept while its slider is hidden
 START_CLICKED_KEY = "_start_clicked"  # a click on the contour set the start (the sidebar must redraw)
+START_SHOWN_KEY = "_start_shown"  # False: a click set the start and its inputs, rerun by key, must show it
 RACE_DRAWN_KEY = "_race_drawn"  # the page's other controls as they were when a full run last drew the race fragment
 PANEL_APPLIED_KEY = "_hyper_panel_applied"  # the number of the hyperparameter panel's last report taken
 LINK_NOTICE_KEY = "link_notice"  # the opening link's keys that were not understood

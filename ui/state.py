@@ -288,11 +288,15 @@ def set_start_from_click(chart_key: str) -> None:
         lo, hi = START_LIMITS
         st.session_state["x0"] = round(min(max(x, lo), hi), 3)
         st.session_state["y0"] = round(min(max(y, lo), hi), 3)
-        st.session_state[S.START_CLICKED_KEY] = True  # the race, which reruns, has the page redrawn
+        if _fragment_is_current():
+            st.session_state[S.START_SHOWN_KEY] = False
+            st.rerun([RACE, START])  # the runs and the start's inputs, not the rest of the sidebar
+        st.session_state[S.START_CLICKED_KEY] = True  # else the race, which reruns, has the page redrawn
 
 
 RACE = "race"  # the Playground's fragment: hyperparameters, runs and views
 SCHEDULE = "schedule_plot"  # the sidebar's fragment: the learning-rate schedule's plot
+START = "start_inputs"  # the sidebar's fragment: the start's two inputs
 
 
 # The controls outside the race fragment that decide what it draws, but for the run-only ones
@@ -391,6 +395,19 @@ def current_runs(base: Scenario) -> Scenario:
     to_link("average", average, "none")
     to_link("schedule", schedule[0], "constant")
     return now
+
+
+def show_clicked_start() -> None:
+    """Have the start's inputs show a clicked start. A keyed rerun of two fragments runs them one
+    after the other, and by the second run Streamlit no longer counts the callback's write as a new
+    value: the inputs would keep showing the old start (and send it back with the next move).
+    Writing the value again from the inputs' own run makes it new there."""
+    ss = st.session_state
+    if ss.get(S.START_SHOWN_KEY, True) is False:
+        ss[S.START_SHOWN_KEY] = True
+        for key in ("x0", "y0"):
+            if key in ss:
+                ss[key] = ss[key]
 
 
 def start_was_clicked() -> bool:

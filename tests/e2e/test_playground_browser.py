@@ -271,6 +271,16 @@ def test_click_on_contour_sets_start(page, base_url, browser_log, server, server
     assert close(start["x"][0], x0, 1e-6) and close(start["y"][0], y0, 1e-6), start
     for tr in path_traces(after):
         assert close(tr["x"][0], x0) and close(tr["y"][0], y0), tr["name"]  # every path starts there
+    # The click reran the race and the start's inputs by key: the next move keeps the clicked start
+    # (inputs still showing the old one would send it back with that move).
+    wait_idle(page)
+    steps = slider(page, t("pg.steps", "en"))
+    steps.focus()
+    page.keyboard.press("ArrowRight")
+    moved = wait_for_figure_change(page, signature(after))
+    assert (float(page.locator(".st-key-x0 input").input_value()), float(page.locator(".st-key-y0 input").input_value())) == (x0, y0)
+    for tr in path_traces(moved):
+        assert close(tr["x"][0], x0) and close(tr["y"][0], y0), tr["name"]
     assert_healthy(page, browser_log, server, server_log_mark)
 
 
