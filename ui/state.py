@@ -366,9 +366,9 @@ def current_schedule(steps: int, base: S.ScheduleSetting | None = None) -> S.Sch
     """The schedule the controls set now, for a run of ``steps`` (``S.schedule_setting``); a value
     session state does not hold is ``base``'s (the last full run's)."""
     ss = st.session_state
-    name, warmup, _ = base or ("constant", 0, ())
-    name = ss.get("schedule", name)
-    name = name if name in optimizers.schedules.names() else (base or ("constant",))[0]
+    held, warmup, _ = base or ("constant", 0, ())
+    name = ss.get("schedule", held)
+    name = name if name in optimizers.schedules.names() else held
     warmup = int(ss.get("warmup", warmup))
     return S.schedule_setting(name, int(steps), warmup, ss.get(S.CYCLE_HELD_KEY, S.DEFAULT_CYCLE))
 
