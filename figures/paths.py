@@ -419,7 +419,7 @@ def expanded(figure: dict) -> dict:
 # Under the contour, in font heights: how far down the play buttons and the scrub slider start
 # (below the contour's bottom edge) and the height all the controls add between the contour's
 # x-axis title and the loss panel's title.
-_SCREEN_ROWS = {"buttons": 3.9, "slider": 7.5, "controls": 10.5}
+_SCREEN_ROWS = {"buttons": 4.9, "slider": 8.5, "controls": 12.5}
 _PROJECTOR_ROWS = {"buttons": 1.7, "slider": 3.9, "controls": 6.9}
 
 

@@ -13,7 +13,7 @@ TEXT = {
     'pg.export': 'Take it home',
     'pg.export_html': 'Animated figure (HTML, plays offline)',
     'pg.export_csv': 'Trajectories (CSV)',
-    'pg.export_png': "For a picture, use the camera button on the chart's toolbar.",
+    'pg.export_png': "For a picture, use the camera button on the chart's toolbar (shown on wider screens; on a phone, take a screenshot).",
     'ls.title': 'Lessons',
     'ls.intro': 'Every claim of the lecture, reproduced live on the real core. Each number below is measured from the runs you see.',
     'ls.pick': 'Lesson',

@@ -32,11 +32,12 @@ def test_a_projector_figure_carries_its_fit_and_draws_the_same_traces(two):
     # The same traces; only the colorbar's length follows the contour's panel.
     bare = lambda fig: [{k: v for k, v in d.items() if k != "colorbar"} for d in fig["data"]]  # noqa: E731
     assert bare(projector) == bare(screen) and projector["frames"] == screen["frames"]
-    # The controls move up into the x-axis title's row: 20 px text, buttons 1.7 and slider 3.9 text heights down.
+    # The controls move up into the x-axis title's row: 20 px text, buttons 1.7 and slider 3.9 text
+    # heights down; on a screen they stay below the title (4.9 and 8.5).
     assert projector["layout"]["updatemenus"][0]["pad"]["t"] == 34 and projector["layout"]["sliders"][0]["pad"]["t"] == 78
-    assert screen["layout"]["updatemenus"][0]["pad"]["t"] == 78 and screen["layout"]["sliders"][0]["pad"]["t"] == 150
-    # Between the contour and the loss panel: 5 text heights plus the controls (6.9 on a projector, 10.5 on a screen).
-    for fig, controls in ((projector, 138), (screen, 210)):
+    assert screen["layout"]["updatemenus"][0]["pad"]["t"] == 98 and screen["layout"]["sliders"][0]["pad"]["t"] == 170
+    # Between the contour and the loss panel: 5 text heights plus the controls (6.9 on a projector, 12.5 on a screen).
+    for fig, controls in ((projector, 138), (screen, 250)):
         lay = fig["layout"]
         plot = lay["height"] - lay["margin"]["t"] - lay["margin"]["b"]
         assert (lay["yaxis"]["domain"][0] - lay["yaxis2"]["domain"][1]) * plot == pytest.approx(100 + controls)

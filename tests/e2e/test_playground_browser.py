@@ -648,4 +648,16 @@ def test_phone_viewport_shows_chart(phone_page, base_url, browser_log, server, s
     assert box is not None and 250 <= box["width"] <= 390 and box["height"] > 200, box
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, box
     assert path_traces(figure_traces(page)), "no paths drawn on the phone"
+    # Nothing drawn over anything: the toolbar would cover the legend (a touch screen shows it
+    # without a hover), the play buttons the x-axis title, the scrub slider's labels the loss
+    # panel's title.
+    assert not chart.locator(".modebar-container").first.is_visible(), "the toolbar covers the legend on a phone"
+    title = chart.locator(".xtitle").first.bounding_box()
+    buttons = [b.bounding_box() for b in chart.locator(".updatemenu-button").all()]
+    labels = [b.bounding_box() for b in chart.locator(".slider-label").all()]
+    loss_title = chart.locator(".annotation", has_text=t("pg.loss_title", "en")).first.bounding_box()
+    assert title and len(buttons) == 4 and labels and loss_title, (title, buttons, labels, loss_title)
+    overlaps = lambda a, b: a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]  # noqa: E731
+    assert not any(overlaps(title, b) for b in buttons), (title, buttons)
+    assert not any(overlaps(loss_title, b) for b in labels), (loss_title, labels)
     assert_healthy(page, browser_log, server, server_log_mark)
