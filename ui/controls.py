@@ -371,11 +371,10 @@ def presentation() -> bool:
     present = st.sidebar.toggle(
         t("sidebar.present", lang()), key="present", bind=BIND, help=t("sidebar.present_help", lang()), **_initial("present", False)
     )
-    css = S.hidden_css(st.query_params.get_all("hide"))
+    css = S.PHONE_CSS + S.hidden_css(st.query_params.get_all("hide"))
     if present:
         css += S.PRESENTER_CSS
-    if css:
-        st.html(f"<style>{css}</style>")
+    st.html(f"<style>{css}</style>")
     return bool(present)
 
 

@@ -52,8 +52,6 @@ _CSS = """
 .dl-cursor.on { display: block; }
 .dl-error { display: none; padding: 0.5em; color: #b3261e; }
 .dl-error.on { display: block; }
-/* On a phone the toolbar would cover the legend (touch screens show it without a hover). */
-@media (max-width: 640px) { .dl-root .modebar-container { display: none; } }
 """
 
 

@@ -378,6 +378,10 @@ def hidden_css(groups) -> str:
     return ", ".join(selectors) + " { display: none !important; }" if selectors else ""
 
 
+# Every page, on a phone: a touch screen shows Plotly's toolbar without a hover, over the
+# chart's legend; there a screenshot stands in for its camera button.
+PHONE_CSS = "@media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none; } }"
+
 # Presenter mode: text for the back of a room (1.3rem: 20.8 px), and on the Playground's paths
 # view the path chart right under the page's top (the browser fits the chart itself to the
 # window's height, ui/assets/live_chart.js): no page title there, and the hyperparameters

@@ -53,6 +53,19 @@ def test_lesson_opens_its_preset_in_the_playground(page, base_url, browser_log, 
     no_errors(page, browser_log, bad_responses)
 
 
+def test_a_phone_hides_the_toolbar_that_would_cover_a_lesson_chart_s_legend(phone_page, page, base_url, browser_log, bad_responses):
+    key = "lesson_chart_zigzag_0"
+    chart = lambda p: p.locator(f".st-key-{key} .js-plotly-plot")  # noqa: E731
+    shown = {}
+    for p in (page, phone_page):
+        open_app(p, f"{base_url}/lessons?lesson=zigzag", chart_key=key)
+        chart(p).scroll_into_view_if_needed()
+        chart(p).locator(".nsewdrag").first.hover()  # a mouse shows the toolbar; a touch screen shows it anyway
+        shown[p] = chart(p).locator(".modebar").first.is_visible()
+    assert shown == {page: True, phone_page: False}
+    no_errors(page, browser_log, bad_responses)
+
+
 def test_sweep_refines_and_opens_the_best_point(page, base_url, browser_log, bad_responses):
     open_app(page, f"{base_url}/sweep", chart_key="sweep_chart")
     before = page.locator("[data-testid=stAlertContentInfo]").first.inner_text()

@@ -651,7 +651,7 @@ def test_phone_viewport_shows_chart(phone_page, base_url, browser_log, server, s
     # Nothing drawn over anything: the toolbar would cover the legend (a touch screen shows it
     # without a hover), the play buttons the x-axis title, the scrub slider's labels the loss
     # panel's title.
-    assert not chart.locator(".modebar-container").first.is_visible(), "the toolbar covers the legend on a phone"
+    assert not chart.locator(".modebar").first.is_visible(), "the toolbar covers the legend on a phone"
     title = chart.locator(".xtitle").first.bounding_box()
     buttons = [b.bounding_box() for b in chart.locator(".updatemenu-button").all()]
     labels = [b.bounding_box() for b in chart.locator(".slider-label").all()]
