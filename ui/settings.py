@@ -379,8 +379,15 @@ def hidden_css(groups) -> str:
 
 
 # Every page, on a phone: a touch screen shows Plotly's toolbar without a hover, over the
-# chart's legend; there a screenshot stands in for its camera button.
-PHONE_CSS = "@media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none; } }"
+# chart's legend (there a screenshot stands in for its camera button). On the Playground the
+# chart comes first, as in presenter mode: the six groups of hyperparameters above it would
+# fill the first screen. Only the order on screen; the page's order stays that of a desktop.
+PHONE_CSS = """@media (max-width: 640px) {
+.js-plotly-plot .modebar-container { display: none; }
+[data-testid='stLayoutWrapper']:has(> .st-key-hyper_group) { order: 1; }
+[data-testid='stLayoutWrapper']:has(.st-key-dl_layers_path_chart) ~ [data-testid='stLayoutWrapper'] { order: 2; }
+}
+"""
 
 # Presenter mode: text for the back of a room (1.3rem: 20.8 px), and on the Playground's paths
 # view the path chart right under the page's top (the browser fits the chart itself to the

@@ -642,6 +642,9 @@ def test_phone_viewport_shows_chart(phone_page, base_url, browser_log, server, s
     page = phone_page
     open_app(page, base_url + "/")
     chart = page.locator(CHART)
+    # The chart on the first screen, the hyperparameters (drawn above it on a desktop) below it.
+    first, panel = chart.bounding_box(), page.locator(".st-key-hyper_group").bounding_box()
+    assert first and panel and first["y"] < 844 * 0.6 < first["y"] + first["height"] < panel["y"], (first, panel)
     chart.scroll_into_view_if_needed()
     assert chart.is_visible()
     box = chart.bounding_box()
