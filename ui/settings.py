@@ -378,16 +378,15 @@ def hidden_css(groups) -> str:
     return ", ".join(selectors) + " { display: none !important; }" if selectors else ""
 
 
+# The Playground's chart before the hyperparameter panel, and the chart's options after both.
+CHART_FIRST_CSS = """[data-testid='stLayoutWrapper']:has(> .st-key-hyper_group) { order: 1; }
+[data-testid='stLayoutWrapper']:has(.st-key-dl_layers_path_chart) ~ [data-testid='stLayoutWrapper'] { order: 2; }
+"""
 # Every page, on a phone: a touch screen shows Plotly's toolbar without a hover, over the
 # chart's legend (there a screenshot stands in for its camera button). On the Playground the
 # chart comes first, as in presenter mode: the six groups of hyperparameters above it would
 # fill the first screen. Only the order on screen; the page's order stays that of a desktop.
-PHONE_CSS = """@media (max-width: 640px) {
-.js-plotly-plot .modebar-container { display: none; }
-[data-testid='stLayoutWrapper']:has(> .st-key-hyper_group) { order: 1; }
-[data-testid='stLayoutWrapper']:has(.st-key-dl_layers_path_chart) ~ [data-testid='stLayoutWrapper'] { order: 2; }
-}
-"""
+PHONE_CSS = "@media (max-width: 640px) {\n.js-plotly-plot .modebar-container { display: none; }\n" + CHART_FIRST_CSS + "}\n"
 
 # Presenter mode: text for the back of a room (1.3rem: 20.8 px), and on the Playground's paths
 # view the path chart right under the page's top (the browser fits the chart itself to the
@@ -403,9 +402,7 @@ PRESENTER_CSS = """
 .stApp .dl-status .dl-hint { font-size: 1.25rem !important; }
 [data-testid='stMainBlockContainer'] { padding-top: 4rem; }
 [data-testid='stMainBlockContainer']:has(.st-key-path_chart) .stElementContainer:has(> [data-testid='stHeading'] h1) { display: none; }
-[data-testid='stLayoutWrapper']:has(> .st-key-hyper_group) { order: 1; }
-[data-testid='stLayoutWrapper']:has(.st-key-dl_layers_path_chart) ~ [data-testid='stLayoutWrapper'] { order: 2; }
-"""
+""" + CHART_FIRST_CSS
 
 
 def valid_link_value(key: str, text: str | None) -> bool:
