@@ -70,7 +70,8 @@ class _Printer(NumPyPrinter):
     last bit. ``+ - * /`` are IEEE-exact either way, and a NumPy function called on a
     float runs the same loop as on an array. Only ``**`` differs: on an array,
     ``x**2`` is ``x*x``, but on a float it is C's ``pow``, which rounds differently
-    about once in a thousand squares. So squares are printed as products or
+    about once in a thousand squares. So squares are printed as products (the base of
+    a compound square is a local of its own, see :func:`_shared_subexpressions`) or
     ``numpy.square``, and other powers as ``numpy.power``.
     """
 
@@ -86,6 +87,39 @@ class _Printer(NumPyPrinter):
         if exp.is_integer and exp.is_negative:
             exp = exp.evalf()  # NumPy refuses integers to negative integer powers
         return f"{self._module}.power({self._print(base)}, {self._print(exp)})"
+
+
+def _shared_subexpressions(exprs):
+    """sympy's common subexpressions, and the base of every compound square as a local too.
+
+    lambdify's ``cse`` hook: with it ``(a - x)**2`` prints as ``x2 = a - x`` and
+    ``(x2*x2)``, not ``numpy.square(a - x)``. The same bits on arrays (NumPy's square
+    is that product), and on the runner's float path a square stays a float
+    operation: a NumPy function called on a float costs about ten float operations
+    and returns a NumPy scalar, which slows every later operation on it. The locals
+    are named like cse's own (``x0, x1, ...``), the only names the typed functions'
+    code check allows (``landscapes.expression.generated``).
+    """
+    names = sp.numbered_symbols("x")
+    replacements, reduced = sp.cse(exprs, symbols=names, list=False)
+    lifted: dict[sp.Expr, sp.Symbol] = {}
+    out: list[tuple[sp.Symbol, sp.Expr]] = []
+
+    def square_of_local(e: sp.Pow) -> sp.Expr:
+        if e.base not in lifted:
+            lifted[e.base] = next(names)
+            out.append((lifted[e.base], e.base))
+        return sp.Pow(lifted[e.base], 2)
+
+    def lift(e):
+        # replace() works bottom-up: an inner square's base is a local before the outer one's
+        return e.replace(lambda n: n.is_Pow and n.exp == 2 and not n.base.is_Atom, square_of_local)
+
+    for name, e in replacements:
+        e = lift(e)
+        out.append((name, e))
+    reduced = [lift(e) for e in reduced] if isinstance(reduced, list) else lift(reduced)
+    return out, reduced
 
 
 # The server compiles only the catalog's expressions here (13; parameter values are passed at
@@ -104,7 +138,7 @@ def compile_expression(expr: sp.Expr, params: tuple[str, ...] = ()) -> Compiled:
     fxx = _without_distributions(sp.diff(fx, X))
     fxy = _without_distributions(sp.diff(fx, Y))
     fyy = _without_distributions(sp.diff(fy, Y))
-    compile_ = functools.partial(sp.lambdify, args, modules="numpy", cse=True, printer=_Printer)
+    compile_ = functools.partial(sp.lambdify, args, modules="numpy", cse=_shared_subexpressions, printer=_Printer)
     return Compiled(
         expr=expr,
         params=params,

@@ -109,13 +109,22 @@ def test_single_point_functions_are_bit_identical_to_the_array_ones(case):
         assert (float(gx), float(gy)) == (g_only[i, 0], g_only[i, 1]), (name, x, y)
 
 
-@pytest.mark.parametrize("text", ["x^2 + 3*y^2", "x^3 - 3*x*y^2", "sin(3*x)*cos(y) + 0.1*(x^2 + y^2)", "exp(-x^2 - y^2)", "sqrt(x^2 + y^2 + 1)", "tanh(x)*y^4 + x^(-2)"])
+@pytest.mark.parametrize("text", ["x^2 + 3*y^2", "((x - y^2)^2 - 1)^2 + (x + 1)^2", "x^3 - 3*x*y^2", "sin(3*x)*cos(y) + 0.1*(x^2 + y^2)", "exp(-x^2 - y^2)", "sqrt(x^2 + y^2 + 1)", "tanh(x)*y^4 + x^(-2)"])
 def test_single_point_functions_of_typed_surfaces_are_bit_identical(text):
     surface = landscapes.from_expression(text)
     pts = _random_points(((0.1, 2.0), (-2.0, 2.0)), 200, seed=5)
     v, g = surface.value_and_grad(pts)
     for i, (x, y) in enumerate(pts.tolist()):
         assert tuple(map(float, surface.value_and_grad_at(x, y))) == (v[i], g[i, 0], g[i, 1]), (text, x, y)
+
+
+@pytest.mark.parametrize("name", ["rosenbrock", "himmelblau"])
+def test_squares_of_sums_stay_float_operations_on_the_float_path(name):
+    # Rosenbrock's (a - x)^2: as numpy.square on a float it costs a NumPy call and returns a
+    # NumPy scalar; as a local times itself it is two float operations with the same bits.
+    surface = landscapes.get(name)
+    assert all(type(v) is float for v in surface.value_and_grad_at(0.3, -0.7))
+    assert all(type(v) is float for v in surface.grad_at(0.3, -0.7))
 
 
 @pytest.mark.parametrize("name", landscapes.names())
