@@ -252,6 +252,12 @@ class Landscape:
         """df/dx, df/dy at one point, bit-identical to :meth:`grad` there (its own shared subexpressions)."""
         return self.compiled.grad(float(x), float(y), *self._param_values)
 
+    def float_functions(self) -> tuple[Callable, Callable, tuple[float, ...]]:
+        """``(value_and_grad, grad, values)``: :meth:`value_and_grad_at` and :meth:`grad_at` as
+        ``value_and_grad(x, y, *values)`` and ``grad(x, y, *values)`` on floats, without their
+        per-call wrapping (the runner's loop calls them a thousand times a run)."""
+        return self.compiled.value_and_grad, self.compiled.grad, self._param_values
+
     def hessian(self, points) -> np.ndarray:
         """The symmetric Hessian at ``points`` (..., 2) -> (..., 2, 2)."""
         (hxx, hxy, hyy), shape = self._call(self.compiled.hess, points)

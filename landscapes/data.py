@@ -363,6 +363,9 @@ class DataLandscape(Landscape):
         g = self.grad(np.array([[x, y]], dtype=np.float64))
         return float(g[0, 0]), float(g[0, 1])
 
+    def float_functions(self):
+        return self.value_and_grad_at, self.grad_at, ()
+
     def hessian(self, points) -> np.ndarray:
         _, _, shape = _columns(points)
         if self.model.kind == "linear":

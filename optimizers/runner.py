@@ -8,16 +8,16 @@ rectangular; :meth:`Batch.trajectory` cuts a single run at its stop.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from types import SimpleNamespace
-import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Mapping, NamedTuple
 
 import numpy as np
 
-from . import rules
-from . import declarations
+from . import declarations, fused, rules
 from .schedules import Schedule, constant
 
 OPTIMIZERS: dict[str, Callable[..., rules.Optimizer]] = {
@@ -63,6 +63,8 @@ STATUSES = tuple(s.name for s in STATUS_TABLE)
 STATUS_MESSAGES: dict[str, str] = {s.name: s.message for s in STATUS_TABLE}
 _CONVERGED, _MAX_STEPS, _DIVERGED, _SINGULAR, _UNDEFINED_START = (s.code for s in STATUS_TABLE)
 _RUNNING = -1
+# The codes a generated loop (:mod:`.fused`) ends a run with, by the names it uses.
+_STATUS_NAMES = {"RUNNING": _RUNNING, "CONVERGED": _CONVERGED, "DIVERGED": _DIVERGED, "MAX_STEPS": _MAX_STEPS, "UNDEFINED_START": _UNDEFINED_START}
 
 
 @dataclass(frozen=True)
@@ -536,9 +538,9 @@ def run_batch(
     with np.errstate(all="ignore"):  # divergence is detected and reported, not warned about
         result = None
         if b == 1 and opt.elementwise and oracle.minibatches is None:
-            # The same rule with plain-float settings, called per coordinate.
-            single = make(name, **{k: float(np.ravel(v)[0]) if k in numeric else v for k, v in hyperparameters.items()})
-            result = _single_loop(landscape, single, oracle, x, base_lr, factors, steps, tol, history)
+            # The same rule with plain-float settings, as one loop on floats.
+            single = tuple(sorted((k, float(np.ravel(v)[0]) if k in numeric else v) for k, v in hyperparameters.items()))
+            result = _single_loop(landscape, _traced(name, single, oracle.noise > 0), oracle, x, base_lr, factors, steps, tol, history)
         if result is None:
             result = _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history)
     codes, stops, x, loss, g, hist, state_fields = result
@@ -653,82 +655,71 @@ def _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history):
     return codes, stops, x, loss, g, hist, fields
 
 
-def _single_loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history):
+class _Traced(NamedTuple):
+    opt: rules.Optimizer
+    state0: object  # the rule's state at a start, for its fields' types
+    recorded: tuple[str, ...]
+    shared: frozenset[str]
+    loop: fused.Loop | None
+
+
+@functools.lru_cache(maxsize=256)
+def _traced(name: str, settings: tuple[tuple[str, object], ...], noise: bool) -> _Traced:
+    """Rule ``name`` with ``settings`` (plain floats) and its generated float loop, traced once
+    per setting: a class moving a slider to and fro asks for the same ones again."""
+    opt = make(name, **dict(settings))
+    state0 = opt.init(np.zeros((1, 2)))
+    recorded = _recorded_fields(state0)
+    # A per-run field (Adam's step count, shape (1, 1)) is one value for both coordinates.
+    shared = frozenset(k for k, v in zip(state0._fields, state0) if np.shape(v)[-1] == 1)
+    return _Traced(opt, state0, recorded, shared, fused.loop(opt, type(state0), recorded, shared, noise, _STATUS_NAMES))
+
+
+def _single_loop(landscape, traced: _Traced, oracle, x, base_lr, factors, steps, tol, history):
     """:func:`_loop` for one run of an elementwise rule, on Python floats.
 
     For one run, NumPy's per-call overhead on (1, 2) arrays is nearly all the
-    cost. Here each coordinate is a float, the rule's own ``update`` is called
-    once per coordinate, and f and the gradient come from
-    :meth:`Landscape.value_and_grad_at`: the same operations in the same order,
+    cost. Here the rule runs as one loop on floats, generated from the rule itself
+    (:mod:`.fused`), with f and the gradient from
+    :meth:`Landscape.float_functions` (:meth:`Landscape.value_and_grad_at`): the same operations in the same order,
     so the result is bit-identical to the batched loop (the tests hold it to
     that), at several times the speed. Returns what ``_loop`` returns, or None
-    when a float operation raised (a division by zero that arrays turn into
-    inf): the caller then runs the batched loop instead.
+    when the rule cannot be traced or a float operation raised (a division by
+    zero that arrays turn into inf): the caller then runs the batched loop instead.
     """
+    opt, fields, shared, fused_loop = traced.opt, traced.recorded, traced.shared, traced.loop
+    if fused_loop is None:
+        return None
     state0 = opt.init(x)
-    fields = _recorded_fields(state0)
-    # Split every state field into one per coordinate; a per-run field (Adam's
-    # step count, shape (1, 1)) is shared by both coordinates.
-    shared = {k: np.shape(v)[-1] == 1 for k, v in zip(state0._fields, state0)}
-    states = [type(state0)(*(float(v[0, 0 if shared[k] else i]) for k, v in zip(state0._fields, state0))) for i in (0, 1)]
-    factor_list = factors.tolist()  # floats: NumPy scalars make every later operation slower
-    x0, x1 = float(x[0, 0]), float(x[0, 1])
-    bound_sq = DIVERGENCE_BOUND**2
-    tol_sq = tol * tol
-    probe = opt.probe
-    update = opt.update
+    states = [tuple(float(v[0, 0 if k in shared else i]) for k, v in zip(state0._fields, state0)) for i in (0, 1)]
     tilts = [(oracle.noise * a, oracle.noise * b) for a, b in oracle.draws.single()] if oracle.noise > 0 else None
     try:
-        loss, g0, g1 = landscape.value_and_grad_at(x0, x1)
-        rows = [(x0, x1, loss, g0, g1, states)]
-        code, stop = _RUNNING, steps
-        if not (x0 * x0 + x1 * x1 < bound_sq and math.isfinite(loss + g0 + g1)):
-            code, stop = (_UNDEFINED_START if x0 * x0 + x1 * x1 < bound_sq else _DIVERGED), 0
-        t = 0
-        for t in range(steps if code == _RUNNING else 0):
-            if g0 * g0 + g1 * g1 < tol_sq:
-                code, stop = _CONVERGED, t
-                break
-            s0, s1 = states
-            h0, h1 = landscape.grad_at(probe(s0, x0), probe(s1, x1)) if probe is not None else (g0, g1)
-            if tilts is not None:  # the same sums as _Oracle.add_noise
-                e0, e1 = tilts[t]
-                h0, h1 = h0 + e0, h1 + e1
-            factor = factor_list[t]
-            u0, s0 = update(h0, s0, x0, factor, None)
-            u1, s1 = update(h1, s1, x1, factor, None)
-            y0, y1 = x0 + u0, x1 + u1
-            loss_new, f0, f1 = landscape.value_and_grad_at(y0, y1)
-            if not (y0 * y0 + y1 * y1 < bound_sq and math.isfinite(loss_new + f0 + f1)):
-                code, stop = _DIVERGED, t
-                rows.append(rows[-1])  # a stopped run holds its last point
-                t += 1
-                break
-            x0, x1, loss, g0, g1, states = y0, y1, loss_new, f0, f1, (s0, s1)
-            rows.append((x0, x1, loss, g0, g1, states))
-        else:
-            t = steps if code == _RUNNING else 0
+        code, stop, x0, x1, loss, g0, g1, rows = fused_loop.run(
+            *landscape.float_functions(),
+            float(x[0, 0]),
+            float(x[0, 1]),
+            factors.tolist(),  # floats: NumPy scalars make every later operation slower
+            tilts,
+            steps,
+            tol * tol,
+            DIVERGENCE_BOUND**2,
+            states,
+        )
     except (ZeroDivisionError, OverflowError, ValueError):  # ValueError: math.sqrt of a negative
         return None
-    if code == _RUNNING:
-        code = _CONVERGED if g0 * g0 + g1 * g1 < tol_sq else _MAX_STEPS
     codes, stops = np.array([code]), np.array([stop])
-    xb = np.array([[x0, x1]])
+    xb = np.array([[x0, x1]], dtype=np.float64)
     lossb = np.array([loss], dtype=np.float64)
     gb = np.array([[g0, g1]], dtype=np.float64)
     hist = None
     if history:
-        held = rows + [rows[-1]] * (steps + 1 - len(rows))
-        cols = list(zip(*held))
-        hist = {
-            "points": np.array([cols[0], cols[1]], dtype=np.float64).T[:, None, :],
-            "losses": np.array(cols[2], dtype=np.float64)[:, None],
-            "gradients": np.array([cols[3], cols[4]], dtype=np.float64).T[:, None, :],
-        }
+        table = np.array(rows + [rows[-1]] * (steps + 1 - len(rows)), dtype=np.float64)  # (T + 1, columns)
+        hist = {"points": table[:, None, 0:2], "losses": table[:, 2:3], "gradients": table[:, None, 3:5]}
+        column = 5
         for k in fields:
-            i = state0._fields.index(k)
-            per_coord = [[float(s[c][i]) for s in cols[5]] for c in ((0,) if shared[k] else (0, 1))]
-            hist["state." + k] = np.array(per_coord, dtype=np.float64).T[:, None, :].astype(getattr(state0, k).dtype)
+            width = 1 if k in shared else 2
+            hist["state." + k] = table[:, None, column : column + width].astype(getattr(state0, k).dtype)
+            column += width
         _derive_history(hist, opt, fields, base_lr, factors, stops)
     return codes, stops, xb, lossb, gb, hist, fields
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 import warnings
 
+from typing import NamedTuple
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -389,7 +391,11 @@ def test_single_run_path_is_bit_identical_to_the_batched_loop(monkeypatch, surfa
         dict(lr=3.0),  # diverges on most of these surfaces
         dict(lr=0.02, schedule=schedules.make("cosine", warmup_steps=10), average="ema"),
     ]
+    batched = runner._loop
+    # The float path must carry these runs to their end: a fallback would compare the batched loop with itself.
+    monkeypatch.setattr(runner, "_loop", lambda *args: pytest.fail("the float path gave way to the batched loop"))
     fast = [optimizers.run(land, name, start=start, steps=200, **hyper, **c) for c in cases]
+    monkeypatch.setattr(runner, "_loop", batched)
     _batched_loop_only(monkeypatch)
     for c, a in zip(cases, fast):
         b = optimizers.run(land, name, start=start, steps=200, **hyper, **c)
@@ -408,7 +414,44 @@ def test_lone_runs_of_elementwise_rules_take_the_float_path(monkeypatch):
     optimizers.run(ROSEN, "adam", start=(-1.5, 2.0), steps=5, lr=0.01)
     optimizers.run_batch(ROSEN, "adam", np.zeros((2, 2)), 5, lr=0.01)  # a batch: arrays
     optimizers.run(ROSEN, "newton", start=(-1.5, 2.0), steps=5, lr=1.0)  # not elementwise
-    assert len(calls) == 1 and calls[0].elementwise
+    assert len(calls) == 1 and calls[0].opt.elementwise
+
+
+@pytest.mark.parametrize("noise", [False, True], ids=["exact", "noisy"])
+@pytest.mark.parametrize("name, hyper", ELEMENTWISE, ids=[f"{n}{'-' + '-'.join(h) if h else ''}" for n, h in ELEMENTWISE])
+def test_every_elementwise_rule_runs_as_a_generated_float_loop(name, hyper, noise):
+    # Without a loop the float path gives way to the batched one, and the bit-identity test
+    # above would compare the batched loop with itself.
+    settings = {**optimizers.defaults(name), **hyper, "lr": 0.0123}
+    traced = runner._traced(name, tuple(sorted(settings.items())), noise)
+    assert traced.loop is not None
+    # The setting's numbers are the loop's arguments, not part of its source.
+    assert "0.0123" not in traced.loop.source and 0.0123 in traced.loop.constants
+
+
+def test_a_rule_that_compares_or_raises_to_a_power_gets_no_generated_loop():
+    from optimizers import fused, rules
+
+    class State(NamedTuple):
+        v: float
+
+    def init(params):
+        return State(np.zeros_like(params))
+
+    def clipped(grad, state, params, factor, oracle):  # a comparison decides the step
+        return -factor * (grad if grad < 1.0 else 1.0), state
+
+    def powered(grad, state, params, factor, oracle):  # a float's ** is C's pow, an array's is not
+        return -factor * grad**3, State(state.v + grad)
+
+    def plain(grad, state, params, factor, oracle):
+        return -factor * grad, State(0.5 * state.v + grad)
+
+    def loop_of(update):
+        return fused.loop(rules.Optimizer(init, update, elementwise=True), State, ("v",), frozenset(), False, runner._STATUS_NAMES)
+
+    assert loop_of(clipped) is None and loop_of(powered) is None
+    assert loop_of(plain) is not None  # the same scaffolding, traceable
 
 
 def test_a_division_by_zero_on_floats_falls_back_to_the_batched_loop(monkeypatch):

@@ -1,0 +1,242 @@
+"""One run of an elementwise rule as one loop on Python floats, made from the rule itself.
+
+A single run of an elementwise rule (SGD, momentum, Nesterov, AdaGrad, RMSProp,
+Adam) is stepped on plain floats (``runner.run_batch``): for one run, NumPy's
+per-call overhead on (1, 2) arrays is nearly all the cost. Calling the rule's
+``update`` once per coordinate and building its state tuple each time still
+costs about twice the arithmetic itself, and a class clicking its own starts
+runs six such runs per click. So the rule is *traced* instead: its ``probe``
+and ``update`` run once on stand-in values that write down each operation as
+it happens, in order; those operations, for both coordinates, become the body
+of one generated loop (:data:`_TEMPLATE`), compiled once per rule and reused
+for every setting. The rule stays the one statement of its formula, and the
+loop does the same IEEE operations in the same order on the same floats, so
+a run equals the batched loop's to the last bit (``tests/test_runner.py``).
+
+What a trace may meet: ``+ - * /`` (a traced value on either side), unary
+minus, and ``np.sqrt`` (written as ``math.sqrt``; both are correctly rounded,
+which is why ``rules._sqrt`` may use either). Anything else a rule does to a
+value (a comparison, a power, ``float()``, a NumPy function) stops the trace;
+:func:`loop` then returns None and the runner takes the batched loop.
+
+Nothing from outside the program reaches ``compile``: the numbers a rule
+closes over (its learning rate, betas, eps) are passed to the loop as
+arguments, and the source holds only the template and names made here.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+__all__ = ["Loop", "loop"]
+
+
+class _Untraceable(Exception):
+    """The rule did something to a traced value that the loop cannot write down."""
+
+
+class _Tape:
+    """The operations of one trace, as assignments to fresh locals; constants go to a shared table."""
+
+    def __init__(self, prefix: str, constants: dict):
+        self.prefix, self.constants, self.lines = prefix, constants, []
+
+    def name_of(self, value) -> str:
+        if isinstance(value, _Traced):
+            return value.name
+        if type(value) in (float, int):  # a number the rule closes over, or one it computed from them
+            key = (type(value), repr(value))  # repr: -0.0 and 0.0 are two constants
+            if key not in self.constants:
+                self.constants[key] = (f"_k{len(self.constants)}", value)
+            return self.constants[key][0]
+        raise _Untraceable(type(value).__name__)
+
+    def emit(self, expression: str) -> "_Traced":
+        name = f"{self.prefix}{len(self.lines)}"
+        self.lines.append(f"{name} = {expression}")
+        return _Traced(self, name)
+
+
+class _Traced:
+    """A stand-in float: each arithmetic operation on it is one line on its tape."""
+
+    __slots__ = ("tape", "name")
+
+    def __init__(self, tape: _Tape, name: str):
+        self.tape, self.name = tape, name
+
+    def _binary(self, other, op: str, reflected: bool) -> "_Traced":
+        a, b = self.name, self.tape.name_of(other)
+        return self.tape.emit(f"{b} {op} {a}" if reflected else f"{a} {op} {b}")
+
+    def __add__(self, other):
+        return self._binary(other, "+", False)
+
+    def __radd__(self, other):
+        return self._binary(other, "+", True)
+
+    def __sub__(self, other):
+        return self._binary(other, "-", False)
+
+    def __rsub__(self, other):
+        return self._binary(other, "-", True)
+
+    def __mul__(self, other):
+        return self._binary(other, "*", False)
+
+    def __rmul__(self, other):
+        return self._binary(other, "*", True)
+
+    def __truediv__(self, other):
+        return self._binary(other, "/", False)
+
+    def __rtruediv__(self, other):
+        return self._binary(other, "/", True)
+
+    def __neg__(self):
+        return self.tape.emit(f"-{self.name}")
+
+    def sqrt(self):  # what np.sqrt calls on an object
+        return self.tape.emit(f"sqrt({self.name})")
+
+    def _refuse(self, *args):
+        raise _Untraceable("a traced value used as a truth value, a number or in a comparison")
+
+    __bool__ = __float__ = __int__ = __index__ = __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
+    __hash__ = None
+
+
+_TEMPLATE = """\
+def run(vag, grad_at, args, x0, x1, factors, tilts, steps, tol_sq, bound_sq, {arguments}):
+    isfinite, sqrt = _isfinite, _sqrt
+    loss, g0, g1 = vag(x0, x1, *args)
+    rows = [({row})]
+    code, stop = RUNNING, steps
+    if not (x0 * x0 + x1 * x1 < bound_sq and isfinite(loss + g0 + g1)):
+        code, stop = (UNDEFINED_START if x0 * x0 + x1 * x1 < bound_sq else DIVERGED), 0
+    t = 0
+    for t in range(steps if code == RUNNING else 0):
+        if g0 * g0 + g1 * g1 < tol_sq:
+            code, stop = CONVERGED, t
+            break
+{gradient}
+        factor = factors[t]
+{update}
+        y0, y1 = x0 + {u0}, x1 + {u1}
+        loss_new, f0, f1 = vag(y0, y1, *args)
+        if not (y0 * y0 + y1 * y1 < bound_sq and isfinite(loss_new + f0 + f1)):
+            code, stop = DIVERGED, t
+            rows.append(rows[-1])  # a stopped run holds its last point
+            t += 1
+            break
+        x0, x1, loss, g0, g1 = y0, y1, loss_new, f0, f1
+{commit}
+        rows.append(({row}))
+    else:
+        t = steps if code == RUNNING else 0
+    if code == RUNNING:
+        code = CONVERGED if g0 * g0 + g1 * g1 < tol_sq else MAX_STEPS
+    return code, stop, x0, x1, loss, g0, g1, rows
+"""
+
+_INDENT = " " * 8
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A rule's generated loop, with the constants of the setting it was traced with.
+
+    ``run(vag, grad_at, args, x0, x1, factors, tilts, steps, tol_sq, bound_sq, states)`` steps
+    one run: ``vag(x, y, *args) -> (f, df/dx, df/dy)`` and ``grad_at(x, y, *args)`` on floats,
+    ``factors`` the schedule's factor per step (floats), ``tilts`` None or the noise
+    ``(e0, e1)`` added to each step's gradient, ``states`` the start's state, one
+    tuple of floats per coordinate. It returns ``(status code, stop step, x0, x1,
+    loss, g0, g1, rows)``, each row ``(x0, x1, loss, g0, g1, *recorded)``: the
+    fields in ``recorded`` order, a field per run (``shared``) once, else one per
+    coordinate. It raises what float arithmetic raises (ZeroDivisionError,
+    OverflowError, ValueError from ``math.sqrt``), where arrays give inf or NaN.
+    """
+
+    source: str
+    _compiled: Callable
+    constants: tuple
+    recorded: tuple[str, ...]
+    shared: frozenset[str]
+
+    def run(self, vag, grad_at, args, x0, x1, factors, tilts, steps, tol_sq, bound_sq, states):
+        return self._compiled(vag, grad_at, args, x0, x1, factors, tilts, steps, tol_sq, bound_sq, *states[0], *states[1], *self.constants)
+
+
+def loop(opt, state_type: type, recorded: tuple[str, ...], shared: frozenset[str], noise: bool, statuses: Mapping[str, int]) -> Loop | None:
+    """The generated loop of elementwise rule ``opt`` (its state a ``state_type`` of floats), or None.
+
+    ``recorded``: the state fields a row keeps; ``shared``: those that are one value per run
+    (Adam's step count) rather than one per coordinate; ``noise``: whether each step's gradient
+    gets a tilt; ``statuses``: the runner's codes RUNNING, CONVERGED, DIVERGED, MAX_STEPS,
+    UNDEFINED_START. None when the rule cannot be traced (see the module's docstring).
+    """
+    fields = state_type._fields
+    constants: dict = {}
+    gradient, update, commit, step_names = [], [], [], []
+    try:
+        for c in (0, 1):
+            state = state_type(*(_Traced(None, f"s{c}_{i}") for i in range(len(fields))))
+            x = _Traced(None, f"x{c}")
+            if opt.probe is not None:
+                tape = _Tape(f"p{c}_", constants)
+                _attach(tape, state, x)
+                probe = tape.name_of(opt.probe(state, x))
+                gradient += tape.lines + [f"q{c} = {probe}"]
+            tape = _Tape(f"u{c}_", constants)
+            grad, factor = _Traced(tape, f"h{c}"), _Traced(tape, "factor")
+            _attach(tape, state, x)
+            step, new = opt.update(grad, state, x, factor, None)
+            if type(new) is not state_type:
+                return None
+            update += tape.lines
+            step_names.append(tape.name_of(step))
+            commit.append(", ".join(tape.name_of(v) for v in new))
+    except (_Untraceable, TypeError, AttributeError, ValueError):
+        return None
+    if opt.probe is not None:
+        gradient.append("h0, h1 = grad_at(q0, q1, *args)")
+    else:
+        gradient.append("h0, h1 = g0, g1")
+    if noise:
+        gradient += ["e0, e1 = tilts[t]", "h0, h1 = h0 + e0, h1 + e1"]  # the same sums as the batched oracle's
+    state_names = [f"s{c}_{i}" for c in (0, 1) for i in range(len(fields))]
+    if fields:
+        commit_line = f"{', '.join(state_names)} = {', '.join(commit)}"
+    else:
+        commit_line = "pass"
+    row = ["x0", "x1", "loss", "g0", "g1"]
+    for k in recorded:
+        i = fields.index(k)
+        row += [f"s0_{i}"] if k in shared else [f"s0_{i}", f"s1_{i}"]
+    names = [name for name, _ in constants.values()]
+    source = _TEMPLATE.format(
+        arguments=", ".join(state_names + names) or "_unused=None",
+        row=", ".join(row) + ("," if len(row) == 1 else ""),
+        gradient="\n".join(_INDENT + line for line in gradient),
+        update="\n".join(_INDENT + line for line in update),
+        u0=step_names[0],
+        u1=step_names[1],
+        commit=_INDENT + commit_line,
+    )
+    return Loop(source, _compile(source, tuple(sorted(statuses.items()))), tuple(v for _, v in constants.values()), tuple(recorded), frozenset(shared))
+
+
+def _attach(tape: _Tape, state, x) -> None:
+    for v in (*state, x):
+        v.tape = tape
+
+
+@functools.lru_cache(maxsize=64)
+def _compile(source: str, statuses: tuple[tuple[str, int], ...]) -> Callable:
+    """``source``'s function; the same rule traced under any setting has the same source."""
+    namespace = {"__builtins__": {"range": range}, "_isfinite": math.isfinite, "_sqrt": math.sqrt, **dict(statuses)}
+    exec(compile(source, "<fused loop>", "exec"), namespace)  # noqa: S102 - the template and names made above, see the module's docstring
+    return namespace["run"]
