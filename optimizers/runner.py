@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import math
 from types import SimpleNamespace
 from dataclasses import dataclass
@@ -713,13 +714,16 @@ def _single_loop(landscape, traced: _Traced, oracle, x, base_lr, factors, steps,
     gb = np.array([[g0, g1]], dtype=np.float64)
     hist = None
     if history:
-        table = np.array(rows + [rows[-1]] * (steps + 1 - len(rows)), dtype=np.float64)  # (T + 1, columns)
+        held = itertools.chain(rows, itertools.repeat(rows[-1], steps + 1 - len(rows)))  # a stopped run holds its last row
+        width = len(rows[0])
+        # (T + 1, columns); fromiter over the flat values is about twice as fast as np.array(rows).
+        table = np.fromiter(itertools.chain.from_iterable(held), dtype=np.float64, count=(steps + 1) * width).reshape(steps + 1, width)
         hist = {"points": table[:, None, 0:2], "losses": table[:, 2:3], "gradients": table[:, None, 3:5]}
         column = 5
         for k in fields:
-            width = 1 if k in shared else 2
-            hist["state." + k] = table[:, None, column : column + width].astype(getattr(state0, k).dtype)
-            column += width
+            n = 1 if k in shared else 2
+            hist["state." + k] = table[:, None, column : column + n].astype(getattr(state0, k).dtype)
+            column += n
         _derive_history(hist, opt, fields, base_lr, factors, stops)
     return codes, stops, xb, lossb, gb, hist, fields
 
