@@ -72,30 +72,6 @@ class _Traced:
         a, b = self.name, self.tape.name_of(other)
         return self.tape.emit(f"{b} {op} {a}" if reflected else f"{a} {op} {b}")
 
-    def __add__(self, other):
-        return self._binary(other, "+", False)
-
-    def __radd__(self, other):
-        return self._binary(other, "+", True)
-
-    def __sub__(self, other):
-        return self._binary(other, "-", False)
-
-    def __rsub__(self, other):
-        return self._binary(other, "-", True)
-
-    def __mul__(self, other):
-        return self._binary(other, "*", False)
-
-    def __rmul__(self, other):
-        return self._binary(other, "*", True)
-
-    def __truediv__(self, other):
-        return self._binary(other, "/", False)
-
-    def __rtruediv__(self, other):
-        return self._binary(other, "/", True)
-
     def __neg__(self):
         return self.tape.emit(f"-{self.name}")
 
@@ -107,6 +83,19 @@ class _Traced:
 
     __bool__ = __float__ = __int__ = __index__ = __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
     __hash__ = None
+
+
+def _operator(op: str, reflected: bool):
+    def method(self: _Traced, other) -> _Traced:
+        return self._binary(other, op, reflected)
+
+    return method
+
+
+for _name, _op in (("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/")):
+    setattr(_Traced, f"__{_name}__", _operator(_op, False))
+    setattr(_Traced, f"__r{_name}__", _operator(_op, True))  # the traced value on the right
+del _name, _op
 
 
 _TEMPLATE = """\
