@@ -656,16 +656,15 @@ def _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history):
     return codes, stops, x, loss, g, hist, fields
 
 
-class _Traced(NamedTuple):
+class _FloatRule(NamedTuple):
     opt: rules.Optimizer
-    state0: object  # the rule's state at a start, for its fields' types
     recorded: tuple[str, ...]
     shared: frozenset[str]
     loop: fused.Loop | None
 
 
 @functools.lru_cache(maxsize=256)
-def _traced(name: str, settings: tuple[tuple[str, object], ...], noise: bool) -> _Traced:
+def _traced(name: str, settings: tuple[tuple[str, object], ...], noise: bool) -> _FloatRule:
     """Rule ``name`` with ``settings`` (plain floats) and its generated float loop, traced once
     per setting: a class moving a slider to and fro asks for the same ones again."""
     opt = make(name, **dict(settings))
@@ -673,10 +672,10 @@ def _traced(name: str, settings: tuple[tuple[str, object], ...], noise: bool) ->
     recorded = _recorded_fields(state0)
     # A per-run field (Adam's step count, shape (1, 1)) is one value for both coordinates.
     shared = frozenset(k for k, v in zip(state0._fields, state0) if np.shape(v)[-1] == 1)
-    return _Traced(opt, state0, recorded, shared, fused.loop(opt, type(state0), recorded, shared, noise, _STATUS_NAMES))
+    return _FloatRule(opt, recorded, shared, fused.loop(opt, type(state0), recorded, shared, noise, _STATUS_NAMES))
 
 
-def _single_loop(landscape, traced: _Traced, oracle, x, base_lr, factors, steps, tol, history):
+def _single_loop(landscape, traced: _FloatRule, oracle, x, base_lr, factors, steps, tol, history):
     """:func:`_loop` for one run of an elementwise rule, on Python floats.
 
     For one run, NumPy's per-call overhead on (1, 2) arrays is nearly all the
