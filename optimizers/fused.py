@@ -144,16 +144,14 @@ class Loop:
     ``(e0, e1)`` added to each step's gradient, ``states`` the start's state, one
     tuple of floats per coordinate. It returns ``(status code, stop step, x0, x1,
     loss, g0, g1, rows)``, each row ``(x0, x1, loss, g0, g1, *recorded)``: the
-    fields in ``recorded`` order, a field per run (``shared``) once, else one per
-    coordinate. It raises what float arithmetic raises (ZeroDivisionError,
+    fields in the order :func:`loop` was given them, a field per run (``shared``) once,
+    else one per coordinate. It raises what float arithmetic raises (ZeroDivisionError,
     OverflowError, ValueError from ``math.sqrt``), where arrays give inf or NaN.
     """
 
     source: str
     _compiled: Callable
     constants: tuple
-    recorded: tuple[str, ...]
-    shared: frozenset[str]
 
     def run(self, vag, grad_at, args, x0, x1, factors, tilts, steps, tol_sq, bound_sq, states):
         return self._compiled(vag, grad_at, args, x0, x1, factors, tilts, steps, tol_sq, bound_sq, *states[0], *states[1], *self.constants)
@@ -207,15 +205,15 @@ def loop(opt, state_type: type, recorded: tuple[str, ...], shared: frozenset[str
         row += [f"s0_{i}"] if k in shared else [f"s0_{i}", f"s1_{i}"]
     names = [name for name, _ in constants.values()]
     source = _TEMPLATE.format(
-        arguments=", ".join(state_names + names) or "_unused=None",
-        row=", ".join(row) + ("," if len(row) == 1 else ""),
+        arguments=", ".join(state_names + names),
+        row=", ".join(row),
         gradient="\n".join(_INDENT + line for line in gradient),
         update="\n".join(_INDENT + line for line in update),
         u0=step_names[0],
         u1=step_names[1],
         commit=_INDENT + commit_line,
     )
-    return Loop(source, _compile(source, tuple(sorted(statuses.items()))), tuple(v for _, v in constants.values()), tuple(recorded), frozenset(shared))
+    return Loop(source, _compile(source, tuple(sorted(statuses.items()))), tuple(v for _, v in constants.values()))
 
 
 def _attach(tape: _Tape, state, x) -> None:

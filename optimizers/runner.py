@@ -680,9 +680,9 @@ def _single_loop(landscape, traced: _FloatRule, oracle, x, base_lr, factors, ste
 
     For one run, NumPy's per-call overhead on (1, 2) arrays is nearly all the
     cost. Here the rule runs as one loop on floats, generated from the rule itself
-    (:mod:`.fused`), with f and the gradient from
-    :meth:`Landscape.float_functions` (:meth:`Landscape.value_and_grad_at`): the same operations in the same order,
-    so the result is bit-identical to the batched loop (the tests hold it to
+    (:mod:`.fused`), with f and the gradient from :meth:`Landscape.float_functions`
+    (those of :meth:`Landscape.value_and_grad_at`): the same operations in the same
+    order, so the result is bit-identical to the batched loop (the tests hold it to
     that), at several times the speed. Returns what ``_loop`` returns, or None
     when the rule cannot be traced or a float operation raised (a division by
     zero that arrays turn into inf): the caller then runs the batched loop instead.
