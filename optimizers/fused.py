@@ -39,10 +39,15 @@ class _Untraceable(Exception):
 
 
 class _Tape:
-    """The operations of one trace, as assignments to fresh locals; constants go to a shared table."""
+    """The operations of one trace, as assignments to fresh locals; constants go to a shared table.
 
-    def __init__(self, prefix: str, constants: dict):
-        self.prefix, self.constants, self.lines = prefix, constants, []
+    ``known`` maps each expression already computed earlier in the loop's body to its local:
+    an operation written the same way on the same locals (the shared step count's update, for
+    the second coordinate) is that local again, not a second computation of the same value.
+    """
+
+    def __init__(self, prefix: str, constants: dict, known: dict[str, str]):
+        self.prefix, self.constants, self.known, self.lines = prefix, constants, known, []
 
     def name_of(self, value) -> str:
         if isinstance(value, _Traced):
@@ -55,9 +60,10 @@ class _Tape:
         raise _Untraceable(type(value).__name__)
 
     def emit(self, expression: str) -> "_Traced":
-        name = f"{self.prefix}{len(self.lines)}"
-        self.lines.append(f"{name} = {expression}")
-        return _Traced(self, name)
+        if expression not in self.known:
+            self.known[expression] = f"{self.prefix}{len(self.lines)}"
+            self.lines.append(f"{self.known[expression]} = {expression}")
+        return _Traced(self, self.known[expression])
 
 
 class _Traced:
@@ -116,7 +122,10 @@ def run(vag, grad_at, args, x0, x1, factors, tilts, steps, tol_sq, bound_sq, {ar
 {update}
         y0, y1 = x0 + {u0}, x1 + {u1}
         loss_new, f0, f1 = vag(y0, y1, *args)
-        if not (y0 * y0 + y1 * y1 < bound_sq and isfinite(loss_new + f0 + f1)):
+        total = loss_new + f0 + f1
+        # total - total is 0.0 exactly when total is finite (inf - inf and NaN give NaN):
+        # math.isfinite without a call, once per step.
+        if not (y0 * y0 + y1 * y1 < bound_sq and total - total == 0.0):
             code, stop = DIVERGED, t
             rows.append(rows[-1])  # a stopped run holds its last point
             t += 1
@@ -167,17 +176,25 @@ def loop(opt, state_type: type, recorded: tuple[str, ...], shared: frozenset[str
     """
     fields = state_type._fields
     constants: dict = {}
+    # What a line may reuse: the probe's lines come before the gradient is taken, the update's
+    # after it, so a probe reuses only probe lines and an update any line traced before it.
+    probe_known: dict[str, str] = {}
+    update_known: dict[str, str] = {}
     gradient, update, commit, step_names = [], [], [], []
     try:
         for c in (0, 1):
-            state = state_type(*(_Traced(None, f"s{c}_{i}") for i in range(len(fields))))
+            # A shared field is one local for both coordinates (the first's); so the second
+            # coordinate's operations on it alone are the first's, computed once.
+            names = [f"s0_{i}" if k in shared else f"s{c}_{i}" for i, k in enumerate(fields)]
+            state = state_type(*(_Traced(None, n) for n in names))
             x = _Traced(None, f"x{c}")
             if opt.probe is not None:
-                tape = _Tape(f"p{c}_", constants)
+                tape = _Tape(f"p{c}_", constants, probe_known)
                 _attach(tape, state, x)
                 probe = tape.name_of(opt.probe(state, x))
                 gradient += tape.lines + [f"q{c} = {probe}"]
-            tape = _Tape(f"u{c}_", constants)
+            update_known.update(probe_known)
+            tape = _Tape(f"u{c}_", constants, update_known)
             grad, factor = _Traced(tape, f"h{c}"), _Traced(tape, "factor")
             _attach(tape, state, x)
             step, new = opt.update(grad, state, x, factor, None)
@@ -185,7 +202,7 @@ def loop(opt, state_type: type, recorded: tuple[str, ...], shared: frozenset[str
                 return None
             update += tape.lines
             step_names.append(tape.name_of(step))
-            commit.append(", ".join(tape.name_of(v) for v in new))
+            commit += [(f"s{c}_{i}", tape.name_of(v)) for i, (k, v) in enumerate(zip(fields, new)) if c == 0 or k not in shared]
     except (_Untraceable, TypeError, AttributeError, ValueError):
         return None
     if opt.probe is not None:
@@ -195,8 +212,8 @@ def loop(opt, state_type: type, recorded: tuple[str, ...], shared: frozenset[str
     if noise:
         gradient += ["e0, e1 = tilts[t]", "h0, h1 = h0 + e0, h1 + e1"]  # the same sums as the batched oracle's
     state_names = [f"s{c}_{i}" for c in (0, 1) for i in range(len(fields))]
-    if fields:
-        commit_line = f"{', '.join(state_names)} = {', '.join(commit)}"
+    if commit:
+        commit_line = f"{', '.join(t for t, _ in commit)} = {', '.join(v for _, v in commit)}"
     else:
         commit_line = "pass"
     row = ["x0", "x1", "loss", "g0", "g1"]
