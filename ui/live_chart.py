@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -164,7 +166,7 @@ def payloads(
         **{k: (texts or {}).get(k, "") for k in ("label", "png_title", "error_text")},
     }
     # Bytes go to the browser as they are; a dict would be JSON-encoded without NumPy support.
-    return encode(front), encode({**common, "role": "back", "figure": layers["back"]})
+    return encode(front), _encoded_once({**common, "role": "back", "figure": layers["back"]})
 
 
 def live_chart(front: bytes, back: bytes, key: str, on_click=None):
@@ -183,6 +185,44 @@ def live_chart(front: bytes, back: bytes, key: str, on_click=None):
         result = component(key=key, data=front, width="stretch", on_click_change=on_click or (lambda: None))
         component(key=f"dl_back_{key}", data=back, width="stretch")
     return result
+
+
+_ENCODED: OrderedDict[tuple, bytes] = OrderedDict()  # the last back layers encoded, by content
+_ENCODED_MOST = 16
+_ENCODED_LOCK = threading.Lock()
+
+
+def _encoded_once(payload: dict) -> bytes:
+    """``encode(payload)``, made once for the same content: the back layer (the surface) stays
+    the same on every move until the surface changes, and is the larger of the two."""
+    try:
+        key = _content(payload)
+    except TypeError:  # something only ``encode`` knows how to write: no memo
+        return encode(payload)
+    with _ENCODED_LOCK:
+        if key in _ENCODED:
+            _ENCODED.move_to_end(key)
+            return _ENCODED[key]
+    data = encode(payload)
+    with _ENCODED_LOCK:
+        _ENCODED[key] = data
+        while len(_ENCODED) > _ENCODED_MOST:
+            _ENCODED.popitem(last=False)
+    return data
+
+
+def _content(value):
+    """A JSON-like ``value`` as a hashable key equal only for values that encode the same: every
+    number with its type and repr (``1``, ``1.0``, ``True``, ``-0.0`` and ``0.0`` differ)."""
+    if isinstance(value, str) or value is None:
+        return value
+    if isinstance(value, dict):
+        return ("{", tuple((k, _content(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return ("[", tuple(_content(v) for v in value))
+    if isinstance(value, (bool, int, float)):
+        return (type(value).__name__, repr(value))
+    raise TypeError(type(value).__name__)
 
 
 def encode(payload: dict) -> bytes:
