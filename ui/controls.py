@@ -5,6 +5,8 @@ What they hold is settled in ``ui/state.py`` (re-exported here for the pages).
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 import figures
@@ -143,6 +145,7 @@ def custom_controls(lg: str) -> tuple[str, tuple[tuple[str, float], ...]]:
         box.caption(t("pg.custom_fallback", lg, text=literal(good)))
         text, names = good, landscapes.parameters(good)
     params = []
+    st.session_state[S.TYPED_KEYS_KEY] = tuple(S.custom_key(p) for p in names)
     for p in names:
         key = S.custom_key(p)
         value = box.slider(p, *S.CUSTOM_PARAMETER_RANGE, step=S.CUSTOM_PARAMETER_STEP, key=key, bind=BIND, **_initial(key, 1.0))
@@ -290,24 +293,27 @@ def hyper_group():
 def hyper_controls(sc: Scenario, group=None) -> None:
     """Draw the chosen optimizers' hyperparameters (``sc.hyper``, settled) in one panel
     (``ui/hyper_panel.py``) in ``group`` (made here when None)."""
-    lg = lang()
-    chosen = sc.optimizers
-    groups = []
-    for opt in chosen:
-        values = sc.hyper[opt]
-        groups.append(
-            {
-                "key": opt,
-                "name": t(f"opt.{opt}", lg),
-                "title": f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}",
-                "color": figures.style(opt)["color"],
-                # Open for one or two optimizers, except on a projector, where the chart needs the room.
-                "open": len(chosen) <= 2 and not presenting(),
-                "items": [hyper_panel.item(S.hyper_key(opt, hp), hp, t(f"hp.{hp}", lg), v) for hp, v in values],
-            }
-        )
+    hyper = tuple((opt, sc.hyper[opt]) for opt in sc.optimizers)
+    panel = _hyper_panel(hyper, lang(), presenting(), hyper_panel.applied())
     with group if group is not None else hyper_group():
-        hyper_panel.show(groups, t("pg.hyper", lg), hyper_changed)
+        hyper_panel.show(panel, hyper_changed)
+
+
+@functools.lru_cache(maxsize=256)  # the same panel for every move that leaves it as it is
+def _hyper_panel(hyper: tuple[tuple[str, tuple[tuple[str, object], ...]], ...], lg: str, projector: bool, applied: int) -> bytes:
+    groups = tuple(
+        {
+            "key": opt,
+            "name": t(f"opt.{opt}", lg),
+            "title": f"{t(f'opt.{opt}', lg)} · {t('pg.hyper', lg)}",
+            "color": figures.style(opt)["color"],
+            # Open for one or two optimizers, except on a projector, where the chart needs the room.
+            "open": len(hyper) <= 2 and not projector,
+            "items": [hyper_panel.item(S.hyper_key(opt, hp), hp, t(f"hp.{hp}", lg), v) for hp, v in values],
+        }
+        for opt, values in hyper
+    )
+    return hyper_panel.data(groups, t("pg.hyper", lg), applied)
 
 
 def training_controls(on_data: bool = False) -> tuple[tuple[str, int, int], float, int, str]:

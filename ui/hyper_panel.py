@@ -64,18 +64,25 @@ def item(key: str, name: str, label: str, value) -> dict:
     return {"key": key, "label": label, "scale": name, "index": options.index(S.hyper_value(name, value))}
 
 
-def show(groups: list[dict], label: str, on_change) -> None:
-    """Draw the panel: ``groups`` of ``{key, name, title, color, open, items}`` (``item`` makes the items).
-
-    ``on_change`` runs when the viewer changed a control (``reported_changes`` says which).
-    """
+def data(groups: tuple[dict, ...], label: str, applied: int) -> bytes:
+    """The panel as sent: ``groups`` of ``{key, name, title, color, open, items}`` (``item``
+    makes the items), ``applied`` the number of the last report taken. No Streamlit here."""
     names = sorted({it["scale"] for g in groups for it in g["items"] if "scale" in it})
     scales = {n: [S.hyper_link_text(o) for o in S.hyper_options(n)] for n in names}
-    applied = st.session_state.get(S.PANEL_APPLIED_KEY, 0)
     # JSON bytes, not a dict: Streamlit inspects a dict's values for dataframes, and the first
     # time that imports pandas and pyarrow (about 60 MB per server process, never used here).
-    data = json.dumps({"label": label, "applied": applied, "scales": scales, "groups": groups}, separators=(",", ":")).encode()
-    _component()(key=PANEL_KEY, data=data, on_change_change=on_change, width="stretch")
+    return json.dumps({"label": label, "applied": applied, "scales": scales, "groups": list(groups)}, separators=(",", ":")).encode()
+
+
+def show(panel: bytes, on_change) -> None:
+    """Draw the panel made by :func:`data`. ``on_change`` runs when the viewer changed a control
+    (``reported_changes`` says which)."""
+    _component()(key=PANEL_KEY, data=panel, on_change_change=on_change, width="stretch")
+
+
+def applied() -> int:
+    """The number of the panel's last report taken (0 before any)."""
+    return st.session_state.get(S.PANEL_APPLIED_KEY, 0)
 
 
 def reported_changes() -> list[tuple[str, object]] | None:

@@ -45,6 +45,7 @@ PANEL_APPLIED_KEY = "_hyper_panel_applied"  # the number of the hyperparameter p
 LINK_NOTICE_KEY = "link_notice"  # the opening link's keys that were not understood
 WIDGET_NOTICE_KEY = "_widget_notice"  # controls that received a value they do not offer (this run's notice)
 GOOD_EXPRESSION_KEY = "fx_good"  # the last typed function that worked
+TYPED_KEYS_KEY = "_typed_keys"  # the typed function's parameter sliders last drawn (their keys)
 SWEEP_HISTORY_KEY = "sw_history"  # the Sweep page's refinements
 
 

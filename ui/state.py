@@ -10,6 +10,7 @@ and the widgets in ``ui/controls.py`` draw them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -230,16 +231,22 @@ def _held_hyper(opt: str, hp: str, surface: str, scaling: str | None = None):
 
 def hyper_links(hyper: dict[str, tuple[tuple[str, object], ...]], surface: str, scaling: str | None = None) -> None:
     """Mirror the chosen optimizers' hyperparameters (``Scenario.hyper``) into the link, and
-    take every other optimizer's out of it."""
-    for key, (opt, hp) in S.hyper_keys().items():
-        _hyper_to_link(key, dict(hyper.get(opt, ())).get(hp), surface, scaling)
+    take every other optimizer's out of it; a surface's default leaves its key out."""
+    keys = S.hyper_keys()
+    defaults = _default_link_texts(tuple(keys.items()), surface, scaling)
+    in_link = set(st.query_params.keys())  # read once: most keys are neither set nor in the link
+    chosen = {opt: dict(values) for opt, values in hyper.items()}
+    for key, (opt, hp) in keys.items():
+        value = chosen.get(opt, {}).get(hp)
+        text = defaults[key] if value is None else S.hyper_link_text(value)
+        if text != defaults[key] or key in in_link:
+            to_link(key, text, defaults[key])
 
 
-def _hyper_to_link(key: str, value, surface: str, scaling: str | None = None) -> None:
-    """Mirror one hyperparameter into the link; None (its optimizer is not chosen) or its surface's default leaves it out."""
-    opt, hp = S.hyper_keys()[key]
-    default = S.hyper_link_text(S.default_hyperparameter(opt, hp, surface, scaling))
-    to_link(key, default if value is None else S.hyper_link_text(value), default)
+@functools.lru_cache(maxsize=256)  # the same on every move of a surface
+def _default_link_texts(keys: tuple[tuple[str, tuple[str, str]], ...], surface: str, scaling: str | None) -> dict[str, str]:
+    """How the link spells each hyperparameter's default on ``surface`` (``keys``: ``S.hyper_keys()``'s items)."""
+    return {key: S.hyper_link_text(S.default_hyperparameter(opt, hp, surface, scaling)) for key, (opt, hp) in keys}
 
 
 def hyper_changed() -> None:
@@ -307,7 +314,9 @@ _PAGE_KEYS = ("landscape", "fx", S.SCALING_KEY, S.BATCH_KEY, "optimizers", "lang
 
 def _page_settings() -> tuple:
     ss = st.session_state
-    typed = sorted((k, repr(ss[k])) for k in ss.keys() if isinstance(k, str) and k.startswith(S.custom_key("")))
+    # The typed function's parameters by the keys of their sliders (listing the session's keys
+    # would read every widget's value).
+    typed = tuple((k, repr(ss[k])) for k in ss.get(S.TYPED_KEYS_KEY, ()) if k in ss)
     # The cyclical schedule alone shows a control of its own (its period): a change to or from it
     # redraws the sidebar.
     cyclical = ss.get("schedule") == "cyclical"
