@@ -51,6 +51,8 @@ class Hyperparameter(NamedTuple):
             if isinstance(value, bool) or not (isinstance(value, (int, np.integer)) and self.low <= value <= self.high):
                 raise ValueError(f"Invalid {self.name}: {value} (allowed range: whole numbers in [{self.low:g}, {self.high:g}])")
             return int(value)
+        if type(value) in (float, int):  # one plain number (a run's setting): no array needed
+            return self._check_number(float(value))
         v = np.asarray(value, dtype=np.float64)
         finite = np.isfinite(v) | ((v == np.inf) & (self.high == np.inf))
         ok = finite & (v > self.low if self.low_open else v >= self.low) & (v < self.high if self.high_open else v <= self.high)
@@ -59,6 +61,16 @@ class Hyperparameter(NamedTuple):
             interval = f"{'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
             raise ValueError(f"Invalid {self.name}: {float(bad):g} (allowed range {interval})")
         return float(v) if v.ndim == 0 else v
+
+    def _check_number(self, v: float) -> float:
+        """:meth:`check` of one float, by the same comparisons on the float itself."""
+        finite = math.isfinite(v) or (v == math.inf and self.high == math.inf)
+        above = v > self.low if self.low_open else v >= self.low
+        below = v < self.high if self.high_open else v <= self.high
+        if not (finite and above and below):
+            interval = f"{'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
+            raise ValueError(f"Invalid {self.name}: {v:g} (allowed range {interval})")
+        return v
 
     def nearest(self, value):
         """The option a control holds for ``value``: the nearest one (on a log scale for a log

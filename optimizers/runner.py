@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import itertools
 import math
+import struct
 from types import SimpleNamespace
 from dataclasses import dataclass
 from typing import Callable, Mapping, NamedTuple
@@ -553,11 +554,13 @@ def run_batch(
             hist["test_losses"] = landscape.test_loss(hist["points"])
     if hist is not None and minibatches is not None:
         hist["batches"] = minibatches.history()
-    reshape = lambda a, lead: a.reshape(lead + a.shape[1:])  # noqa: E731
     history_out = None
     if hist is not None:
-        # (T, B, ...) -> (*batch, T, ...)
-        history_out = {k: reshape(np.moveaxis(v, 0, 1), shape) for k, v in hist.items()}
+        # (T, B, ...) -> (*batch, T, ...); one run (the Playground's) is its column, a view.
+        if shape == ():
+            history_out = {k: v[:, 0] for k, v in hist.items()}
+        else:
+            history_out = {k: np.moveaxis(v, 0, 1).reshape(shape + v.shape[:1] + v.shape[2:]) for k, v in hist.items()}
     return Batch(
         optimizer=name,
         hyperparameters={k: np.broadcast_to(np.asarray(v), shape) for k, v in hyperparameters.items()},
@@ -656,6 +659,12 @@ def _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history):
     return codes, stops, x, loss, g, hist, fields
 
 
+@functools.lru_cache(maxsize=32)
+def _row_packer(width: int) -> Callable[..., bytes]:
+    """Packs one row of ``width`` floats as native doubles (bit for bit)."""
+    return struct.Struct(f"{width}d").pack
+
+
 class _FloatRule(NamedTuple):
     opt: rules.Optimizer
     recorded: tuple[str, ...]
@@ -715,8 +724,10 @@ def _single_loop(landscape, traced: _FloatRule, oracle, x, base_lr, factors, ste
     if history:
         held = itertools.chain(rows, itertools.repeat(rows[-1], steps + 1 - len(rows)))  # a stopped run holds its last row
         width = len(rows[0])
-        # (T + 1, columns); fromiter over the flat values is about twice as fast as np.array(rows).
-        table = np.fromiter(itertools.chain.from_iterable(held), dtype=np.float64, count=(steps + 1) * width).reshape(steps + 1, width)
+        # (T + 1, columns): each row packed as doubles (exact) and the bytes read as one array,
+        # about 4x as fast as np.array(rows) (a writable buffer, as np.array's).
+        packed = bytearray().join(itertools.starmap(_row_packer(width), held))
+        table = np.frombuffer(packed, dtype=np.float64).reshape(steps + 1, width)
         hist = {"points": table[:, None, 0:2], "losses": table[:, 2:3], "gradients": table[:, None, 3:5]}
         column = 5
         for k in fields:
