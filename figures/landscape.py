@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections import OrderedDict
 from typing import NamedTuple
 
 import numpy as np
@@ -51,6 +54,37 @@ def grid(landscape, n: int = 150, window=None) -> Grid:
     return Grid(xs, ys, z, color.astype(np.float32), log, offset, masked)
 
 
+def _per_grid(make):
+    """``make(g, *args)`` made once per grid object and arguments. The app draws the same grid,
+    kept by its cache, on every move; packing its arrays again each time cost about a quarter
+    of the path figure. Each call gets its own copy of the trace and of its dicts (a figure sets
+    a trace's colorbar, say); what lies deeper is shared and never changed."""
+    made: OrderedDict = OrderedDict()
+    lock = threading.Lock()
+
+    @functools.wraps(make)
+    def cached(g: Grid, *args, **kwargs):
+        key = (id(g), args, tuple(sorted(kwargs.items())))
+        with lock:
+            hit = made.get(key)
+            if hit is not None and hit[0] is g:  # the grid itself is held: its id is not reused meanwhile
+                made.move_to_end(key)
+                return _copied(hit[1])
+        trace = make(g, *args, **kwargs)
+        with lock:
+            made[key] = (g, trace)
+            while len(made) > 16:
+                made.popitem(last=False)
+        return _copied(trace)
+
+    return cached
+
+
+def _copied(trace: dict) -> dict:
+    return {k: dict(v) if isinstance(v, dict) else v for k, v in trace.items()}
+
+
+@_per_grid
 def contour_trace(g: Grid, colorbar_title: str, show_scale: bool = True) -> dict:
     """The surface's colors as a heatmap: Plotly draws it several times faster than a filled contour.
 
@@ -74,6 +108,7 @@ def contour_trace(g: Grid, colorbar_title: str, show_scale: bool = True) -> dict
     }
 
 
+@_per_grid
 def level_lines_trace(g: Grid, n: int = 60, levels: int = 24) -> dict:
     """Level sets of f as thin lines, traced on a coarser grid (the lines, not the colors, show the shape)."""
     step = max(1, len(g.xs) // n)

@@ -619,6 +619,21 @@ def test_live_chart_payload_is_plain_json():
         encode({"bad": float("nan")})  # a bare NaN is not JSON: the figures never send one
 
 
+def test_a_back_layer_is_encoded_once_for_the_same_content_and_anew_for_any_other():
+    from ui.live_chart import _encoded_once, encode
+
+    base = {"figure": {"data": [{"z": {"dtype": "f4", "bdata": "AAAA"}}], "layout": {"height": 500}}}
+    assert _encoded_once(base) == encode(base)
+    # Values that compare equal in Python but are written differently in JSON are other content.
+    for height in (500.0, True, 501):
+        other = {"figure": {"data": base["figure"]["data"], "layout": {"height": height}}}
+        assert _encoded_once(other) == encode(other) != encode(base)
+    zero, minus_zero = ({"figure": {"layout": {"x": v}}} for v in (0.0, -0.0))
+    assert _encoded_once(zero) == b'{"figure":{"layout":{"x":0.0}}}' and _encoded_once(minus_zero) == b'{"figure":{"layout":{"x":-0.0}}}'
+    arrays = {"figure": {"x": np.arange(3)}}  # what only encode knows how to write: encoded as it is
+    assert _encoded_once(arrays) == encode(arrays) == b'{"figure":{"x":[0,1,2]}}'
+
+
 def back_layer_bytes(at: AppTest) -> list[bytes]:
     return [c.proto.bytes for c in at.get("bidi_component") if c.proto.component_name == "descent_lab.live_chart" and json.loads(c.proto.bytes)["role"] == "back"]
 

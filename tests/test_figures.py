@@ -175,6 +175,21 @@ def test_log_colors_for_rosenbrock_and_linear_for_the_bowl():
     assert not figures.grid(landscapes.get("bowl"), 50).log
 
 
+def test_a_grid_s_surface_traces_are_made_once_and_each_caller_gets_its_own():
+    from figures.landscape import contour_trace
+
+    bowl, ros = figures.grid(landscapes.get("bowl"), 30), figures.grid(landscapes.get("rosenbrock"), 30)
+    np.testing.assert_array_equal(unpack(contour_trace(bowl, "f")["z"]).reshape(30, 30), bowl.color)  # what the grid holds
+    first = contour_trace(bowl, "f")
+    first["colorbar"]["len"] = 0.5  # a caller sets its colorbar (as the path figure does)
+    first["zmin"] = -1.0
+    again = contour_trace(bowl, "f")
+    assert "len" not in again["colorbar"] and again["zmin"] == float(np.nanmin(bowl.color))
+    assert again["z"]["bdata"] is first["z"]["bdata"]  # the packed arrays are made once
+    np.testing.assert_array_equal(unpack(contour_trace(ros, "f")["z"]).reshape(30, 30), ros.color)
+    assert contour_trace(bowl, "g")["colorbar"]["title"]["text"] == "g"  # another title, another trace
+
+
 def test_grid_masks_points_outside_the_domain():
     from landscapes.core import X, Y, Landscape
     import sympy as sp
