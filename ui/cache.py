@@ -49,9 +49,12 @@ MEMO_BUDGET_MB = float(os.environ.get("DESCENT_LAB_MEMO_MB", "120"))
 MEMO_SHARES = {
     "surface": 0.15,  # compiled surfaces: sympy trees, generated code, critical points (an estimate, see surface_bytes)
     "contour": 0.10,  # 150 x 150 grids, ~0.5 MB each
-    "trajectory": 0.32,  # one run: ~50 bytes per step and state field
+    # A class where everyone explores on their own keeps each session's six runs for its next
+    # move (fewer steps is their prefix): ~0.1 MB each on the benchmark link, 360 runs for 60
+    # sessions. Its figures are new on every move and seldom asked for again.
+    "trajectory": 0.45,  # one run: ~50 bytes per step and state field
     "averaged": 0.03,  # a run's averaged path, (steps + 1) x 2 floats
-    "path_payloads": 0.27,  # the path figure encoded, as sent (~0.07 MB for the benchmark link, more with overlays)
+    "path_payloads": 0.14,  # the path figure encoded, as sent (~0.07 MB for the benchmark link, more with overlays)
     "readouts": 0.01,
     "schedule": 0.01,
     "run_cost": 0.01,  # the cost model: a few numbers per surface and optimizer
