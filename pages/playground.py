@@ -25,41 +25,35 @@ def playground() -> None:
 # Under the app's errstate on its own reruns too; the key lets a callback rerun it alone (tests do).
 @numerics.fragment(key=state.RACE)
 def race(base: state.Scenario) -> None:
-    """Hyperparameters, the view switch and the runs: a hyperparameter move reruns only this part
-    of the page.
+    """Hyperparameters, runs and views: a hyperparameter move reruns only this part of the page.
 
-    The sidebar's controls rerun the whole page, which calls this again with a new ``base``, except
+    One pass: every value is settled first (link, session, the panel's report), the runs
+    are computed once, the chart is drawn, then the controls that show those values. The
+    sidebar's controls rerun the whole page, which calls this again with a new ``base``, except
     those that change only the runs (steps, the start typed or clicked, the schedule, its warm-up
-    and period, noise, seed, averaging, a catalog surface's parameters): they rerun :func:`run_views`
-    alone (with the sidebar's start inputs or schedule plot, each a fragment of its own, when they
-    show the change), which reads them from the session (``state.current_runs``). The panel and
-    the view switch, which such a move leaves as they are, are not sent again.
+    and period, noise, seed, averaging, a catalog surface's parameters): they rerun this alone
+    (with the sidebar's start inputs or schedule plot, each a fragment of its own, when they show
+    the change), and this reads them from the session (``state.current_runs``).
     """
-    view = state.settled_view()
-    # The panel above the view switch; on a projector below the chart, in the page's order too
-    # (keyboard, screen readers meet the chart first).
-    hyper_box = None if state.presenting() else controls.hyper_group()
-    view_box = st.container()
-    sc = run_views(base, view)  # the chart is drawn first (the browser draws it while the rest arrives)
-    controls.hyper_controls(sc, hyper_box)  # with the values it was drawn from
-    with view_box:
-        controls.view_switch()
-
-
-@numerics.fragment(key=state.RUNS)
-def run_views(base: state.Scenario, view: str) -> state.Scenario:
-    """The runs and ``view`` of them: the chart, its options, the readouts. One pass: every value
-    is settled first (link, session, the panel's report), the runs are computed once, the chart
-    is drawn, then the controls that show those values. Returns the settled scenario (to the race,
-    for its panel; a rerun of this alone returns it to no one)."""
     lg = state.lang()
     if state.start_was_clicked():  # a click while this fragment was not the page's current one
         st.rerun(scope="app")  # the start lives in the sidebar: redraw it too
     sc = state.settled_hyperparameters(state.current_runs(base))
     runs = compute.compute(sc)
+    view = state.settled_view()
+    if state.presenting():  # on a projector the chart comes first, in the page's order too (keyboard, screen readers)
+        view_box, chart, hyper_box = st.container(), st.container(), controls.hyper_group()
+    else:
+        hyper_box, view_box, chart = controls.hyper_group(), st.container(), st.container()
+    # The chart is drawn first (its options sit below it), the panel once the runs are known.
     if view == "paths":
         overlays, step = state.settled_paths_view(compute.inspect_max(runs))
-        make_spec = views.paths_panel(sc, runs, lg, overlays, step)
+        with chart:
+            make_spec = views.paths_panel(sc, runs, lg, overlays, step)
+    controls.hyper_controls(sc, hyper_box)
+    with view_box:
+        controls.view_switch()
+    if view == "paths":
         # One row of options (it wraps on a narrow screen): every element here is sent on each move.
         with st.container(key="overlay_group", horizontal=True, vertical_alignment="center"):
             for k in state.OVERLAYS:
@@ -74,7 +68,6 @@ def run_views(base: state.Scenario, view: str) -> state.Scenario:
         views.inside_panel(sc, runs, lg, step)
     else:
         views.formulas_panel(sc, lg)
-    return sc
 
 
 playground()

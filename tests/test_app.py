@@ -297,8 +297,8 @@ def test_click_on_the_contour_sets_the_start():
 
 
 def test_a_click_reruns_the_race_and_the_start_s_inputs_not_the_sidebar():
-    """With the race fragment current, a click asks Streamlit for a keyed rerun of the runs (their
-    fragment within the race) and of the start's inputs (their own fragment), which then write the start again to show it; the
+    """With the race fragment current, a click asks Streamlit for a keyed rerun of the race and
+    of the start's inputs (their own fragment), which then write the start again to show it; the
     browser test clicks the real chart and checks that the next move keeps that start."""
     from ui import settings as S
     from ui import state as state_module
@@ -322,7 +322,7 @@ def test_a_click_reruns_the_race_and_the_start_s_inputs_not_the_sidebar():
         mp.setattr(st, "rerun", rerun)
         with pytest.raises(Halt):
             state_module.set_start_from_click("probe")
-        assert asked == [[state_module.RUNS, state_module.START]] and (session["x0"], session["y0"]) == (0.5, 0.25)
+        assert asked == [[state_module.RACE, state_module.START]] and (session["x0"], session["y0"]) == (0.5, 0.25)
         assert not state_module.start_was_clicked()  # no full rerun asked for
         # The inputs' own run writes the start again, so that Streamlit shows it as new there.
         assert session[S.START_SHOWN_KEY] is False

@@ -297,12 +297,11 @@ def set_start_from_click(chart_key: str) -> None:
         st.session_state["y0"] = round(min(max(y, lo), hi), 3)
         if _fragment_is_current():
             st.session_state[S.START_SHOWN_KEY] = False
-            st.rerun([RUNS, START])  # the runs and the start's inputs, not the rest of the page
+            st.rerun([RACE, START])  # the runs and the start's inputs, not the rest of the sidebar
         st.session_state[S.START_CLICKED_KEY] = True  # else the race, which reruns, has the page redrawn
 
 
-RACE = "race"  # the Playground's fragment: hyperparameters, the view switch, and RUNS in it
-RUNS = "runs"  # the fragment within RACE: the runs and the view of them (chart, options, readouts)
+RACE = "race"  # the Playground's fragment: hyperparameters, runs and views
 SCHEDULE = "schedule_plot"  # the sidebar's fragment: the learning-rate schedule's plot
 START = "start_inputs"  # the sidebar's fragment: the start's two inputs
 
@@ -343,26 +342,25 @@ def _fragment_is_current() -> bool:
 
 
 def rerun_runs() -> None:
-    """on_change of a sidebar control that changes only the runs (the start typed, noise, seed,
-    averaging, a catalog surface's parameters): rerun the runs' fragment alone (``st.rerun(RUNS)``,
-    Streamlit's keyed fragment rerun), not the sidebar, which already shows the value the user
-    set, nor the hyperparameter panel and the view switch, which do not change. The fragment reads
-    the new value with :func:`current_runs`. The page reruns instead when the fragment is not
-    current (:func:`_fragment_is_current`)."""
+    """on_change of a sidebar control that changes only what the race fragment shows (the start
+    typed, noise, seed, averaging, a catalog surface's parameters): rerun that fragment alone
+    (``st.rerun(RACE)``, Streamlit's keyed fragment rerun), not the sidebar, which already shows
+    the value the user set. The fragment reads the new value with :func:`current_runs`. The page
+    reruns instead when the fragment is not current (:func:`_fragment_is_current`)."""
     if _fragment_is_current():
-        st.rerun(RUNS)
+        st.rerun(RACE)
 
 
 def rerun_steps() -> None:
-    """on_change of the steps slider: the runs' fragment alone (:func:`rerun_runs`), with the
-    sidebar's schedule plot when it plots one (it spans the steps)."""
+    """on_change of the steps slider: the fragment alone (:func:`rerun_runs`), with the sidebar's
+    schedule plot when it plots one (it spans the steps)."""
     if _fragment_is_current():
-        st.rerun([RUNS, SCHEDULE] if S.is_scheduled(current_schedule(st.session_state.get("steps", 0))) else RUNS)
+        st.rerun([RACE, SCHEDULE] if S.is_scheduled(current_schedule(st.session_state.get("steps", 0))) else RACE)
 
 
 def rerun_schedule() -> None:
-    """on_change of the schedule, its warm-up and its cyclical period: the runs' fragment and the
-    sidebar's schedule plot (``st.rerun([RUNS, SCHEDULE])``), not the rest of the page. A change
+    """on_change of the schedule, its warm-up and its cyclical period: the race fragment and the
+    sidebar's schedule plot (``st.rerun([RACE, SCHEDULE])``), not the rest of the sidebar. A change
     to or from the cyclical schedule shows or hides its period's slider: the page reruns then."""
     ss = st.session_state
     if ss.get("schedule") not in optimizers.schedules.names():
@@ -370,7 +368,7 @@ def rerun_schedule() -> None:
     if ss.get("schedule") == "cyclical" and "cycle" in ss:
         ss[S.CYCLE_HELD_KEY] = ss["cycle"]  # kept while the slider is hidden (controls.training_controls)
     if _fragment_is_current():
-        st.rerun([RUNS, SCHEDULE])
+        st.rerun([RACE, SCHEDULE])
 
 
 def current_schedule(steps: int, base: S.ScheduleSetting | None = None) -> S.ScheduleSetting:
