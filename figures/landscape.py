@@ -73,7 +73,7 @@ def _per_grid(make):
         trace = make(g, *args, **kwargs)
         with lock:
             made[key] = (g, trace)
-            while len(made) > 16:
+            while len(made) > 8:  # a few surfaces at once, each grid ~0.3 MB kept alive here
                 made.popitem(last=False)
         return _copied(trace)
 

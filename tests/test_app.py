@@ -632,6 +632,8 @@ def test_a_back_layer_is_encoded_once_for_the_same_content_and_anew_for_any_othe
     assert _encoded_once(zero) == b'{"figure":{"layout":{"x":0.0}}}' and _encoded_once(minus_zero) == b'{"figure":{"layout":{"x":-0.0}}}'
     arrays = {"figure": {"x": np.arange(3)}}  # what only encode knows how to write: encoded as it is
     assert _encoded_once(arrays) == encode(arrays) == b'{"figure":{"x":[0,1,2]}}'
+    for key in (1, True, 1.0):  # keys that Python calls equal and JSON writes as "1", "true", "1.0"
+        assert _encoded_once({key: 0}) == encode({key: 0})
 
 
 def back_layer_bytes(at: AppTest) -> list[bytes]:

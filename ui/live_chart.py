@@ -188,7 +188,7 @@ def live_chart(front: bytes, back: bytes, key: str, on_click=None):
 
 
 _ENCODED: OrderedDict[tuple, bytes] = OrderedDict()  # the last back layers encoded, by content
-_ENCODED_MOST = 16
+_ENCODED_MOST = 8  # a few surfaces at once; each ~0.15 MB of bytes and as much of key
 _ENCODED_LOCK = threading.Lock()
 
 
@@ -217,6 +217,8 @@ def _content(value):
     if isinstance(value, str) or value is None:
         return value
     if isinstance(value, dict):
+        if not all(type(k) is str for k in value):  # JSON writes 1, True and 1.0 as three keys
+            raise TypeError("a key that is not a string")
         return ("{", tuple((k, _content(v)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):
         return ("[", tuple(_content(v) for v in value))
