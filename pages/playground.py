@@ -35,6 +35,11 @@ def race(base: state.Scenario) -> None:
     (with the sidebar's start inputs or schedule plot, each a fragment of its own, when they show
     the change), and this reads them from the session (``state.current_runs``).
     """
+    with compute.lane(base.surface):  # one page at a time: see cache.LANE_SLOTS
+        _race(base)
+
+
+def _race(base: state.Scenario) -> None:
     lg = state.lang()
     if state.start_was_clicked():  # a click while this fragment was not the page's current one
         st.rerun(scope="app")  # the start lives in the sidebar: redraw it too

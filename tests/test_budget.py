@@ -345,6 +345,182 @@ def test_light_pages_do_not_wait_for_heavy_ones(injected_cost, monkeypatch):
     assert _concurrency(monkeypatch, [_scenario("bowl", ("adam",))] * 3, together.wait) == 3
 
 
+# -- the race's lane: one page at a time -----------------------------------------------------------
+
+ROSENBROCK = ("rosenbrock", (), "", "")
+
+
+def _in_lane_together(monkeypatch, pages: int, body) -> int:
+    """``pages`` threads each draw a "race" (``body()``) in the lane at once; the most seen inside at once."""
+    import threading
+
+    monkeypatch.setattr(cache, "surface", lambda *key: None)
+    active, most, lock = [0], [0], threading.Lock()
+
+    def page():
+        with compute.lane(ROSENBROCK):
+            with lock:
+                active[0] += 1
+                most[0] = max(most[0], active[0])
+            try:
+                body()
+            finally:
+                with lock:
+                    active[0] -= 1
+
+    threads = [threading.Thread(target=page) for _ in range(pages)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    return most[0]
+
+
+def _lane_slots_free() -> int:
+    """How many slots of the lane a newcomer could take now (each taken is given back)."""
+    taken = 0
+    while taken <= cache.LANE_SLOTS and compute._LANE.acquire(blocking=False):
+        taken += 1
+    for _ in range(taken):
+        compute._LANE.release()
+    return taken
+
+
+def test_the_race_is_drawn_one_page_at_a_time(monkeypatch):
+    import threading
+
+    assert cache.LANE_SLOTS == 1
+    pause = threading.Event()
+    assert _in_lane_together(monkeypatch, 4, lambda: pause.wait(0.05)) == 1
+    assert _lane_slots_free() == cache.LANE_SLOTS
+
+
+def test_the_lane_is_entered_once_per_thread():
+    import threading
+
+    done = threading.Event()
+
+    def nested():
+        with compute.lane(ROSENBROCK), compute.lane(ROSENBROCK):  # a second wait would never end
+            done.set()
+
+    th = threading.Thread(target=nested, daemon=True)
+    th.start()
+    th.join(10)
+    assert done.is_set()
+    assert _lane_slots_free() == cache.LANE_SLOTS
+
+
+def test_a_heavy_page_computes_outside_the_lane(injected_cost, monkeypatch):
+    import threading
+
+    costs, _ = injected_cost
+    costs["rosenbrock"] = RunCost(0.0, 2**-11)  # heavy: see test_heavy_pages_compute_their_runs_one_at_a_time
+    costs["bowl"] = RunCost(1e-4, 5e-6)
+    monkeypatch.setattr(cache, "LANE_WAIT_S", 60.0)  # the light page gets in only if the heavy one stepped out
+    both = threading.Barrier(2, timeout=20)  # passes only if the heavy page's run and a light page's race are on at once
+    monkeypatch.setattr(cache, "trajectory", lambda *args: both.wait())
+    heavy, light = _scenario("rosenbrock", ("adam",)), _scenario("bowl", ("adam",))
+    failures = []
+
+    def page(sc):
+        try:
+            with compute.lane(sc.surface):
+                if sc is heavy:
+                    compute.compute(sc)
+                else:
+                    both.wait()
+        except threading.BrokenBarrierError as e:
+            failures.append(e)
+
+    threads = [threading.Thread(target=page, args=(sc,)) for sc in (heavy, light)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert not failures
+    assert _lane_slots_free() == cache.LANE_SLOTS
+
+
+def test_a_page_that_waits_too_long_in_the_lane_lets_the_next_one_in(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(cache, "surface", lambda *key: None)
+    monkeypatch.setattr(cache, "LANE_WAIT_S", 0.05)
+    inside, next_in, stuck_left, seen = threading.Event(), threading.Event(), threading.Event(), []
+
+    def stuck():  # holds the lane until the next page got in (or 20 s)
+        with compute.lane(ROSENBROCK):
+            inside.set()
+            next_in.wait(20)
+            stuck_left.set()
+
+    def newcomer():
+        inside.wait(20)
+        with compute.lane(ROSENBROCK):
+            seen.append(stuck_left.is_set())
+            next_in.set()
+
+    raised = []
+
+    def caught(f):
+        try:
+            f()
+        except Exception as e:  # noqa: BLE001 - a slot given back twice raises in its thread
+            raised.append(e)
+
+    threads = [threading.Thread(target=caught, args=(f,)) for f in (stuck, newcomer)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert not raised
+    assert seen == [False]  # in beside the stuck page, not after it
+    assert _lane_slots_free() == cache.LANE_SLOTS  # the newcomer gave back no slot it did not hold
+
+
+def test_the_surface_is_compiled_before_the_wait_for_the_lane(monkeypatch):
+    """A typed function evicted since the page drew it waits for its worker outside the lane."""
+    import threading
+
+    compiled, inside = [], threading.Event()
+
+    def surface(*key):
+        compiled.append(key)
+        if key[0] == "custom":
+            raise landscapes.ExpressionError("said where the page draws it")
+
+    monkeypatch.setattr(cache, "surface", surface)
+    typed = ("custom", (), "x**2 + y**2", "")
+    release = threading.Event()
+
+    def holder():
+        with compute.lane(ROSENBROCK):
+            inside.set()
+            release.wait(20)
+
+    th = threading.Thread(target=holder)
+    th.start()
+    inside.wait(20)
+    done = []
+
+    def newcomer():
+        with compute.lane(typed):
+            done.append(True)
+
+    waiting = threading.Thread(target=newcomer)
+    waiting.start()
+    for _ in range(200):  # its surface is compiled while the lane is still held
+        if typed in compiled:
+            break
+        threading.Event().wait(0.01)
+    assert typed in compiled and not done
+    release.set()
+    th.join(20)
+    waiting.join(20)
+    assert done == [True]  # the ExpressionError did not stop it: the page says it where it draws the surface
+
+
 def test_the_typed_function_verdicts_are_bounded_by_bytes(monkeypatch):
     from types import SimpleNamespace
 

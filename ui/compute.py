@@ -90,12 +90,61 @@ def budget_notice(sc: Scenario, runs: dict) -> StepBudget | None:
 
 
 _HEAVY_GATE = threading.BoundedSemaphore(cache.HEAVY_SLOTS)
+_LANE = threading.BoundedSemaphore(cache.LANE_SLOTS)
+_IN_LANE = threading.local()  # .held: this thread (a session's script) holds a slot of the lane
 
 
+def _holds_lane() -> bool:
+    return getattr(_IN_LANE, "held", False)
+
+
+@contextlib.contextmanager
+def lane(surface_key: tuple):
+    """Where the Playground's race is drawn: ``cache.LANE_SLOTS`` pages at a time, the others
+    wait their turn (first come, first served) without holding the interpreter; one that has
+    waited ``cache.LANE_WAIT_S`` goes in beside them. Re-entering it from the thread that holds
+    a slot is a no-op. Nothing inside should wait on anything but the CPU: the surface
+    (``surface_key``, ``Scenario.surface``) is compiled before the wait, where a typed function
+    evicted since the page drew it waits for its worker, and a heavy page steps out while it
+    waits for, and computes, its runs (:func:`compute`)."""
+    if _holds_lane():
+        yield
+        return
+    with contextlib.suppress(landscapes.ExpressionError):  # said where the page draws it, as always
+        cache.surface(*surface_key)
+    _IN_LANE.held = _LANE.acquire(timeout=cache.LANE_WAIT_S)
+    try:
+        yield
+    finally:
+        if _holds_lane():  # not after a wait that timed out, here or in _out_of_lane
+            _IN_LANE.held = False
+            _LANE.release()
+
+
+@contextlib.contextmanager
+def _out_of_lane():
+    """The block outside the lane, when this thread holds a slot: given back, then taken again."""
+    if not _holds_lane():
+        yield
+        return
+    _IN_LANE.held = False
+    _LANE.release()
+    try:
+        yield
+    finally:
+        _IN_LANE.held = _LANE.acquire(timeout=cache.LANE_WAIT_S)
+
+
+@contextlib.contextmanager
 def heavy_gate(budget: StepBudget):
-    """Where heavy runs wait for their turn (``cache.HEAVY_SLOTS`` pages at a time); light ones go
-    straight on. Taken before any memo's lock, so nobody holds a run's lock while waiting here."""
-    return _HEAVY_GATE if budget.seconds > cache.HEAVY_RUNS_S else contextlib.nullcontext()
+    """Where heavy runs wait for their turn (``cache.HEAVY_SLOTS`` pages at a time), out of the
+    :func:`lane` meanwhile; light ones go straight on. Taken before any memo's lock, so nobody
+    holds a run's lock while waiting here."""
+    if budget.seconds <= cache.HEAVY_RUNS_S:
+        yield
+        return
+    with _out_of_lane(), _HEAVY_GATE:
+        yield
 
 
 def compute(sc: Scenario) -> dict:
