@@ -3,16 +3,21 @@
 For each level (``--sessions 10 30 60``: N) it starts a fresh ``streamlit run app.py`` on a
 free loopback port (with the repository's ``.streamlit/config.toml``; ``--replicas R``: R of
 them behind nginx, rendered from deploy/nginx.conf, session i connecting from 127.0.(i+1).1
-so that ip_hash spreads them), warms it with one session per surface, then:
+so that ip_hash spreads them), with ``--bare`` as many fresh servers (behind nginx as well
+when several) running ``bench/bare_page.py`` (one slider, one 200 x 200 contour: the floor
+of a Streamlit page with a chart) beside them; warms each with one session per surface, then:
 
 1. opens N sessions at once, each on its link (by default the benchmark link,
-   ``BENCHMARK_QUERY``, for all), and waits for each first run to finish;
+   ``BENCHMARK_QUERY``, for all), and waits for each first run to finish; then the bare
+   page's N sessions the same way;
 2. plays ``--interactions`` rounds: in each round every session makes one move, all at the
    same moment by default (``--spread S`` staggers them uniformly over S seconds instead).
-   Latency: send of the rerun -> ``script_finished``;
-3. stops the server; with ``--bare``, does the same on fresh servers (as many, behind nginx
-   as well when several) running ``bench/bare_page.py`` (one slider, one 200 x 200 contour:
-   the floor of a Streamlit page with a chart), and reports the ratio of the two p95s.
+   Latency: send of the rerun -> ``script_finished``. With ``--bare`` the two pages take
+   turns, round by round (the app first in even rounds, the bare page first in odd ones):
+   this host's speed drifts over seconds, so two pages measured one after the other would
+   be compared on two machines; interleaved, each round of one meets the machine the
+   other's round met a second before;
+3. stops the servers and reports, with ``--bare``, the ratio of the two p95s.
 
 What the sessions do:
 
@@ -286,149 +291,174 @@ class LevelResult:
         return 100 * self.other_cpu_s / (self.wall_s * (os.cpu_count() or 1)) if self.wall_s else float("nan")
 
 
-async def run_level(
-    servers: list[StreamlitServer],
-    plan: Plan,
-    interactions: int,
-    spread: float,
-    timeout: float,
-    entry: str | None = None,
-) -> LevelResult:
-    """The plan's sessions against ``entry`` (a websocket URL; default: the one server's)."""
-    n = len(plan.queries)
-    res = LevelResult(n, interactions, ",".join(plan.mix), replicas=len(servers), page=plan.page)
-    errors: dict[str, int] = {}
-    entry = entry or servers[0].ws_url
-    # Behind the proxy, session i connects from 127.0.(i+1).1: ip_hash spreads those.
-    source = (lambda i: f"127.0.{i % 250 + 1}.1") if entry != servers[0].ws_url else (lambda i: None)
+class _Level:
+    """One page's class in a level: its servers, its plan's sessions, what they measured."""
 
-    def err(kind: str) -> None:
-        errors[kind] = errors.get(kind, 0) + 1
+    def __init__(self, servers: list[StreamlitServer], plan: Plan, interactions: int, timeout: float, entry: str | None):
+        self.servers, self.plan, self.timeout = servers, plan, timeout
+        self.res = LevelResult(len(plan.queries), interactions, ",".join(plan.mix), replicas=len(servers), page=plan.page)
+        self.errors: dict[str, int] = {}
+        self.entry = entry or servers[0].ws_url
+        # Behind the proxy, session i connects from 127.0.(i+1).1: ip_hash spreads those.
+        source = (lambda i: f"127.0.{i % 250 + 1}.1") if self.entry != servers[0].ws_url else (lambda i: None)
+        self.sessions = [Session(self.entry, q, local_addr=source(i), timeout=timeout) for i, q in enumerate(plan.queries)]
+        self.alive: list[Session] = []
+        self.opens: list[float] = []
+        self.latencies: dict[str, list[float]] = {k: [] for k in plan.mix}
+        self.received: dict[str, list[int]] = {k: [] for k in plan.mix}
+        self.largest = 0
+        self.rng = random.Random(0)
+        self.cpu_moves = 0.0  # server CPU during this page's rounds
+        self.cpu_client = 0.0
+        self.cpu_other = 0.0
 
-    def cpu() -> float:
-        return sum(srv.cpu_seconds() for srv in servers)
+    def err(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
 
-    # Warm-up: a first session per server and surface compiles the surface and fills the shared caches.
-    t0 = time.perf_counter()
-    for srv in servers:
-        for query in plan.warm:
-            async with Session(srv.ws_url, query, timeout=timeout) as s:
-                checked(await s.open())
-    res.warmup_s = time.perf_counter() - t0
-    res.rss_start_mb = sum(srv.rss_mb() for srv in servers)
+    def cpu(self) -> float:
+        return sum(srv.cpu_seconds() for srv in self.servers)
 
-    sessions = [Session(entry, q, local_addr=source(i), timeout=timeout) for i, q in enumerate(plan.queries)]
-    alive: list[Session] = []
-    opens: list[float] = []
+    async def warm(self) -> None:
+        """A first session per server and surface compiles the surface and fills the shared caches."""
+        t0 = time.perf_counter()
+        for srv in self.servers:
+            for query in self.plan.warm:
+                async with Session(srv.ws_url, query, timeout=self.timeout) as s:
+                    checked(await s.open())
+        self.res.warmup_s = time.perf_counter() - t0
+        self.res.rss_start_mb = sum(srv.rss_mb() for srv in self.servers)
 
-    async def open_one(s: Session):
-        try:
-            await s.connect()
-            opens.append(checked(await s.open()).seconds)
-            alive.append(s)
-        except Exception as e:  # noqa: BLE001 - counted, reported
-            err(f"open: {type(e).__name__}")
+    async def timed(self, step) -> float:
+        """Run ``step()`` (sessions opening, or one round) and book its wall time, this page's server
+        CPU, this client's CPU and everything else's (the other pages' idle servers count as other)."""
+        cpu0, client0, busy0, t0 = self.cpu(), time.process_time(), machine_busy_seconds(), time.perf_counter()
+        await step()
+        wall = time.perf_counter() - t0
+        server, client = self.cpu() - cpu0, time.process_time() - client0
+        self.res.wall_s += wall
+        self.res.server_cpu_s += server
+        self.cpu_client += client
+        self.cpu_other += max(0.0, machine_busy_seconds() - busy0 - server - client)
+        return server
 
-    cpu0 = cpu()
-    client0 = time.process_time()
-    busy0 = machine_busy_seconds()
-    t_start = time.perf_counter()
-    await asyncio.gather(*(open_one(s) for s in sessions))
+    async def open_all(self) -> None:
+        async def open_one(s: Session):
+            try:
+                await s.connect()
+                self.opens.append(checked(await s.open()).seconds)
+                self.alive.append(s)
+            except Exception as e:  # noqa: BLE001 - counted, reported
+                self.err(f"open: {type(e).__name__}")
 
-    latencies: dict[str, list[float]] = {k: [] for k in plan.mix}
-    received: dict[str, list[int]] = {k: [] for k in plan.mix}
-    largest = 0
-    rng = random.Random(0)
-    cpu_interact0 = cpu()
-    for r in range(interactions):
+        await asyncio.gather(*(open_one(s) for s in self.sessions))
 
-        async def one(i: int, s: Session, r: int):
-            nonlocal largest
+    async def play_round(self, r: int, spread: float) -> None:
+        """Round ``r``: every live session makes its move, all at once (or staggered over ``spread`` s)."""
+        plan = self.plan
+
+        async def one(i: int, s: Session):
             if spread:
-                await asyncio.sleep(rng.uniform(0, spread))
+                await asyncio.sleep(self.rng.uniform(0, spread))
             kind = plan.kind(i, r)
             try:
                 result = await make_move(s, kind, i, plan.surface(i))
-                latencies[kind].append(result.seconds)
-                received[kind].append(result.bytes)
-                largest = max(largest, result.largest)
+                self.latencies[kind].append(result.seconds)
+                self.received[kind].append(result.bytes)
+                self.largest = max(self.largest, result.largest)
             except Exception as e:  # noqa: BLE001 - counted, reported
-                err(f"{kind}: {type(e).__name__}")
-                alive.remove(s)  # its stream may hold a half-read run: leave it out from now on
+                self.err(f"{kind}: {type(e).__name__}")
+                self.alive.remove(s)  # its stream may hold a half-read run: leave it out from now on
                 await s.close()
 
-        await asyncio.gather(*(one(i, s, r) for i, s in enumerate(sessions) if s in alive))
-    cpu_interact = cpu() - cpu_interact0
-    res.wall_s = time.perf_counter() - t_start
-    res.server_cpu_s = cpu() - cpu0
-    res.client_cpu_s = time.process_time() - client0
-    res.other_cpu_s = max(0.0, machine_busy_seconds() - busy0 - res.server_cpu_s - res.client_cpu_s)
-    await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
+        await asyncio.gather(*(one(i, s) for i, s in enumerate(self.sessions) if s in self.alive))
 
-    tracebacks = sum(srv.log_text().count("Traceback") for srv in servers)
-    if tracebacks:
-        errors["server log: Traceback"] = tracebacks
-    if opens:
-        res.open_p50, res.open_p95 = (float(v) for v in np.percentile(opens, [50, 95]))
-    every = [t for k in plan.mix for t in latencies[k]]
-    if every:
-        res.p50, res.p95 = (float(v) for v in np.percentile(every, [50, 95]))
-        res.max = float(max(every))
-        res.cpu_per_rerun_ms = 1e3 * cpu_interact / len(every)
-        res.mb_per_interaction = float(np.mean([b for k in plan.mix for b in received[k]])) / 1e6
-        res.largest_msg_mb = largest / 1e6
-        res.kind_p95 = {k: float(np.percentile(v, 95)) for k, v in latencies.items() if v}
-        res.kind_mb = {k: float(np.mean(v)) / 1e6 for k, v in received.items() if v}
-    res.errors = sum(errors.values())
-    res.error_kinds = errors
-    return res
+    async def finish(self) -> LevelResult:
+        res, plan = self.res, self.plan
+        await asyncio.gather(*(s.close() for s in self.sessions), return_exceptions=True)
+        res.client_cpu_s, res.other_cpu_s = self.cpu_client, self.cpu_other
+        tracebacks = sum(srv.log_text().count("Traceback") for srv in self.servers)
+        if tracebacks:
+            self.errors["server log: Traceback"] = tracebacks
+        if self.opens:
+            res.open_p50, res.open_p95 = (float(v) for v in np.percentile(self.opens, [50, 95]))
+        every = [t for k in plan.mix for t in self.latencies[k]]
+        if every:
+            res.p50, res.p95 = (float(v) for v in np.percentile(every, [50, 95]))
+            res.max = float(max(every))
+            res.cpu_per_rerun_ms = 1e3 * self.cpu_moves / len(every)
+            res.mb_per_interaction = float(np.mean([b for k in plan.mix for b in self.received[k]])) / 1e6
+            res.largest_msg_mb = self.largest / 1e6
+            res.kind_p95 = {k: float(np.percentile(v, 95)) for k, v in self.latencies.items() if v}
+            res.kind_mb = {k: float(np.mean(v)) / 1e6 for k, v in self.received.items() if v}
+        res.errors = sum(self.errors.values())
+        res.error_kinds = self.errors
+        return res
+
+
+async def run_levels(levels: list[_Level], interactions: int, spread: float) -> list[LevelResult]:
+    """Several pages' classes in one level, their rounds interleaved: each page's sessions open in
+    turn, then round r of every page in turn (the first page first in even rounds, last in odd
+    ones), so that each page's moves meet the same machine: on a shared host its speed drifts
+    over seconds, and two pages measured one after the other would compare two machines."""
+    for level in levels:
+        await level.warm()
+    for level in levels:
+        await level.timed(level.open_all)
+    for r in range(interactions):
+        for level in levels if r % 2 == 0 else levels[::-1]:
+            level.cpu_moves += await level.timed(lambda: level.play_round(r, spread))
+    return [await level.finish() for level in levels]
 
 
 def measure(
-    plan: Plan,
+    plans: list[Plan],
     interactions: int,
     spread: float,
     timeout: float,
     deadline: float,
     app_dir: str | Path = ROOT,
     replicas: int = 1,
-) -> LevelResult:
-    """One level on fresh servers running ``plan.script``: one process, or ``replicas`` of them
-    behind nginx (deploy/nginx.conf, through bench.proxy)."""
-    servers = [StreamlitServer(script=plan.script, cwd=app_dir) for _ in range(replicas)]
-    proxy = None
+) -> list[LevelResult]:
+    """One level of each plan, on fresh servers running ``plan.script`` (one process, or
+    ``replicas`` of them behind nginx: deploy/nginx.conf, through bench.proxy), all up at once
+    and their rounds interleaved (:func:`run_levels`)."""
+    fleets = [[StreamlitServer(script=plan.script, cwd=app_dir) for _ in range(replicas)] for plan in plans]
+    proxies = []
 
-    def failed(why: str) -> LevelResult:
+    def failed(plan: Plan, why: str) -> LevelResult:
         return LevelResult(len(plan.queries), interactions, ",".join(plan.mix), replicas, plan.page, errors=1, error_kinds={why: 1})
 
     try:
-        for srv in servers:
+        for srv in (srv for fleet in fleets for srv in fleet):
             srv.start(wait=False)
-        for srv in servers:
+        for srv in (srv for fleet in fleets for srv in fleet):
             srv.wait_ready(60)
             srv.sample_rss()
         try:
-            entry = None
-            if replicas > 1:
-                from bench.proxy import Nginx
+            levels = []
+            for plan, fleet in zip(plans, fleets):
+                entry = None
+                if replicas > 1:
+                    from bench.proxy import Nginx
 
-                proxy = Nginx([f"127.0.0.1:{srv.port}" for srv in servers]).start()
-                entry = proxy.ws_url
-            level = run_level(servers, plan, interactions, spread, timeout, entry)
-            res = asyncio.run(asyncio.wait_for(level, deadline))
+                    proxies.append(Nginx([f"127.0.0.1:{srv.port}" for srv in fleet]).start())
+                    entry = proxies[-1].ws_url
+                levels.append(_Level(fleet, plan, interactions, timeout, entry))
+            results = asyncio.run(asyncio.wait_for(run_levels(levels, interactions, spread), deadline))
         except TimeoutError:  # asyncio's too, since Python 3.11
-            res = failed(f"level deadline {deadline:.0f} s")
+            results = [failed(plan, f"level deadline {deadline:.0f} s") for plan in plans]
         except Exception as e:  # noqa: BLE001 - e.g. the warm-up session failed: report, go on
-            res = failed(f"{type(e).__name__}: {e}")
-            for srv in servers:
+            results = [failed(plan, f"{type(e).__name__}: {e}") for plan in plans]
+            for srv in (srv for fleet in fleets for srv in fleet):
                 print(f"server log (last lines):\n{srv.log_text()[-3000:]}", file=sys.stderr)
         # Sum of each process's peak: what the machine must hold at worst.
-        res.rss_max_mb = sum(max(srv.rss_samples or [srv.rss_mb()]) for srv in servers)
-        return res
+        for res, fleet in zip(results, fleets):
+            res.rss_max_mb = sum(max(srv.rss_samples or [srv.rss_mb()]) for srv in fleet)
+        return results
     finally:
-        if proxy is not None:
+        for proxy in proxies:
             proxy.close()
-        for srv in servers:
+        for srv in (srv for fleet in fleets for srv in fleet):
             srv.stop()
             srv.cleanup()
 
@@ -544,12 +574,12 @@ def main(argv: list[str] | None = None) -> int:
     print(header(args) + "\n", flush=True)
     results = []
     for n in args.sessions:
-        plan = app_plan(n, args.widget, base, args.surfaces, args.vary)
-        r = measure(plan, args.interactions, args.spread, args.timeout, args.deadline, args.app_dir, args.replicas)
+        plans = [app_plan(n, args.widget, base, args.surfaces, args.vary)] + ([bare_plan(n)] if args.bare else [])
+        r, *bare = measure(plans, args.interactions, args.spread, args.timeout, args.deadline, args.app_dir, args.replicas)
         r.vary, r.surfaces = args.vary, ",".join(args.surfaces)
         print(f"  {n} sessions: {describe(r)}", flush=True)
-        if args.bare:
-            b = measure(bare_plan(n), args.interactions, args.spread, args.timeout, args.deadline, args.app_dir, args.replicas)
+        if bare:
+            b = bare[0]
             r.bare_p95, r.ratio, r.bare = b.p95, r.p95 / b.p95, asdict(b)
             print(f"  {n} sessions, bare page: {describe(b)}; others {b.others_percent():.0f}%", flush=True)
         results.append(r)
