@@ -35,7 +35,7 @@ def race(base: state.Scenario) -> None:
     (with the sidebar's start inputs or schedule plot, each a fragment of its own, when they show
     the change), and this reads them from the session (``state.current_runs``).
     """
-    with compute.lane(base.surface):  # one page at a time: see cache.LANE_SLOTS
+    with compute.lane(state.current_runs(base).surface):  # one page at a time: see cache.LANE_SLOTS
         _race(base)
 
 

@@ -350,30 +350,42 @@ def test_light_pages_do_not_wait_for_heavy_ones(injected_cost, monkeypatch):
 ROSENBROCK = ("rosenbrock", (), "", "")
 
 
-def _in_lane_together(monkeypatch, pages: int, body) -> int:
-    """``pages`` threads each draw a "race" (``body()``) in the lane at once; the most seen inside at once."""
+@pytest.fixture
+def lane(monkeypatch):
+    """A fresh lane for the test (a slot a broken test kept is not the next one's); surfaces stubbed:
+    compiled ones are recorded, a typed one fails as a busy worker would."""
     import threading
 
-    monkeypatch.setattr(cache, "surface", lambda *key: None)
-    active, most, lock = [0], [0], threading.Lock()
+    monkeypatch.setattr(compute, "_LANE", threading.BoundedSemaphore(cache.LANE_SLOTS))
+    compiled = []
 
-    def page():
-        with compute.lane(ROSENBROCK):
-            with lock:
-                active[0] += 1
-                most[0] = max(most[0], active[0])
-            try:
-                body()
-            finally:
-                with lock:
-                    active[0] -= 1
+    def surface(*key):
+        compiled.append(key)
+        if key[0] == "custom":
+            raise landscapes.ExpressionError("busy", transient=True)
 
-    threads = [threading.Thread(target=page) for _ in range(pages)]
+    monkeypatch.setattr(cache, "surface", surface)
+    return compiled
+
+
+def _threads(*targets) -> list[BaseException]:
+    """Run ``targets`` in threads at once; what they raised."""
+    import threading
+
+    raised = []
+
+    def caught(f):
+        try:
+            f()
+        except BaseException as e:  # noqa: BLE001 - reported to the test
+            raised.append(e)
+
+    threads = [threading.Thread(target=caught, args=(f,)) for f in targets]
     for th in threads:
         th.start()
     for th in threads:
         th.join(30)
-    return most[0]
+    return raised
 
 
 def _lane_slots_free() -> int:
@@ -386,66 +398,74 @@ def _lane_slots_free() -> int:
     return taken
 
 
-def test_the_race_is_drawn_one_page_at_a_time(monkeypatch):
+def test_the_race_is_drawn_one_page_at_a_time(lane):
     import threading
 
     assert cache.LANE_SLOTS == 1
-    pause = threading.Event()
-    assert _in_lane_together(monkeypatch, 4, lambda: pause.wait(0.05)) == 1
+    ready = threading.Barrier(4, timeout=20)  # all four ask at once
+    active, most, lock, pause = [0], [0], threading.Lock(), threading.Event()
+
+    def page():
+        ready.wait()
+        with compute.lane(ROSENBROCK):
+            with lock:
+                active[0] += 1
+                most[0] = max(most[0], active[0])
+            pause.wait(0.05)
+            with lock:
+                active[0] -= 1
+
+    assert not _threads(*[page] * 4)
+    assert most[0] == 1
     assert _lane_slots_free() == cache.LANE_SLOTS
 
 
-def test_the_lane_is_entered_once_per_thread():
-    import threading
-
-    done = threading.Event()
+def test_the_lane_is_entered_once_per_thread_and_given_back_on_an_error(lane, monkeypatch):
+    monkeypatch.setattr(cache, "LANE_WAIT_S", 60.0)  # a second wait for the slot it holds would not end in time
+    inside = []
 
     def nested():
-        with compute.lane(ROSENBROCK), compute.lane(ROSENBROCK):  # a second wait would never end
-            done.set()
+        with compute.lane(ROSENBROCK), compute.lane(ROSENBROCK):
+            inside.append(_lane_slots_free())
+            raise RuntimeError("a run failed")
 
-    th = threading.Thread(target=nested, daemon=True)
-    th.start()
-    th.join(10)
-    assert done.is_set()
+    raised = _threads(nested)
+    assert inside == [0] and [type(e) for e in raised] == [RuntimeError]
     assert _lane_slots_free() == cache.LANE_SLOTS
 
 
-def test_a_heavy_page_computes_outside_the_lane(injected_cost, monkeypatch):
+def test_a_heavy_page_computes_outside_the_lane(lane, injected_cost, monkeypatch):
     import threading
 
     costs, _ = injected_cost
     costs["rosenbrock"] = RunCost(0.0, 2**-11)  # heavy: see test_heavy_pages_compute_their_runs_one_at_a_time
     costs["bowl"] = RunCost(1e-4, 5e-6)
     monkeypatch.setattr(cache, "LANE_WAIT_S", 60.0)  # the light page gets in only if the heavy one stepped out
-    both = threading.Barrier(2, timeout=20)  # passes only if the heavy page's run and a light page's race are on at once
-    monkeypatch.setattr(cache, "trajectory", lambda *args: both.wait())
+    heavy_in, both = threading.Event(), threading.Barrier(2, timeout=20)  # passes only if both are on at once
+
+    def heavy_run(*args):
+        heavy_in.set()
+        both.wait()
+
+    monkeypatch.setattr(cache, "trajectory", heavy_run)
     heavy, light = _scenario("rosenbrock", ("adam",)), _scenario("bowl", ("adam",))
-    failures = []
 
-    def page(sc):
-        try:
-            with compute.lane(sc.surface):
-                if sc is heavy:
-                    compute.compute(sc)
-                else:
-                    both.wait()
-        except threading.BrokenBarrierError as e:
-            failures.append(e)
+    def heavy_page():
+        with compute.lane(heavy.surface):
+            compute.compute(heavy)
 
-    threads = [threading.Thread(target=page, args=(sc,)) for sc in (heavy, light)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(30)
-    assert not failures
+    def light_page():
+        heavy_in.wait(20)  # the heavy page took the lane first, and is computing
+        with compute.lane(light.surface):
+            both.wait()
+
+    assert not _threads(heavy_page, light_page)
     assert _lane_slots_free() == cache.LANE_SLOTS
 
 
-def test_a_page_that_waits_too_long_in_the_lane_lets_the_next_one_in(monkeypatch):
+def test_a_page_that_waits_too_long_in_the_lane_lets_the_next_one_in(lane, monkeypatch):
     import threading
 
-    monkeypatch.setattr(cache, "surface", lambda *key: None)
     monkeypatch.setattr(cache, "LANE_WAIT_S", 0.05)
     inside, next_in, stuck_left, seen = threading.Event(), threading.Event(), threading.Event(), []
 
@@ -461,64 +481,51 @@ def test_a_page_that_waits_too_long_in_the_lane_lets_the_next_one_in(monkeypatch
             seen.append(stuck_left.is_set())
             next_in.set()
 
-    raised = []
-
-    def caught(f):
-        try:
-            f()
-        except Exception as e:  # noqa: BLE001 - a slot given back twice raises in its thread
-            raised.append(e)
-
-    threads = [threading.Thread(target=caught, args=(f,)) for f in (stuck, newcomer)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(30)
-    assert not raised
+    assert not _threads(stuck, newcomer)  # a slot given back twice would raise
     assert seen == [False]  # in beside the stuck page, not after it
-    assert _lane_slots_free() == cache.LANE_SLOTS  # the newcomer gave back no slot it did not hold
+    assert _lane_slots_free() == cache.LANE_SLOTS
 
 
-def test_the_surface_is_compiled_before_the_wait_for_the_lane(monkeypatch):
-    """A typed function evicted since the page drew it waits for its worker outside the lane."""
+def test_the_surface_is_compiled_before_the_wait_for_the_lane(lane):
     import threading
 
-    compiled, inside = [], threading.Event()
-
-    def surface(*key):
-        compiled.append(key)
-        if key[0] == "custom":
-            raise landscapes.ExpressionError("said where the page draws it")
-
-    monkeypatch.setattr(cache, "surface", surface)
-    typed = ("custom", (), "x**2 + y**2", "")
-    release = threading.Event()
+    inside, release, compiled_first = threading.Event(), threading.Event(), []
+    other = ("himmelblau", (), "", "")
 
     def holder():
         with compute.lane(ROSENBROCK):
             inside.set()
             release.wait(20)
 
-    th = threading.Thread(target=holder)
-    th.start()
-    inside.wait(20)
-    done = []
-
     def newcomer():
-        with compute.lane(typed):
-            done.append(True)
+        inside.wait(20)
+        with compute.lane(other):
+            compiled_first.append(release.is_set())
 
-    waiting = threading.Thread(target=newcomer)
-    waiting.start()
-    for _ in range(200):  # its surface is compiled while the lane is still held
-        if typed in compiled:
-            break
-        threading.Event().wait(0.01)
-    assert typed in compiled and not done
-    release.set()
-    th.join(20)
-    waiting.join(20)
-    assert done == [True]  # the ExpressionError did not stop it: the page says it where it draws the surface
+    def releaser():
+        inside.wait(20)
+        for _ in range(2000):  # until the newcomer's surface is compiled, while the lane is still held
+            if other in lane:
+                break
+            threading.Event().wait(0.01)
+        release.set()
+
+    assert not _threads(holder, newcomer, releaser)
+    assert other in lane and compiled_first == [True]
+    assert lane.index(other) > lane.index(ROSENBROCK)
+
+
+def test_a_typed_function_that_fails_to_compile_skips_the_lane(lane):
+    """Its race asks the worker again: that wait must not hold the lane."""
+    typed = ("custom", (), "x**2 + y**2", "")
+    free = []
+
+    def page():
+        with compute.lane(typed):
+            free.append(_lane_slots_free())
+
+    assert not _threads(page)
+    assert lane == [typed] and free == [cache.LANE_SLOTS]
 
 
 def test_the_typed_function_verdicts_are_bounded_by_bytes(monkeypatch):

@@ -101,17 +101,22 @@ def _holds_lane() -> bool:
 @contextlib.contextmanager
 def lane(surface_key: tuple):
     """Where the Playground's race is drawn: ``cache.LANE_SLOTS`` pages at a time, the others
-    wait their turn (first come, first served) without holding the interpreter; one that has
-    waited ``cache.LANE_WAIT_S`` goes in beside them. Re-entering it from the thread that holds
-    a slot is a no-op. Nothing inside should wait on anything but the CPU: the surface
-    (``surface_key``, ``Scenario.surface``) is compiled before the wait, where a typed function
-    evicted since the page drew it waits for its worker, and a heavy page steps out while it
-    waits for, and computes, its runs (:func:`compute`)."""
+    wait their turn without holding the interpreter; one that has waited ``cache.LANE_WAIT_S``
+    goes in beside them. Re-entering it from the thread that holds a slot is a no-op.
+
+    Nothing inside should wait on anything but the CPU. So the surface (``surface_key``, as
+    ``Scenario.surface`` with the values the race will use) is compiled before the wait, where a
+    typed function evicted since the page drew it waits for its worker; one that fails to
+    compile (busy, or wrong) skips the lane, since the race would ask the worker again; and a
+    heavy page steps out while it waits for, and computes, its runs (:func:`heavy_gate`)."""
     if _holds_lane():
         yield
         return
-    with contextlib.suppress(landscapes.ExpressionError):  # said where the page draws it, as always
+    try:
         cache.surface(*surface_key)
+    except landscapes.ExpressionError:  # said where the page draws the surface, as always
+        yield
+        return
     _IN_LANE.held = _LANE.acquire(timeout=cache.LANE_WAIT_S)
     try:
         yield
@@ -123,16 +128,15 @@ def lane(surface_key: tuple):
 
 @contextlib.contextmanager
 def _out_of_lane():
-    """The block outside the lane, when this thread holds a slot: given back, then taken again."""
+    """The block outside the lane, when this thread holds a slot: given back, then taken again
+    (not when the block raised: the lane's own exit would give it back at once)."""
     if not _holds_lane():
         yield
         return
     _IN_LANE.held = False
     _LANE.release()
-    try:
-        yield
-    finally:
-        _IN_LANE.held = _LANE.acquire(timeout=cache.LANE_WAIT_S)
+    yield
+    _IN_LANE.held = _LANE.acquire(timeout=cache.LANE_WAIT_S)
 
 
 @contextlib.contextmanager
