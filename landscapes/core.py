@@ -258,6 +258,13 @@ class Landscape:
         per-call wrapping (the runner's loop calls them a thousand times a run)."""
         return self.compiled.value_and_grad, self.compiled.grad, self._param_values
 
+    def inlinable_functions(self) -> tuple[Callable, Callable] | None:
+        """:meth:`float_functions`' two functions when this process generated their code from the
+        expression (``compile_expression``): the runner's generated loop may hold their bodies
+        (``optimizers/fused.py``). None for a typed function: its code came from its sandbox
+        worker and is only ever called here."""
+        return None if self.prebuilt is not None else (self.compiled.value_and_grad, self.compiled.grad)
+
     def hessian(self, points) -> np.ndarray:
         """The symmetric Hessian at ``points`` (..., 2) -> (..., 2, 2)."""
         (hxx, hxy, hyy), shape = self._call(self.compiled.hess, points)

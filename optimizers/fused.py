@@ -21,13 +21,19 @@ value (a comparison, a power, ``float()``, a NumPy function) stops the trace;
 
 Nothing from outside the program reaches ``compile``: the numbers a rule
 closes over (its learning rate, betas, eps) are passed to the loop as
-arguments, and the source holds only the template and names made here.
+arguments, and the source holds only the template, names made here and, for
+a catalog surface, the body of the f-and-gradient code this process generated
+from the catalog's own expression (:func:`_inlined`). A typed function's code
+came from its sandbox worker: the loop only calls it.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
+import inspect
 import math
+import textwrap
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -107,7 +113,7 @@ del _name, _op
 _TEMPLATE = """\
 def run(vag, grad_at, args, x0, x1, factors, tilts, steps, tol_sq, bound_sq, {arguments}):
     isfinite, sqrt = _isfinite, _sqrt
-    loss, g0, g1 = vag(x0, x1, *args)
+{unpack}    loss, g0, g1 = vag(x0, x1, *args)
     rows = [({row})]
     code, stop = RUNNING, steps
     if not (x0 * x0 + x1 * x1 < bound_sq and isfinite(loss + g0 + g1)):
@@ -121,7 +127,7 @@ def run(vag, grad_at, args, x0, x1, factors, tilts, steps, tol_sq, bound_sq, {ar
         factor = factors[t]
 {update}
         y0, y1 = x0 + {u0}, x1 + {u1}
-        loss_new, f0, f1 = vag(y0, y1, *args)
+{value_and_grad}
         total = loss_new + f0 + f1
         # total - total is 0.0 exactly when total is finite (inf - inf and NaN give NaN):
         # math.isfinite without a call, once per step.
@@ -166,13 +172,26 @@ class Loop:
         return self._compiled(vag, grad_at, args, x0, x1, factors, tilts, steps, tol_sq, bound_sq, *states[0], *states[1], *self.constants)
 
 
-def loop(opt, state_type: type, recorded: tuple[str, ...], shared: frozenset[str], noise: bool, statuses: Mapping[str, int]) -> Loop | None:
+def loop(
+    opt,
+    state_type: type,
+    recorded: tuple[str, ...],
+    shared: frozenset[str],
+    noise: bool,
+    statuses: Mapping[str, int],
+    inline: tuple[Callable, Callable] | None = None,
+) -> Loop | None:
     """The generated loop of elementwise rule ``opt`` (its state a ``state_type`` of floats), or None.
 
     ``recorded``: the state fields a row keeps; ``shared``: those that are one value per run
     (Adam's step count) rather than one per coordinate; ``noise``: whether each step's gradient
     gets a tilt; ``statuses``: the runner's codes RUNNING, CONVERGED, DIVERGED, MAX_STEPS,
     UNDEFINED_START. None when the rule cannot be traced (see the module's docstring).
+
+    ``inline``: the surface's ``(value_and_grad, grad)`` when the loop may hold their bodies
+    instead of calling them (code generated in this process from a catalog expression, see
+    :func:`_inlined`): a call, its argument tuple and its list cost about a third of what the
+    body does. The loop then serves that surface only (its parameters still come as ``args``).
     """
     fields = state_type._fields
     constants: dict = {}
@@ -205,8 +224,18 @@ def loop(opt, state_type: type, recorded: tuple[str, ...], shared: frozenset[str
             commit += [(f"s{c}_{i}", tape.name_of(v)) for i, (k, v) in enumerate(zip(fields, new)) if c == 0 or k not in shared]
     except (_Untraceable, TypeError, AttributeError, ValueError):
         return None
+    value_and_grad, probe_grad, needed = ["loss_new, f0, f1 = vag(y0, y1, *args)"], ["h0, h1 = grad_at(q0, q1, *args)"], {}
+    n_args = 0
+    if inline is not None:
+        at_step = _inlined(inline[0], ("y0", "y1"), ("loss_new", "f0", "f1"), "_v")
+        at_probe = _inlined(inline[1], ("q0", "q1"), ("h0", "h1"), "_w") if opt.probe is not None else ([], {}, 0)
+        if at_step is not None and at_probe is not None:
+            (value_and_grad, found, n_args), (inlined_probe, more, _) = at_step, at_probe
+            needed = {**found, **more}
+            if opt.probe is not None:
+                probe_grad = inlined_probe
     if opt.probe is not None:
-        gradient.append("h0, h1 = grad_at(q0, q1, *args)")
+        gradient += probe_grad
     else:
         gradient.append("h0, h1 = g0, g1")
     if noise:
@@ -229,8 +258,64 @@ def loop(opt, state_type: type, recorded: tuple[str, ...], shared: frozenset[str
         u0=step_names[0],
         u1=step_names[1],
         commit=_INDENT + commit_line,
+        value_and_grad="\n".join(_INDENT + line for line in value_and_grad),
+        unpack=f"    {''.join(f'_a{i}, ' for i in range(n_args))}= args\n" if n_args else "",
     )
-    return Loop(source, _compile(source, tuple(sorted(statuses.items()))), tuple(v for _, v in constants.values()))
+    compiled = _compile(source, tuple(sorted(statuses.items())), tuple(sorted(needed.items(), key=lambda kv: kv[0])))
+    return Loop(source, compiled, tuple(v for _, v in constants.values()))
+
+
+def _inlined(fn: Callable, point: tuple[str, str], targets: tuple[str, ...], prefix: str):
+    """Generated function ``fn``'s body as lines that compute it at ``point`` into ``targets``,
+    with the names it reads from its module and the number of its parameters; None unless it
+    has the shape sympy's ``lambdify`` gives it.
+
+    That shape: ``def f(x, y, *params)``, assignments to locals, then ``return [e0, e1, ...]``
+    (``landscapes.core.compile_expression``; ``inspect.getsource`` reads it, as lambdify's
+    documentation says). Its parameters become ``_a0, _a1, ...`` (the loop unpacks ``args``
+    into them), its locals ``<prefix><name>`` and each name it reads from its module
+    ``_g_<name>``. The lines are the same expressions, so the same operations on the same
+    floats in the same order: the loop's results stay bit for bit those of the call.
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        return None
+    func, module = tree.body[0], getattr(fn, "__globals__", {})
+    a = func.args
+    if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults or len(a.args) < 2 or func.decorator_list:
+        return None
+    *body, last = func.body
+    result = getattr(last, "value", None)
+    if not (isinstance(last, ast.Return) and isinstance(result, (ast.List, ast.Tuple)) and len(result.elts) == len(targets)):
+        return None
+    if not all(isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) for st in body):
+        return None
+    params = [f"_a{i}" for i in range(len(a.args) - 2)]
+    names = dict(zip((arg.arg for arg in a.args), (*point, *params)))
+    names.update({st.targets[0].id: prefix + st.targets[0].id for st in body})
+    needed: dict[str, object] = {}
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.Name:
+            if node.id in names:
+                new = names[node.id]
+            elif node.id in module:
+                new = f"_g_{node.id}"
+                needed[new] = module[node.id]
+            else:
+                raise _Untraceable(node.id)
+            return ast.copy_location(ast.Name(new, node.ctx), node)
+
+    try:
+        lines = [ast.unparse(Rename().visit(st)) for st in body]
+        values = Rename().visit(result)
+    except _Untraceable:
+        return None
+    lines.append(f"{', '.join(targets)} = {', '.join(ast.unparse(e) for e in values.elts)}")
+    return lines, needed, len(params)
 
 
 def _attach(tape: _Tape, state, x) -> None:
@@ -239,8 +324,9 @@ def _attach(tape: _Tape, state, x) -> None:
 
 
 @functools.lru_cache(maxsize=64)
-def _compile(source: str, statuses: tuple[tuple[str, int], ...]) -> Callable:
-    """``source``'s function; the same rule traced under any setting has the same source."""
-    namespace = {"__builtins__": {"range": range}, "_isfinite": math.isfinite, "_sqrt": math.sqrt, **dict(statuses)}
+def _compile(source: str, statuses: tuple[tuple[str, int], ...], needed: tuple[tuple[str, object], ...] = ()) -> Callable:
+    """``source``'s function; the same rule traced under any setting has the same source.
+    ``needed``: what an inlined surface reads from its module (``_g_<name>``, see :func:`_inlined`)."""
+    namespace = {"__builtins__": {"range": range}, "_isfinite": math.isfinite, "_sqrt": math.sqrt, **dict(statuses), **dict(needed)}
     exec(compile(source, "<fused loop>", "exec"), namespace)  # noqa: S102 - the template and names made above, see the module's docstring
     return namespace["run"]

@@ -542,7 +542,8 @@ def run_batch(
         if b == 1 and opt.elementwise and oracle.minibatches is None:
             # The same rule with plain-float settings, as one loop on floats.
             single = tuple(sorted((k, float(np.ravel(v)[0]) if k in numeric else v) for k, v in hyperparameters.items()))
-            result = _single_loop(landscape, _traced(name, single, oracle.noise > 0), oracle, x, base_lr, factors, steps, tol, history)
+            inline = getattr(landscape, "inlinable_functions", lambda: None)()
+            result = _single_loop(landscape, _traced(name, single, oracle.noise > 0, inline), oracle, x, base_lr, factors, steps, tol, history)
         if result is None:
             result = _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history)
     codes, stops, x, loss, g, hist, state_fields = result
@@ -673,15 +674,16 @@ class _FloatRule(NamedTuple):
 
 
 @functools.lru_cache(maxsize=256)
-def _traced(name: str, settings: tuple[tuple[str, object], ...], noise: bool) -> _FloatRule:
+def _traced(name: str, settings: tuple[tuple[str, object], ...], noise: bool, inline: tuple[Callable, Callable] | None = None) -> _FloatRule:
     """Rule ``name`` with ``settings`` (plain floats) and its generated float loop, traced once
-    per setting: a class moving a slider to and fro asks for the same ones again."""
+    per setting (and surface, when its functions are ``inline``d: ``Landscape.inlinable_functions``):
+    a class moving a slider to and fro asks for the same ones again."""
     opt = make(name, **dict(settings))
     state0 = opt.init(np.zeros((1, 2)))
     recorded = _recorded_fields(state0)
     # A per-run field (Adam's step count, shape (1, 1)) is one value for both coordinates.
     shared = frozenset(k for k, v in zip(state0._fields, state0) if np.shape(v)[-1] == 1)
-    return _FloatRule(opt, recorded, shared, fused.loop(opt, type(state0), recorded, shared, noise, _STATUS_NAMES))
+    return _FloatRule(opt, recorded, shared, fused.loop(opt, type(state0), recorded, shared, noise, _STATUS_NAMES, inline))
 
 
 def _single_loop(landscape, traced: _FloatRule, oracle, x, base_lr, factors, steps, tol, history):

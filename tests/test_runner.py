@@ -429,6 +429,41 @@ def test_every_elementwise_rule_runs_as_a_generated_float_loop(name, hyper, nois
     assert "0.0123" not in traced.loop.source and 0.0123 in traced.loop.constants
 
 
+@pytest.mark.parametrize("surface", ["rosenbrock", "rastrigin", "beale"])
+def test_a_catalog_surface_is_inlined_into_the_loop_and_a_typed_function_is_only_called(surface):
+    # The bit-identity test above runs the inlined loops (catalog surfaces); this says they are.
+    settings = tuple(sorted({**optimizers.defaults("nesterov"), "lr": 0.001}.items()))
+    land = landscapes.get(surface)
+    inlined = runner._traced("nesterov", settings, False, land.inlinable_functions()).loop.source
+    assert "vag(y0" not in inlined and "grad_at(q0" not in inlined  # the step's f and gradient, and the look-ahead's
+    typed = landscapes.from_expression("(1 - x)^2 + 100*(y - x^2)^2")
+    assert typed.inlinable_functions() is None  # its code came from the sandbox worker: called, never compiled here
+    called = runner._traced("nesterov", settings, False, typed.inlinable_functions()).loop.source
+    assert "vag(y0, y1, *args)" in called and "grad_at(q0, q1, *args)" in called
+    a = optimizers.run(landscapes.get("rosenbrock"), "nesterov", start=(-1.5, 2.0), steps=300, lr=0.001)
+    b = optimizers.run(typed, "nesterov", start=(-1.5, 2.0), steps=300, lr=0.001)
+    np.testing.assert_allclose(a.points, b.points, rtol=1e-12)  # the same function, inlined or called
+
+
+def test_a_function_of_another_shape_is_called_not_inlined():
+    from optimizers import fused
+
+    def branchy(x, y):
+        if x > 0:
+            return [x * x + y * y, 2 * x, 2 * y]
+        return [y * y - x, -1.0, 2 * y]
+
+    def plain(x, y, a):
+        x0 = a * x
+        return [x0 * x + y * y, 2 * x0, 2 * y]
+
+    assert fused._inlined(branchy, ("y0", "y1"), ("loss_new", "f0", "f1"), "_v") is None
+    assert fused._inlined(len, ("y0", "y1"), ("loss_new", "f0", "f1"), "_v") is None  # no Python source
+    lines, needed, n_params = fused._inlined(plain, ("y0", "y1"), ("loss_new", "f0", "f1"), "_v")
+    assert lines == ["_vx0 = _a0 * y0", "loss_new, f0, f1 = _vx0 * y0 + y1 * y1, 2 * _vx0, 2 * y1"]
+    assert needed == {} and n_params == 1
+
+
 def test_a_rule_that_compares_or_raises_to_a_power_gets_no_generated_loop():
     from optimizers import fused, rules
 
