@@ -224,18 +224,18 @@ def loop(
             commit += [(f"s{c}_{i}", tape.name_of(v)) for i, (k, v) in enumerate(zip(fields, new)) if c == 0 or k not in shared]
     except (_Untraceable, TypeError, AttributeError, ValueError):
         return None
-    value_and_grad, probe_grad, needed = ["loss_new, f0, f1 = vag(y0, y1, *args)"], ["h0, h1 = grad_at(q0, q1, *args)"], {}
+    value_and_grad, probe_grad, needed = ("loss_new, f0, f1 = vag(y0, y1, *args)",), ("h0, h1 = grad_at(q0, q1, *args)",), {}
     n_args = 0
     if inline is not None:
         at_step = _inlined(inline[0], ("y0", "y1"), ("loss_new", "f0", "f1"), "_v")
-        at_probe = _inlined(inline[1], ("q0", "q1"), ("h0", "h1"), "_w") if opt.probe is not None else ([], {}, 0)
+        at_probe = _inlined(inline[1], ("q0", "q1"), ("h0", "h1"), "_w") if opt.probe is not None else ((), (), 0)
         if at_step is not None and at_probe is not None:
             (value_and_grad, found, n_args), (inlined_probe, more, _) = at_step, at_probe
-            needed = {**found, **more}
+            needed = {**dict(found), **dict(more)}
             if opt.probe is not None:
                 probe_grad = inlined_probe
     if opt.probe is not None:
-        gradient += probe_grad
+        gradient += list(probe_grad)
     else:
         gradient.append("h0, h1 = g0, g1")
     if noise:
@@ -265,10 +265,12 @@ def loop(
     return Loop(source, compiled, tuple(v for _, v in constants.values()))
 
 
+@functools.lru_cache(maxsize=64)
 def _inlined(fn: Callable, point: tuple[str, str], targets: tuple[str, ...], prefix: str):
     """Generated function ``fn``'s body as lines that compute it at ``point`` into ``targets``,
     with the names it reads from its module and the number of its parameters; None unless it
-    has the shape sympy's ``lambdify`` gives it.
+    has the shape sympy's ``lambdify`` gives it. Kept per function: reading and rewriting its
+    source takes about a millisecond, and every new setting of a rule asks again.
 
     That shape: ``def f(x, y, *params)``, assignments to locals, then ``return [e0, e1, ...]``
     (``landscapes.core.compile_expression``; ``inspect.getsource`` reads it, as lambdify's
@@ -315,7 +317,7 @@ def _inlined(fn: Callable, point: tuple[str, str], targets: tuple[str, ...], pre
     except _Untraceable:
         return None
     lines.append(f"{', '.join(targets)} = {', '.join(ast.unparse(e) for e in values.elts)}")
-    return lines, needed, len(params)
+    return tuple(lines), tuple(sorted(needed.items(), key=lambda kv: kv[0])), len(params)
 
 
 def _attach(tape: _Tape, state, x) -> None:

@@ -460,8 +460,8 @@ def test_a_function_of_another_shape_is_called_not_inlined():
     assert fused._inlined(branchy, ("y0", "y1"), ("loss_new", "f0", "f1"), "_v") is None
     assert fused._inlined(len, ("y0", "y1"), ("loss_new", "f0", "f1"), "_v") is None  # no Python source
     lines, needed, n_params = fused._inlined(plain, ("y0", "y1"), ("loss_new", "f0", "f1"), "_v")
-    assert lines == ["_vx0 = _a0 * y0", "loss_new, f0, f1 = _vx0 * y0 + y1 * y1, 2 * _vx0, 2 * y1"]
-    assert needed == {} and n_params == 1
+    assert lines == ("_vx0 = _a0 * y0", "loss_new, f0, f1 = _vx0 * y0 + y1 * y1, 2 * _vx0, 2 * y1")
+    assert needed == () and n_params == 1
 
 
 def test_a_rule_that_compares_or_raises_to_a_power_gets_no_generated_loop():
