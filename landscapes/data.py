@@ -366,6 +366,10 @@ class DataLandscape(Landscape):
     def float_functions(self):
         return self.value_and_grad_at, self.grad_at, ()
 
+    def inlinable_functions(self) -> None:
+        """None: the float functions above call NumPy on the data; there is no generated body to inline."""
+        return None
+
     def hessian(self, points) -> np.ndarray:
         _, _, shape = _columns(points)
         if self.model.kind == "linear":

@@ -288,6 +288,26 @@ def test_the_probe_takes_every_step_where_a_real_run_would_stop(name):
     assert probe.steps == 20 and probe.status == "max_steps"
 
 
+def test_the_probe_follows_its_stand_in_not_the_surface(monkeypatch):
+    # The stand-in pays for the surface's f and gradient but steps on its own bowl,
+    # 0.5 |x - c|^2 with c = start + (1, 1): plain gradient descent there is
+    # x_k = c + (1 - lr)^k (start - c), whatever the surface (Rosenbrock bends the path away).
+    # On the float path, as a real run of one optimizer: that is the cost it measures.
+    from optimizers import runner
+
+    surface = landscapes.get("rosenbrock")
+    start, lr = np.array([-1.5, 2.0]), 1e-3
+    batched = runner._loop
+    monkeypatch.setattr(runner, "_loop", lambda *args: pytest.fail("the probe gave way to the batched loop"))
+    probe = optimizers.run(cache._StandIn(surface, tuple(start)), "sgd", start=tuple(start), steps=20, tol=0.0, lr=lr)
+    monkeypatch.setattr(runner, "_loop", batched)
+    c = start + 1.0
+    expected = c + (1 - lr) ** np.arange(21)[:, None] * (start - c)
+    np.testing.assert_allclose(probe.points, expected, rtol=1e-12)
+    real = optimizers.run(surface, "sgd", start=tuple(start), steps=20, lr=lr)
+    assert np.abs(real.points[-1] - expected[-1]).max() > 1e-3
+
+
 def test_the_probe_runs_mini_batches_on_a_data_surface():
     surface = landscapes.get("iris")
     cost = cache.measure_run_cost(surface, "newton", batch_size=2)

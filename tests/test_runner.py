@@ -445,6 +445,14 @@ def test_a_catalog_surface_is_inlined_into_the_loop_and_a_typed_function_is_only
     np.testing.assert_allclose(a.points, b.points, rtol=1e-12)  # the same function, inlined or called
 
 
+@pytest.mark.parametrize("surface", ["faithful", "iris", "tanh_unit"])
+def test_a_data_surface_runs_on_the_float_path_with_its_own_functions(surface):
+    land = landscapes.get(surface)
+    assert land.inlinable_functions() is None  # its f and gradient are NumPy over the data, not generated code
+    tr = optimizers.run(land, "adam", start=land.hints.get("start", (0.1, 0.1)), steps=20, lr=0.01)
+    assert tr.steps == 20 and np.all(np.isfinite(tr.losses))
+
+
 def test_a_function_of_another_shape_is_called_not_inlined():
     from optimizers import fused
 

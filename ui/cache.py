@@ -554,6 +554,9 @@ class _StandIn:
     def float_functions(self):  # its own, not the surface's (which __getattr__ would give)
         return self.value_and_grad_at, self.grad_at, ()
 
+    def inlinable_functions(self):  # none: the runner must call the float functions above, not inline the surface's
+        return None
+
     def batch_loss(self, points, index):
         self._surface.batch_loss(points, index)
         return self._f(points)
