@@ -94,13 +94,13 @@ COST_BINS_PER_OCTAVE = 4
 HEAVY_RUNS_S = 0.1
 HEAVY_SLOTS = 1
 # The Playground's race is drawn LANE_SLOTS pages at a time (``compute.lane``); the others wait
-# their turn without holding the interpreter. Every session's script
-# is a thread of one interpreter: thirty computing at once hand it to each other every time one
-# lets go (a NumPy call on a run's history, a message sent), each resuming with cold caches.
-# Measured with 30 sessions on their own starts: p95 0.59 s in turn against 0.81 s all at once
-# (0.66 s with two slots), CPU per move 20 against 25 ms. Nothing in the race should wait on
-# anything but the CPU (``compute.lane`` says how); should one still wait, a page that has
-# waited LANE_WAIT_S for its turn goes in beside it.
+# their turn without holding the interpreter. Every session's script is a thread of one
+# interpreter: thirty computing at once hand it to each other every time one lets go (a NumPy
+# call on a run's history, a message sent), each resuming with cold caches. Measured with 30
+# sessions on their own starts, alternated with the code before: p95 0.59 s in turn against
+# 0.81 s all at once (0.66 s with two slots) in one batch, 0.75 s against 0.86 s in another.
+# Nothing in the race should wait on anything but the CPU (``compute.lane`` says how); should
+# one still wait, a page that has waited LANE_WAIT_S for its turn goes in beside it.
 LANE_SLOTS = 1
 LANE_WAIT_S = 5.0
 # Runs whose longest computed length is remembered (a few hundred bytes each): a request for
