@@ -279,26 +279,30 @@ class Batch:
         """The run at ``index`` of the batch, cut at its stop. Needs ``history=True``."""
         if self.history is None:
             raise ValueError("This batch was run with history=False; run it again with history=True.")
-        n = int(self.stop_steps[index])
-        h = {k: v[index] for k, v in self.history.items()}
-        averaged = h.get("averaged")
-        batches = h.get("batches")
-        test_losses = h.get("test_losses")
-        return Trajectory(
-            optimizer=self.optimizer,
-            hyperparameters={k: _scalar(v[index]) for k, v in self.hyperparameters.items()},
-            points=h["points"][: n + 1],
-            losses=h["losses"][: n + 1],
-            gradients=h["gradients"][: n + 1],
-            lrs=h["lrs"][:n],
-            updates=h["updates"][:n],
-            effective_lr=h["effective_lr"][:n],
-            state={k: h["state." + k][: n + 1] for k in self.state_fields},
-            result=self.result(index),
-            averaged=None if averaged is None else averaged[: n + 1],
-            batches=None if batches is None else batches[:n],
-            test_losses=None if test_losses is None else test_losses[: n + 1],
-        )
+        hyperparameters = {k: _scalar(v[index]) for k, v in self.hyperparameters.items()}
+        history = {k: v[index] for k, v in self.history.items()}
+        return _trajectory(self.optimizer, hyperparameters, history, self.state_fields, self.result(index))
+
+
+def _trajectory(optimizer: str, hyperparameters: dict, history: dict, fields: tuple[str, ...], result: Result) -> Trajectory:
+    """One run from its ``history`` (field -> (steps + 1, ...), as a batch records it), cut at its stop."""
+    n = result.steps
+    averaged, batches, test_losses = history.get("averaged"), history.get("batches"), history.get("test_losses")
+    return Trajectory(
+        optimizer=optimizer,
+        hyperparameters=hyperparameters,
+        points=history["points"][: n + 1],
+        losses=history["losses"][: n + 1],
+        gradients=history["gradients"][: n + 1],
+        lrs=history["lrs"][:n],
+        updates=history["updates"][:n],
+        effective_lr=history["effective_lr"][:n],
+        state={k: history["state." + k][: n + 1] for k in fields},
+        result=result,
+        averaged=None if averaged is None else averaged[: n + 1],
+        batches=None if batches is None else batches[:n],
+        test_losses=None if test_losses is None else test_losses[: n + 1],
+    )
 
 
 def _per_run(value, shape: tuple[int, ...], b: int) -> np.ndarray:
@@ -458,6 +462,41 @@ def _where(mask: np.ndarray, new, old):
     )
 
 
+def _checked_options(landscape, name, steps, noise, seed, average, ema_decay, batch_size, hyperparameters):
+    """:func:`run_batch`'s options checked, with readable errors: ``(steps, batch_size, seeds, opt)``,
+    ``opt`` the rule as given (its names and values checked)."""
+    steps = _check_steps(steps)
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"Invalid noise: {noise} (allowed range [0, inf))")
+    _check_average(average, ema_decay)
+    batch_size = check_batch_size(landscape, batch_size)
+    if batch_size is not None and noise > 0:
+        raise ValueError("Choose mini-batches (batch_size) or simulated noise (noise), not both")
+    opt = make(name, **hyperparameters)
+    return steps, batch_size, _check_seeds(seed), opt
+
+
+def _check_finite(starts: np.ndarray) -> None:
+    if not np.all(np.isfinite(starts)):
+        raise ValueError("Invalid start: every coordinate must be a finite number")
+
+
+def _numeric(name: str, hyperparameters: dict) -> dict:
+    """The settings that may vary per run (arrays broadcast to the batch); a switch or a whole
+    number (Adam's bias correction, L-BFGS's memory) is one value for the whole batch."""
+    per_run = {hp.name for hp in declarations.hyperparameters(name) if hp.scale in ("linear", "log")}
+    return {k: v for k, v in hyperparameters.items() if k in per_run}
+
+
+def _after_run(hist: dict, landscape, stops: np.ndarray, average: str | None, ema_decay: float) -> None:
+    """What a history gets from the path once the run is over: averaged iterates, test losses."""
+    with np.errstate(all="ignore"):  # a diverged run's last point may be past what a square or a loss holds: its status says so
+        if average is not None:
+            hist["averaged"] = _average(hist["points"], stops, average, ema_decay)
+        if hasattr(landscape, "test_loss"):
+            hist["test_losses"] = landscape.test_loss(hist["points"])
+
+
 def _recorded_fields(state) -> tuple[str, ...]:
     # A state may name the fields worth a history (L-BFGS leaves out its ring buffers).
     return tuple(getattr(state, "recorded", state._fields))
@@ -503,25 +542,13 @@ def run_batch(
     the exact full-batch ones; with history, the batch also records each step's
     ``batches`` and, on a data surface, the ``test_losses``.
     """
-    steps = _check_steps(steps)
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"Invalid noise: {noise} (allowed range [0, inf))")
-    _check_average(average, ema_decay)
-    batch_size = check_batch_size(landscape, batch_size)
-    if batch_size is not None and noise > 0:
-        raise ValueError("Choose mini-batches (batch_size) or simulated noise (noise), not both")
-    make(name, **hyperparameters)  # validates names and values once, with readable errors
+    steps, batch_size, seeds, _ = _checked_options(landscape, name, steps, noise, seed, average, ema_decay, batch_size, hyperparameters)
     allowed = defaults(name)
     starts = np.asarray(starts, dtype=np.float64)
     if starts.shape[-1:] != (2,):
         raise ValueError(f"starts must have shape (..., 2), got {starts.shape}")
-    if not np.all(np.isfinite(starts)):
-        raise ValueError("Invalid start: every coordinate must be a finite number")
-    # Settings that vary per run (arrays broadcast to the batch); a switch or a whole number
-    # (Adam's bias correction, L-BFGS's memory) is one value for the whole batch.
-    per_run = {hp.name for hp in declarations.hyperparameters(name) if hp.scale in ("linear", "log")}
-    numeric = {k: v for k, v in hyperparameters.items() if k in per_run}
-    seeds = _check_seeds(seed)
+    _check_finite(starts)
+    numeric = _numeric(name, hyperparameters)
     shape = np.broadcast_shapes(starts.shape[:-1], np.shape(seeds), *(np.shape(v) for v in numeric.values()))
     b = int(np.prod(shape))
     x = np.broadcast_to(starts, shape + (2,)).reshape(b, 2).copy()
@@ -542,17 +569,12 @@ def run_batch(
         if b == 1 and opt.elementwise and oracle.minibatches is None:
             # The same rule with plain-float settings, as one loop on floats.
             single = tuple(sorted((k, float(np.ravel(v)[0]) if k in numeric else v) for k, v in hyperparameters.items()))
-            inline = getattr(landscape, "inlinable_functions", lambda: None)()
-            result = _single_loop(landscape, _traced(name, single, oracle.noise > 0, inline), oracle, x, base_lr, factors, steps, tol, history)
+            result = _single_loop(landscape, _traced_for(landscape, name, single, oracle.noise > 0), oracle, x, base_lr, factors, steps, tol, history)
         if result is None:
             result = _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history)
     codes, stops, x, loss, g, hist, state_fields = result
-
-    with np.errstate(all="ignore"):  # a diverged run's last point may be past what a square or a loss holds: its status says so
-        if hist is not None and average is not None:
-            hist["averaged"] = _average(hist["points"], stops, average, ema_decay)
-        if hist is not None and hasattr(landscape, "test_loss"):
-            hist["test_losses"] = landscape.test_loss(hist["points"])
+    if hist is not None:
+        _after_run(hist, landscape, stops, average, ema_decay)
     if hist is not None and minibatches is not None:
         hist["batches"] = minibatches.history()
     history_out = None
@@ -686,6 +708,11 @@ def _traced(name: str, settings: tuple[tuple[str, object], ...], noise: bool, in
     return _FloatRule(opt, recorded, shared, fused.loop(opt, type(state0), recorded, shared, noise, _STATUS_NAMES, inline))
 
 
+def _traced_for(landscape, name: str, settings: tuple[tuple[str, object], ...], noise: bool) -> _FloatRule:
+    """:func:`_traced` with ``landscape``'s f and gradient inlined when it offers them."""
+    return _traced(name, settings, noise, getattr(landscape, "inlinable_functions", lambda: None)())
+
+
 def _single_loop(landscape, traced: _FloatRule, oracle, x, base_lr, factors, steps, tol, history):
     """:func:`_loop` for one run of an elementwise rule, on Python floats.
 
@@ -807,6 +834,8 @@ def _check_seeds(seed) -> np.ndarray:
     """Seeds as an int64 array; None draws one (a run that cannot be repeated)."""
     if seed is None:
         seed = int(np.random.default_rng().integers(2**62))
+    if type(seed) is int and 0 <= seed < 2**63:  # the common case, without the array checks below
+        return np.asarray(seed, dtype=np.int64)
     v = np.asarray(seed)
     numeric = v.dtype != bool and (np.issubdtype(v.dtype, np.integer) or np.issubdtype(v.dtype, np.floating))
     if not numeric or not np.all(np.isfinite(v) & (v >= 0) & (v == np.floor(v)) & (v < 2**63)):
@@ -838,4 +867,35 @@ def run(landscape, name: str, start=(0.0, 0.0), steps: int = 100, **options) -> 
     for k, v in options.items():
         if k in defaults(name) and np.ndim(v) != 0:
             raise ValueError(f"{k} must be a single number for run(); use run_batch for grids")
-    return run_batch(landscape, name, start, steps, history=True, **options).trajectory()
+    alone = _run_alone(landscape, name, start, steps, **options)
+    return alone if alone is not None else run_batch(landscape, name, start, steps, history=True, **options).trajectory()
+
+
+def _run_alone(
+    landscape, name, start, steps, schedule=None, noise=0.0, seed=0, tol=1e-6, average=None, ema_decay=0.9, batch_size=None, **hyperparameters
+) -> Trajectory | None:
+    """:func:`run` on the float path (:func:`_single_loop`) with no batch around the run: the
+    same checks, loop and history as :func:`run_batch` gives a lone run, without broadcasting
+    the settings to a batch of one and cutting the run back out of it (a quarter of a
+    1000-step run's time). None when the rule or the run needs the batched loop."""
+    if batch_size is not None:
+        return None
+    steps, _, seeds, opt = _checked_options(landscape, name, steps, noise, seed, average, ema_decay, None, hyperparameters)
+    _check_finite(start)
+    if not opt.elementwise:
+        return None
+    numeric = _numeric(name, hyperparameters)
+    settings = tuple(sorted((k, float(v) if k in numeric else v) for k, v in hyperparameters.items()))
+    traced = _traced_for(landscape, name, settings, noise > 0)
+    base_lr = np.full((1, 2), float(dict(settings).get("lr", defaults(name).get("lr", 1.0))))
+    factors = (schedule or constant())(np.arange(steps))
+    oracle = _Oracle(landscape, float(noise), _Draws(seeds.reshape(1), steps, float(noise)))
+    with np.errstate(all="ignore"):  # divergence is detected and reported, not warned about
+        result = _single_loop(landscape, traced, oracle, start.reshape(1, 2), base_lr, factors, steps, tol, True)
+    if result is None:
+        return None
+    codes, stops, _, _, g, hist, fields = result
+    _after_run(hist, landscape, stops, average, ema_decay)
+    outcome = _result(int(codes[0]), int(stops[0]), float(np.hypot(g[0, 0], g[0, 1])), tol, opt.hessian)
+    hyper = {k: _scalar(v) for k, v in hyperparameters.items()}
+    return _trajectory(name, hyper, {k: v[:, 0] for k, v in hist.items()}, fields, outcome)

@@ -417,6 +417,52 @@ def test_lone_runs_of_elementwise_rules_take_the_float_path(monkeypatch):
     assert len(calls) == 1 and calls[0].opt.elementwise
 
 
+LONE_RUNS = [
+    ("rosenbrock", "adam", dict(lr=0.02, beta1=0.8, bias_correction=False)),
+    ("rosenbrock", "momentum", dict(lr=np.float64(3e-4), noise=0.5, seed=7, average="polyak")),
+    ("rastrigin", "rmsprop", dict(lr=0.01, schedule=schedules.make("cosine", warmup_steps=10), average="ema", ema_decay=0.8)),
+    ("beale", "sgd", dict(lr=3.0)),  # diverges
+    ("faithful", "nesterov", dict(lr=0.05)),  # a data surface: test losses too
+]
+
+
+@pytest.mark.parametrize("surface, name, options", LONE_RUNS, ids=[f"{s}-{n}" for s, n, _ in LONE_RUNS])
+def test_a_lone_run_is_the_run_a_batch_of_one_gives_without_building_the_batch(monkeypatch, surface, name, options):
+    land = landscapes.get(surface)
+    start = np.array(land.hints.get("start", (0.3, -0.4)), dtype=float)
+    batched = runner.run_batch(land, name, start, 150, **options).trajectory()
+    monkeypatch.setattr(runner, "run_batch", lambda *a, **k: pytest.fail("a lone run of an elementwise rule built a batch"))
+    alone = optimizers.run(land, name, start=start, steps=150, **options)
+    assert alone.result == batched.result and alone.status in ("max_steps", "converged", "diverged")
+    assert alone.hyperparameters == batched.hyperparameters
+    assert all(type(alone.hyperparameters[k]) is type(batched.hyperparameters[k]) for k in options if k in alone.hyperparameters)
+    for field in ("points", "losses", "gradients", "lrs", "updates", "effective_lr", "averaged", "test_losses", "batches"):
+        a, b = getattr(alone, field), getattr(batched, field)
+        assert (a is None) == (b is None), field
+        if a is not None:
+            np.testing.assert_array_equal(a, b, err_msg=field)
+            assert a.shape == b.shape, field
+    assert alone.state.keys() == batched.state.keys()
+    for k in alone.state:
+        np.testing.assert_array_equal(alone.state[k], batched.state[k], err_msg=k)
+
+
+def test_a_lone_run_checks_its_options_as_a_batch_does():
+    for bad, words in [
+        (dict(lr=-1.0), "lr"),
+        (dict(lr=0.01, noise=-1.0), "noise"),
+        (dict(lr=0.01, seed=-2), "seed"),
+        (dict(lr=0.01, average="median"), "average"),
+        (dict(lr=0.01, speed=2), "Unknown hyperparameter"),
+        (dict(lr=0.01, steps=0), "steps"),
+    ]:
+        steps = bad.pop("steps", 10)
+        with pytest.raises(ValueError, match=words):
+            optimizers.run(ROSEN, "adam", start=(0.5, 0.5), steps=steps, **bad)
+    with pytest.raises(ValueError, match="finite"):
+        optimizers.run(ROSEN, "adam", start=(np.nan, 0.5), steps=10, lr=0.01)
+
+
 @pytest.mark.parametrize("noise", [False, True], ids=["exact", "noisy"])
 @pytest.mark.parametrize("name, hyper", ELEMENTWISE, ids=[f"{n}{'-' + '-'.join(h) if h else ''}" for n, h in ELEMENTWISE])
 def test_every_elementwise_rule_runs_as_a_generated_float_loop(name, hyper, noise):
