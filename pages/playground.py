@@ -46,18 +46,16 @@ def _race(base: state.Scenario) -> None:
     sc = state.settled_hyperparameters(state.current_runs(base))
     runs = compute.compute(sc)
     view = state.settled_view()
-    if state.presenting():  # on a projector the chart comes first, in the page's order too (keyboard, screen readers)
-        view_box, chart, hyper_box = st.container(), st.container(), controls.hyper_group()
-    else:
-        hyper_box, view_box, chart = controls.hyper_group(), st.container(), st.container()
-    # The chart is drawn first (its options sit below it), the panel once the runs are known.
+    # The chart goes out before the panel (its bytes first; the panel's box is filled once the
+    # chart is sent). On a projector the chart comes first in the page's order too (keyboard,
+    # screen readers): the panel's box is made after it. No box for the switch or the chart:
+    # every element is sent again on each move.
+    hyper_box = None if state.presenting() else controls.hyper_group()
+    controls.view_switch()
     if view == "paths":
         overlays, step = state.settled_paths_view(compute.inspect_max(runs))
-        with chart:
-            make_spec = views.paths_panel(sc, runs, lg, overlays, step)
+        make_spec = views.paths_panel(sc, runs, lg, overlays, step)
     controls.hyper_controls(sc, hyper_box)
-    with view_box:
-        controls.view_switch()
     if view == "paths":
         # One row of options (it wraps on a narrow screen): every element here is sent on each move.
         with st.container(key="overlay_group", horizontal=True, vertical_alignment="center"):

@@ -67,11 +67,17 @@ def item(key: str, name: str, label: str, value) -> dict:
 def data(groups: tuple[dict, ...], label: str, applied: int) -> bytes:
     """The panel as sent: ``groups`` of ``{key, name, title, color, open, items}`` (``item``
     makes the items), ``applied`` the number of the last report taken. No Streamlit here."""
-    names = sorted({it["scale"] for g in groups for it in g["items"] if "scale" in it})
-    scales = {n: [S.hyper_link_text(o) for o in S.hyper_options(n)] for n in names}
+    scales = _scale_texts(tuple(sorted({it["scale"] for g in groups for it in g["items"] if "scale" in it})))
     # JSON bytes, not a dict: Streamlit inspects a dict's values for dataframes, and the first
     # time that imports pandas and pyarrow (about 60 MB per server process, never used here).
     return json.dumps({"label": label, "applied": applied, "scales": scales, "groups": list(groups)}, separators=(",", ":")).encode()
+
+
+@functools.lru_cache(maxsize=64)
+def _scale_texts(names: tuple[str, ...]) -> dict[str, list[str]]:
+    """Each scale's options as the panel shows them: the same for every move (a fresh list per
+    move took half of a learning-rate move's panel)."""
+    return {n: [S.hyper_link_text(o) for o in S.hyper_options(n)] for n in names}
 
 
 def show(panel: bytes, on_change) -> None:

@@ -645,6 +645,10 @@ def test_phone_viewport_shows_chart(phone_page, base_url, browser_log, server, s
     # The chart on the first screen, the hyperparameters (drawn above it on a desktop) below it.
     first, panel = chart.bounding_box(), page.locator(".st-key-hyper_group").bounding_box()
     assert first and panel and first["y"] < 844 * 0.6 < first["y"] + first["height"] < panel["y"], (first, panel)
+    # The chart's status lines stay under it, and its options come after the panel (the CSS
+    # order moves the page's elements, not only its boxes).
+    status, options = page.locator(".dl-status").bounding_box(), page.locator(".st-key-overlay_group").bounding_box()
+    assert status and options and first["y"] + first["height"] <= status["y"] < panel["y"] < options["y"], (first, status, panel, options)
     chart.scroll_into_view_if_needed()
     assert chart.is_visible()
     box = chart.bounding_box()
