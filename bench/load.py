@@ -10,8 +10,8 @@ of a Streamlit page with a chart) beside them; warms each with one session per s
 1. opens N sessions at once, each on its link (by default the benchmark link,
    ``BENCHMARK_QUERY``, for all), and waits for each first run to finish; then the bare
    page's N sessions the same way;
-2. plays ``--interactions`` rounds: in each round every session makes one move, all at the
-   same moment by default (``--spread S`` staggers them uniformly over S seconds instead).
+2. plays ``--interactions`` rounds (``DEFAULT_ROUNDS``, 12, unless the mix allows fewer):
+   in each round every session makes one move, all at the same moment by default (``--spread S`` staggers them uniformly over S seconds instead).
    Latency: send of the rerun -> ``script_finished``. With ``--bare`` the two pages take
    turns, round by round (the app first in even rounds, the bare page first in odd ones):
    this host's speed drifts over seconds, so two pages measured one after the other would
@@ -88,6 +88,10 @@ DATA_QUERY = "landscape=faithful&optimizers=sgd&optimizers=momentum&optimizers=a
 SCENARIOS = {"benchmark": BENCHMARK_QUERY, "data": DATA_QUERY}
 MAX_SESSIONS = 200
 MAX_INTERACTIONS = 20
+# A p95 is the tail of a few rounds: over 5 rounds of 30 sessions it is the 8th slowest of 150
+# moves, which one slow round of this host decides. Back-to-back runs of the same code gave the
+# bare page 0.18-0.35 s and the ratio 1.4-2.0x; over 20 rounds, 1.8x three times in a row.
+DEFAULT_ROUNDS = 12
 MAX_ADAM_LR_MOVES = 15  # the options above the benchmark's 0.03
 MAX_REPLICAS = 8
 MAX_SURFACES = 4
@@ -172,6 +176,13 @@ def surface_parameter(surface: str) -> tuple[str, int] | None:
     name = SURFACE_PARAMETER if SURFACE_PARAMETER in defaults else next(iter(defaults))
     lo, hi = catalog.parameter_ranges(surface)[name]
     return S.param_key(name), (-1 if defaults[name] - lo > hi - defaults[name] else 1)
+
+
+def default_rounds(mix: tuple[str, ...], surfaces: tuple[str, ...]) -> int:
+    """``DEFAULT_ROUNDS``, or fewer when a session of ``mix`` could not make that many moves of
+    Adam's lr one way on one of ``surfaces`` (Adam's lr alone on the bowl: 10)."""
+    room = min([MAX_ADAM_LR_MOVES] + [adam_lr_room(s) for s in surfaces])
+    return max(n for n in range(1, DEFAULT_ROUNDS + 1) if moves_per_session(mix, "adam_lr", n) <= room)
 
 
 def adam_lr_room(surface: str) -> int:
@@ -504,7 +515,10 @@ def describe(r: LevelResult) -> str:
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
     ap.add_argument("--sessions", type=int, nargs="+", default=[10, 30, 60], help="concurrent sessions per level")
-    ap.add_argument("--interactions", type=int, default=5, help="rounds: moves per session (default 5)")
+    ap.add_argument(
+        "--interactions", type=int, default=None,
+        help=f"rounds: moves per session (default {DEFAULT_ROUNDS}, or as many as every session's mix can make one way)",
+    )  # fmt: skip
     ap.add_argument(
         "--widget", type=parse_mix, default=("adam_lr",), metavar="KIND[,KIND...]",
         help="what each move changes, one kind or a mix (session i in round r: mix[(i + r) %% len(mix)]): "
@@ -530,16 +544,19 @@ def parser() -> argparse.ArgumentParser:
 
 
 def check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """The bounds, and that every session can make every move of its mix one way to the end."""
+    """The bounds, and that every session can make every move of its mix one way to the end;
+    sets the default rounds (``default_rounds``) when none were given."""
     if not all(1 <= n <= MAX_SESSIONS for n in args.sessions):
         ap.error(f"--sessions must be within 1..{MAX_SESSIONS}")
-    if not 1 <= args.interactions <= MAX_INTERACTIONS:
-        ap.error(f"--interactions must be within 1..{MAX_INTERACTIONS}")
     if not 1 <= args.replicas <= MAX_REPLICAS:
         ap.error(f"--replicas must be within 1..{MAX_REPLICAS}")
     if args.surfaces and args.scenario != "benchmark":
         ap.error("--surfaces applies to the benchmark scenario only")
     surfaces = args.surfaces or (dict(parse_qsl(SCENARIOS[args.scenario]))["landscape"],)
+    if args.interactions is None:
+        args.interactions = default_rounds(args.widget, surfaces)
+    if not 1 <= args.interactions <= MAX_INTERACTIONS:
+        ap.error(f"--interactions must be within 1..{MAX_INTERACTIONS}")
     lr_moves = moves_per_session(args.widget, "adam_lr", args.interactions)
     if lr_moves > MAX_ADAM_LR_MOVES:
         ap.error(f"adam_lr: {lr_moves} moves per session; at most {MAX_ADAM_LR_MOVES} (the options above the benchmark's 0.03)")

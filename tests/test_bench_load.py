@@ -130,6 +130,25 @@ def test_adam_lr_moves_bounded_by_the_options_on_each_surface(capsys):
     accepted(["--widget", "adam_lr", "--interactions", "15"])
 
 
+def test_the_default_rounds_fit_every_mix_and_surface():
+    def rounds(argv):
+        ap = load.parser()
+        args = ap.parse_args(argv)
+        load.check_args(ap, args)  # refuses what a session could not play one way
+        return args.interactions
+
+    assert rounds([]) == rounds(["--widget", "adam_lr,steps,start", "--vary", "--bare"]) == 12
+    # Counted from the options: Adam's lr on the bowl has 10 options in its tighter direction.
+    lr = S.default_hyperparameter("adam", "lr", "bowl")
+    i = S.LR_OPTIONS.index(lr)
+    assert min(i, len(S.LR_OPTIONS) - 1 - i) == 10
+    assert rounds(["--surfaces", "bowl"]) == 10  # Adam's lr alone: one move per round
+    assert rounds(["--surfaces", "bowl", "--widget", "adam_lr,steps"]) == 12  # 6 of the 12 rounds
+    for surface in load.formula_surfaces():
+        assert 1 <= rounds(["--surfaces", surface]) <= 12
+    assert rounds(["--interactions", "20", "--widget", "steps"]) == 20  # what is asked, when given
+
+
 def test_table_adds_each_kind_and_the_bare_page():
     def level(sessions, p95, bare_p95):
         r = load.LevelResult(sessions, 5, ",".join(MIX), p95=p95, p50=p95 / 2, max=p95, wall_s=10.0, rss_max_mb=300.0)
