@@ -462,9 +462,9 @@ def _where(mask: np.ndarray, new, old):
     )
 
 
-def _checked_options(landscape, name, steps, noise, seed, average, ema_decay, batch_size, hyperparameters):
-    """:func:`run_batch`'s options checked, with readable errors: ``(steps, batch_size, seeds, opt)``,
-    ``opt`` the rule as given (its names and values checked)."""
+def _checked_options(landscape, name, steps, noise, average, ema_decay, batch_size, hyperparameters):
+    """:func:`run_batch`'s options but the seed checked, with readable errors: ``(steps, batch_size,
+    opt)``, ``opt`` the rule as given (its names and values checked)."""
     steps = _check_steps(steps)
     if not (np.isfinite(noise) and noise >= 0):
         raise ValueError(f"Invalid noise: {noise} (allowed range [0, inf))")
@@ -473,7 +473,7 @@ def _checked_options(landscape, name, steps, noise, seed, average, ema_decay, ba
     if batch_size is not None and noise > 0:
         raise ValueError("Choose mini-batches (batch_size) or simulated noise (noise), not both")
     opt = make(name, **hyperparameters)
-    return steps, batch_size, _check_seeds(seed), opt
+    return steps, batch_size, opt
 
 
 def _check_finite(starts: np.ndarray) -> None:
@@ -542,12 +542,13 @@ def run_batch(
     the exact full-batch ones; with history, the batch also records each step's
     ``batches`` and, on a data surface, the ``test_losses``.
     """
-    steps, batch_size, seeds, _ = _checked_options(landscape, name, steps, noise, seed, average, ema_decay, batch_size, hyperparameters)
+    steps, batch_size, _ = _checked_options(landscape, name, steps, noise, average, ema_decay, batch_size, hyperparameters)
     allowed = defaults(name)
     starts = np.asarray(starts, dtype=np.float64)
     if starts.shape[-1:] != (2,):
         raise ValueError(f"starts must have shape (..., 2), got {starts.shape}")
     _check_finite(starts)
+    seeds = _check_seeds(seed)
     numeric = _numeric(name, hyperparameters)
     shape = np.broadcast_shapes(starts.shape[:-1], np.shape(seeds), *(np.shape(v) for v in numeric.values()))
     b = int(np.prod(shape))
@@ -880,19 +881,20 @@ def _run_alone(
     1000-step run's time). None when the rule or the run needs the batched loop."""
     if batch_size is not None:
         return None
-    steps, _, seeds, opt = _checked_options(landscape, name, steps, noise, seed, average, ema_decay, None, hyperparameters)
+    steps, _, opt = _checked_options(landscape, name, steps, noise, average, ema_decay, None, hyperparameters)
     _check_finite(start)
+    seeds = _check_seeds(seed)
     if not opt.elementwise:
         return None
     numeric = _numeric(name, hyperparameters)
     settings = tuple(sorted((k, float(v) if k in numeric else v) for k, v in hyperparameters.items()))
-    traced = _traced_for(landscape, name, settings, noise > 0)
+    traced = _traced_for(landscape, name, settings, float(noise) > 0)
     base_lr = np.full((1, 2), float(dict(settings).get("lr", defaults(name).get("lr", 1.0))))
     factors = (schedule or constant())(np.arange(steps))
     oracle = _Oracle(landscape, float(noise), _Draws(seeds.reshape(1), steps, float(noise)))
     with np.errstate(all="ignore"):  # divergence is detected and reported, not warned about
         result = _single_loop(landscape, traced, oracle, start.reshape(1, 2), base_lr, factors, steps, tol, True)
-    if result is None:
+    if result is None:  # the float loop could not carry this run: run_batch takes the batched loop (rare)
         return None
     codes, stops, _, _, g, hist, fields = result
     _after_run(hist, landscape, stops, average, ema_decay)

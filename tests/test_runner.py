@@ -457,10 +457,15 @@ def test_a_lone_run_checks_its_options_as_a_batch_does():
         (dict(lr=0.01, steps=0), "steps"),
     ]:
         steps = bad.pop("steps", 10)
-        with pytest.raises(ValueError, match=words):
+        with pytest.raises(ValueError, match=words) as alone:
             optimizers.run(ROSEN, "adam", start=(0.5, 0.5), steps=steps, **bad)
-    with pytest.raises(ValueError, match="finite"):
-        optimizers.run(ROSEN, "adam", start=(np.nan, 0.5), steps=10, lr=0.01)
+        with pytest.raises(ValueError) as batched:
+            runner.run_batch(ROSEN, "adam", np.array([0.5, 0.5]), steps, **bad)
+        assert str(alone.value) == str(batched.value)
+    # A start that is not a number is said first, as a batch says it, whatever else is wrong.
+    for also in ({}, {"seed": -1}):
+        with pytest.raises(ValueError, match="Invalid start"):
+            optimizers.run(ROSEN, "adam", start=(np.nan, 0.5), steps=10, lr=0.01, **also)
 
 
 @pytest.mark.parametrize("noise", [False, True], ids=["exact", "noisy"])
