@@ -557,6 +557,9 @@ def check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         args.interactions = default_rounds(args.widget, surfaces)
     if not 1 <= args.interactions <= MAX_INTERACTIONS:
         ap.error(f"--interactions must be within 1..{MAX_INTERACTIONS}")
+    staggered = args.spread * args.interactions * (2 if args.bare else 1)  # the pages' rounds take turns
+    if staggered >= args.deadline:
+        ap.error(f"--spread {args.spread:g} s over {args.interactions} rounds{' of both pages' if args.bare else ''} is {staggered:g} s, not within --deadline {args.deadline:g} s")
     lr_moves = moves_per_session(args.widget, "adam_lr", args.interactions)
     if lr_moves > MAX_ADAM_LR_MOVES:
         ap.error(f"adam_lr: {lr_moves} moves per session; at most {MAX_ADAM_LR_MOVES} (the options above the benchmark's 0.03)")

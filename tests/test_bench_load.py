@@ -149,6 +149,13 @@ def test_the_default_rounds_fit_every_mix_and_surface():
     assert rounds(["--interactions", "20", "--widget", "steps"]) == 20  # what is asked, when given
 
 
+def test_a_stagger_longer_than_the_deadline_is_refused(capsys):
+    # 12 rounds of two pages, 40 s each: 960 s of stagger alone.
+    assert "960 s, not within --deadline 900 s" in refused(["--spread", "40", "--bare"], capsys)
+    accepted(["--spread", "40"])  # 480 s
+    accepted(["--spread", "40", "--bare", "--deadline", "1200"])
+
+
 def test_table_adds_each_kind_and_the_bare_page():
     def level(sessions, p95, bare_p95):
         r = load.LevelResult(sessions, 5, ",".join(MIX), p95=p95, p50=p95 / 2, max=p95, wall_s=10.0, rss_max_mb=300.0)
