@@ -115,6 +115,7 @@ def run(vag, grad_at, args, x0, x1, factors, tilts, steps, tol_sq, bound_sq, {ar
     isfinite, sqrt = _isfinite, _sqrt
 {unpack}    loss, g0, g1 = vag(x0, x1, *args)
     rows = [({row})]
+    append = rows.append  # looked up once, not on every step
     code, stop = RUNNING, steps
     if not (x0 * x0 + x1 * x1 < bound_sq and isfinite(loss + g0 + g1)):
         code, stop = (UNDEFINED_START if x0 * x0 + x1 * x1 < bound_sq else DIVERGED), 0
@@ -136,9 +137,9 @@ def run(vag, grad_at, args, x0, x1, factors, tilts, steps, tol_sq, bound_sq, {ar
             rows.append(rows[-1])  # a stopped run holds its last point
             t += 1
             break
-        x0, x1, loss, g0, g1 = y0, y1, loss_new, f0, f1
+        x0 = y0; x1 = y1; loss = loss_new; g0 = f0; g1 = f1  # one by one: no tuple per step
 {commit}
-        rows.append(({row}))
+        append(({row}))
     else:
         t = steps if code == RUNNING else 0
     if code == RUNNING:
@@ -241,8 +242,11 @@ def loop(
     if noise:
         gradient += ["e0, e1 = tilts[t]", "h0, h1 = h0 + e0, h1 + e1"]  # the same sums as the batched oracle's
     state_names = [f"s{c}_{i}" for c in (0, 1) for i in range(len(fields))]
-    if commit:
-        commit_line = f"{', '.join(t for t, _ in commit)} = {', '.join(v for _, v in commit)}"
+    targets = [t for t, _ in commit]
+    if any(v in targets[:i] for i, (_, v) in enumerate(commit)):  # one reads a field set before it: at once
+        commit_line = f"{', '.join(targets)} = {', '.join(v for _, v in commit)}"
+    elif commit:  # one by one: no tuple built and taken apart on every step
+        commit_line = "; ".join(f"{t} = {v}" for t, v in commit)
     else:
         commit_line = "pass"
     row = ["x0", "x1", "loss", "g0", "g1"]

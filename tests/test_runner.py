@@ -17,7 +17,7 @@ import landscapes
 import optimizers
 from reference import assert_same_run as _same_run
 from reference import bowl_grad, rosen_f, rosen_grad
-from optimizers import runner, schedules
+from optimizers import fused, rules, runner, schedules
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -415,6 +415,29 @@ def test_lone_runs_of_elementwise_rules_take_the_float_path(monkeypatch):
     optimizers.run_batch(ROSEN, "adam", np.zeros((2, 2)), 5, lr=0.01)  # a batch: arrays
     optimizers.run(ROSEN, "newton", start=(-1.5, 2.0), steps=5, lr=1.0)  # not elementwise
     assert len(calls) == 1 and calls[0].opt.elementwise
+
+
+class _Carry(NamedTuple):
+    total: np.ndarray
+    before: np.ndarray
+
+
+def test_a_generated_loop_keeps_a_field_that_reads_another_field_s_old_value():
+    # b_new = a_old while a_new = a_old + g: committed one by one, b would read the new a.
+    # By hand, on f = x^2 + y^2 from (1, 2), steps of -0.1 g: g = (2, 4), then (1.6, 3.2).
+    opt = rules.Optimizer(
+        lambda x: _Carry(np.zeros_like(x), np.ones_like(x)),
+        lambda g, s, x, factor, oracle: (-0.1 * factor * g, _Carry(s.total + g, s.total)),
+        elementwise=True,
+    )
+    made = fused.loop(opt, _Carry, ("total", "before"), frozenset(), False, runner._STATUS_NAMES)
+    assert made is not None
+    vag = lambda x, y: (x * x + y * y, 2 * x, 2 * y)  # noqa: E731
+    *_, rows = made.run(vag, None, (), 1.0, 2.0, [1.0, 1.0], None, 2, 0.0, 1e24, [(0.0, 1.0), (0.0, 1.0)])
+    # Each row: x, y, f, g, then total (x, y), then before (x, y).
+    assert rows[1][5:] == pytest.approx((2.0, 4.0, 0.0, 0.0))
+    assert rows[2][5:] == pytest.approx((3.6, 7.2, 2.0, 4.0))
+    assert rows[2][:2] == pytest.approx((0.64, 1.28))
 
 
 LONE_RUNS = [
