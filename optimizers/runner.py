@@ -774,7 +774,8 @@ def _derive_history(hist, opt, fields, base_lr, factors, stops) -> None:
     taken = np.arange(steps)[:, None] < stops[None, :]  # (T, B): step k was taken by run b
     lrs = base_lr[None, :, :] * factors[:, None, None]  # (T, B, 2)
     hist["lrs"] = np.where(taken, lrs[..., 0], 0.0)
-    updates = np.diff(hist["points"], axis=0)
+    points = hist["points"]
+    updates = points[1:] - points[:-1]  # np.diff's own subtraction, without its argument handling
     hist["updates"] = updates
     if opt.effective_lr is not None:
         after = SimpleNamespace(**{k: hist["state." + k][1:] for k in fields})
