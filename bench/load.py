@@ -10,8 +10,9 @@ of a Streamlit page with a chart) beside them; warms each with one session per s
 1. opens N sessions at once, each on its link (by default the benchmark link,
    ``BENCHMARK_QUERY``, for all), and waits for each first run to finish; then the bare
    page's N sessions the same way;
-2. plays ``--interactions`` rounds (``DEFAULT_ROUNDS``, 12, unless the mix allows fewer):
-   in each round every session makes one move, all at the same moment by default (``--spread S`` staggers them uniformly over S seconds instead).
+2. plays ``--interactions`` rounds (``DEFAULT_ROUNDS``, 12, unless the mix allows fewer): in
+   each round every session makes one move, all at the same moment by default (``--spread S``
+   staggers them uniformly over S seconds instead).
    Latency: send of the rerun -> ``script_finished``. With ``--bare`` the two pages take
    turns, round by round (the app first in even rounds, the bare page first in odd ones):
    this host's speed drifts over seconds, so two pages measured one after the other would
@@ -559,7 +560,8 @@ def check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         ap.error(f"--interactions must be within 1..{MAX_INTERACTIONS}")
     staggered = args.spread * args.interactions * (2 if args.bare else 1)  # the pages' rounds take turns
     if staggered >= args.deadline:
-        ap.error(f"--spread {args.spread:g} s over {args.interactions} rounds{' of both pages' if args.bare else ''} is {staggered:g} s, not within --deadline {args.deadline:g} s")
+        rounds = f"{args.interactions} rounds" + (" of both pages" if args.bare else "")
+        ap.error(f"--spread {args.spread:g} s over {rounds} is {staggered:g} s, not within --deadline {args.deadline:g} s")
     lr_moves = moves_per_session(args.widget, "adam_lr", args.interactions)
     if lr_moves > MAX_ADAM_LR_MOVES:
         ap.error(f"adam_lr: {lr_moves} moves per session; at most {MAX_ADAM_LR_MOVES} (the options above the benchmark's 0.03)")

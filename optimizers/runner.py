@@ -878,8 +878,8 @@ def _run_alone(
 ) -> Trajectory | None:
     """:func:`run` on the float path (:func:`_single_loop`) with no batch around the run: the
     same checks, loop and history as :func:`run_batch` gives a lone run, without broadcasting
-    the settings to a batch of one and cutting the run back out of it (a quarter of a
-    1000-step run's time). None when the rule or the run needs the batched loop."""
+    the settings to a batch of one and cutting the run back out of it (about 0.1 ms of a
+    1000-step Rosenbrock run's 1.2). None when the rule or the run needs the batched loop."""
     if batch_size is not None:
         return None
     steps, _, opt = _checked_options(landscape, name, steps, noise, average, ema_decay, None, hyperparameters)
