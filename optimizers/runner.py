@@ -488,6 +488,12 @@ def _numeric(name: str, hyperparameters: dict) -> dict:
     return {k: v for k, v in hyperparameters.items() if k in per_run}
 
 
+def _float_settings(hyperparameters: dict, numeric: dict) -> tuple[tuple[str, object], ...]:
+    """A lone run's settings as its float loop takes them (:func:`_traced`'s key): each numeric
+    one a plain float, sorted by name."""
+    return tuple(sorted((k, float(np.ravel(v)[0]) if k in numeric else v) for k, v in hyperparameters.items()))
+
+
 def _after_run(hist: dict, landscape, stops: np.ndarray, average: str | None, ema_decay: float) -> None:
     """What a history gets from the path once the run is over: averaged iterates, test losses."""
     with np.errstate(all="ignore"):  # a diverged run's last point may be past what a square or a loss holds: its status says so
@@ -569,8 +575,7 @@ def run_batch(
         result = None
         if b == 1 and opt.elementwise and oracle.minibatches is None:
             # The same rule with plain-float settings, as one loop on floats.
-            single = tuple(sorted((k, float(np.ravel(v)[0]) if k in numeric else v) for k, v in hyperparameters.items()))
-            result = _single_loop(landscape, _traced_for(landscape, name, single, oracle.noise > 0), oracle, x, base_lr, factors, steps, tol, history)
+            result = _single_loop(landscape, _traced_for(landscape, name, _float_settings(hyperparameters, numeric), oracle.noise > 0), oracle, x, base_lr, factors, steps, tol, history)
         if result is None:
             result = _loop(landscape, opt, oracle, x, base_lr, factors, steps, tol, history)
     codes, stops, x, loss, g, hist, state_fields = result
@@ -887,8 +892,7 @@ def _run_alone(
     seeds = _check_seeds(seed)
     if not opt.elementwise:
         return None
-    numeric = _numeric(name, hyperparameters)
-    settings = tuple(sorted((k, float(v) if k in numeric else v) for k, v in hyperparameters.items()))
+    settings = _float_settings(hyperparameters, _numeric(name, hyperparameters))
     traced = _traced_for(landscape, name, settings, float(noise) > 0)
     base_lr = np.full((1, 2), float(dict(settings).get("lr", defaults(name).get("lr", 1.0))))
     factors = (schedule or constant())(np.arange(steps))

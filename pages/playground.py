@@ -35,15 +35,16 @@ def race(base: state.Scenario) -> None:
     (with the sidebar's start inputs or schedule plot, each a fragment of its own, when they show
     the change), and this reads them from the session (``state.current_runs``).
     """
-    with compute.lane(state.current_runs(base).surface):  # one page at a time: see cache.LANE_SLOTS
-        _race(base)
+    current = state.current_runs(base)
+    with compute.lane(current.surface):  # one page at a time: see cache.LANE_SLOTS
+        _race(current)
 
 
-def _race(base: state.Scenario) -> None:
+def _race(current: state.Scenario) -> None:
     lg = state.lang()
     if state.start_was_clicked():  # a click while this fragment was not the page's current one
         st.rerun(scope="app")  # the start lives in the sidebar: redraw it too
-    sc = state.settled_hyperparameters(state.current_runs(base))
+    sc = state.settled_hyperparameters(current)
     runs = compute.compute(sc)
     view = state.settled_view()
     # The chart goes out before the panel (its bytes first; the panel's box is filled once the

@@ -98,6 +98,16 @@ def _holds_lane() -> bool:
     return getattr(_IN_LANE, "held", False)
 
 
+def _take_lane() -> None:
+    """Wait for a slot, at most ``cache.LANE_WAIT_S``; ``held`` says whether one was taken."""
+    _IN_LANE.held = _LANE.acquire(timeout=cache.LANE_WAIT_S)
+
+
+def _give_lane_back() -> None:
+    _IN_LANE.held = False
+    _LANE.release()
+
+
 @contextlib.contextmanager
 def lane(surface_key: tuple):
     """Where the Playground's race is drawn: ``cache.LANE_SLOTS`` pages at a time, the others
@@ -117,13 +127,12 @@ def lane(surface_key: tuple):
     except landscapes.ExpressionError:  # said where the page draws the surface, as always
         yield
         return
-    _IN_LANE.held = _LANE.acquire(timeout=cache.LANE_WAIT_S)
+    _take_lane()
     try:
         yield
     finally:
         if _holds_lane():  # not after a wait that timed out, here or in _out_of_lane
-            _IN_LANE.held = False
-            _LANE.release()
+            _give_lane_back()
 
 
 @contextlib.contextmanager
@@ -133,10 +142,9 @@ def _out_of_lane():
     if not _holds_lane():
         yield
         return
-    _IN_LANE.held = False
-    _LANE.release()
+    _give_lane_back()
     yield
-    _IN_LANE.held = _LANE.acquire(timeout=cache.LANE_WAIT_S)
+    _take_lane()
 
 
 @contextlib.contextmanager
